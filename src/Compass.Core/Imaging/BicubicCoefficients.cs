@@ -2,7 +2,7 @@ namespace Compass.Imaging;
 
 /// <summary>
 /// The filter taps of one axis of a bicubic resize, computed exactly as Pillow's
-/// <c>precompute_coeffs</c> (libImaging/Resample.c, unchanged from Pillow 4 to 12) does, so that the
+/// <c>precompute_coeffs</c> (libImaging/Resample.c; Pillow 9.4.0 and current Pillow agree) does, so that the
 /// 8-bit path can reproduce <c>Image.resize(size, BICUBIC)</c> bit for bit.
 /// </summary>
 /// <remarks>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -25,14 +26,7 @@ public static class ImageMetrics
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         CheckSameSize(a.Width, a.Height, b.Width, b.Height);
-        float[] x = a.Data, y = b.Data;
-        long sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            int d = PlanarImage.Quantize(x[i]) - PlanarImage.Quantize(y[i]);
-            sum += d * d;
-        }
-        return (double)sum / x.Length;
+        return (double)QuantizedSquaredError(a.Data, b.Data) / a.Data.Length;
     }
 
     /// <summary>Mean squared error in squared 8-bit levels between two 8-bit RGB images.</summary>
@@ -93,6 +87,18 @@ public static class ImageMetrics
             sum += d * d;
         }
         return PsnrFromMse(sum / x.Length, 1.0);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long QuantizedSquaredError(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
+    {
+        long sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            int d = PlanarImage.Quantize(x[i]) - PlanarImage.Quantize(y[i]);
+            sum += d * d;
+        }
+        return sum;
     }
 
     private static double PsnrFromMse(double mse, double peak) =>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -91,22 +92,12 @@ public sealed class PlanarImage
         var result = new PlanarImage(image.Width, image.Height);
         float[] data = result.Data;
         int plane = result.PlaneLength, width = result.Width;
-        float[] table = LevelToFloat;
         image.ProcessPixelRows(accessor =>
         {
             for (int y = 0; y < accessor.Height; y++)
             {
-                Span<Rgb24> row = accessor.GetRowSpan(y);
-                Span<float> r = data.AsSpan(y * width, width);
-                Span<float> g = data.AsSpan(plane + y * width, width);
-                Span<float> b = data.AsSpan(2 * plane + y * width, width);
-                for (int x = 0; x < row.Length; x++)
-                {
-                    Rgb24 p = row[x];
-                    r[x] = table[p.R];
-                    g[x] = table[p.G];
-                    b[x] = table[p.B];
-                }
+                ToPlanarRow(accessor.GetRowSpan(y), data.AsSpan(y * width, width),
+                    data.AsSpan(plane + y * width, width), data.AsSpan(2 * plane + y * width, width));
             }
         });
         return result;
@@ -143,12 +134,8 @@ public sealed class PlanarImage
         {
             for (int y = 0; y < accessor.Height; y++)
             {
-                Span<Rgb24> row = accessor.GetRowSpan(y);
-                ReadOnlySpan<float> r = data.AsSpan(y * width, width);
-                ReadOnlySpan<float> g = data.AsSpan(plane + y * width, width);
-                ReadOnlySpan<float> b = data.AsSpan(2 * plane + y * width, width);
-                for (int x = 0; x < row.Length; x++)
-                    row[x] = new Rgb24(Quantize(r[x]), Quantize(g[x]), Quantize(b[x]));
+                FromPlanarRow(data.AsSpan(y * width, width), data.AsSpan(plane + y * width, width),
+                    data.AsSpan(2 * plane + y * width, width), accessor.GetRowSpan(y));
             }
         });
         return image;
@@ -169,6 +156,27 @@ public sealed class PlanarImage
     /// <summary>The float value of an 8-bit level: exactly <c>(float)level / 255f</c>.</summary>
     /// <param name="level">An 8-bit level.</param>
     public static float FromLevel(byte level) => LevelToFloat[level];
+
+    // Row converters are compiled optimised at once: a one-shot conversion would otherwise run unoptimised.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ToPlanarRow(ReadOnlySpan<Rgb24> row, Span<float> r, Span<float> g, Span<float> b)
+    {
+        float[] table = LevelToFloat;
+        for (int x = 0; x < row.Length; x++)
+        {
+            Rgb24 p = row[x];
+            r[x] = table[p.R];
+            g[x] = table[p.G];
+            b[x] = table[p.B];
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void FromPlanarRow(ReadOnlySpan<float> r, ReadOnlySpan<float> g, ReadOnlySpan<float> b, Span<Rgb24> row)
+    {
+        for (int x = 0; x < row.Length; x++)
+            row[x] = new Rgb24(Quantize(r[x]), Quantize(g[x]), Quantize(b[x]));
+    }
 
     private int Index(int c, int y, int x)
     {
