@@ -44,6 +44,12 @@ public static class OfficialCheckpoint
             throw new CompassFormatException($"{path}: not a readable PyTorch checkpoint ({ex.GetType().Name}: {ex.Message}).", ex);
         }
 
+        return FromUnpickled(root, entry, path);
+    }
+
+    /// <summary>Selects and validates the nested state_dict of an unpickled checkpoint; keeps its tensors alive.</summary>
+    internal static LoadedStateDict FromUnpickled(Hashtable root, CheckpointEntry entry, string path)
+    {
         var (dict, key) = SelectNested(root, entry, path);
         var source = key is null ? path : $"{path} [{key}]";
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
