@@ -94,14 +94,22 @@ public sealed class EntropyBottleneck : nn.Module<Tensor, Tensor>
         return quantiles.select(1, 0).select(1, 1).clone();
     }
 
-    /// <summary>Eval-mode quantisation, returned as z_hat (shape of <paramref name="z"/>).</summary>
-    /// <remarks>Same as the first output of <see cref="Forward"/> in eval mode.</remarks>
+    /// <summary>The quantised (eval) or noisy (training) z for the module's current mode, without likelihoods.</summary>
     /// <param name="z">Latent [B, C, H, W].</param>
     public override Tensor forward(Tensor z)
     {
-        var (zHat, likelihoods) = Forward(z, training: false);
+        var (zTilde, likelihoods) = Forward(z, training);
         likelihoods.Dispose();
-        return zHat;
+        return zTilde;
+    }
+
+    /// <summary>The coded symbols <c>round(z - median)</c> as int32 (shape of <paramref name="z"/>).</summary>
+    /// <param name="z">Latent [B, C, H, W].</param>
+    public Tensor Symbols(Tensor z)
+    {
+        using var scope = NewDisposeScope();
+        var medians = quantiles.detach().select(1, 0).narrow(1, 1, 1).reshape(1, Channels, 1, 1);
+        return z.sub(medians).round().to_type(ScalarType.Int32).MoveToOuterDisposeScope();
     }
 
     /// <summary>
