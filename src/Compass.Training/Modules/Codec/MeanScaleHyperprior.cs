@@ -1,0 +1,243 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Modules;
+
+/// <summary>What the synthesis transform receives in <see cref="MeanScaleHyperprior.Forward(Tensor, bool, SynthesisInput)"/>.</summary>
+public enum SynthesisInput
+{
+    /// <summary>
+    /// [ours] <c>mu + round(y - mu)</c>, exactly what the decoder sees, with a straight-through gradient to y.
+    /// </summary>
+    QuantizedAroundMeans,
+
+    /// <summary>The authors' fork: <c>round(y)</c> with a straight-through gradient (for parity tests).</summary>
+    RoundedLatent,
+}
+
+/// <summary>
+/// Mean-scale hyperprior codec (Minnen et al. 2018, without context model; CompressAI <c>mbt2018-mean</c>)
+/// with the odd-size scheme of the COMPASS authors' fork. The same architecture codes the base layer and
+/// the enhancement-layer residuals.
+/// </summary>
+/// <remarks>
+/// Submodule and parameter names mirror the official state_dict (<c>g_a.0.weight</c>, <c>g_a.1.beta</c>,
+/// <c>h_s.4.bias</c>, <c>entropy_bottleneck._matrix0</c>, <c>entropy_bottleneck.quantiles</c> ...), so importing
+/// official weights is a name-to-name copy. The parts are exposed separately for export; every pad / crop
+/// flag is derived from the sizes passed in (<see cref="OddSizePadding"/>).
+/// </remarks>
+public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
+{
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> g_a;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> g_s;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> h_a;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> h_s;
+    private readonly EntropyBottleneck entropy_bottleneck;
+
+    /// <summary>Creates the codec with <paramref name="n"/> transform channels and <paramref name="m"/> latent channels.</summary>
+    /// <param name="n">Channels of the transforms and of z (paper preset 128).</param>
+    /// <param name="m">Channels of y (paper preset 192); must be even (h_s's middle width is 3M/2).</param>
+    /// <param name="name">Module name.</param>
+    public MeanScaleHyperprior(int n, int m, string name = "MeanScaleHyperprior") : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(m, 2);
+        if (m % 2 != 0) throw new ArgumentException("M must be even (h_s's middle layer has 3M/2 channels).", nameof(m));
+        N = n;
+        M = m;
+        g_a = nn.ModuleList<nn.Module<Tensor, Tensor>>(
+            Conv(3, n, 5, 2), new Gdn(n), Conv(n, n, 5, 2), new Gdn(n), Conv(n, n, 5, 2), new Gdn(n), Conv(n, m, 5, 2));
+        g_s = nn.ModuleList<nn.Module<Tensor, Tensor>>(
+            Deconv(m, n), new Gdn(n, inverse: true), Deconv(n, n), new Gdn(n, inverse: true),
+            Deconv(n, n), new Gdn(n, inverse: true), Deconv(n, 3));
+        h_a = nn.ModuleList<nn.Module<Tensor, Tensor>>(
+            Conv(m, n, 3, 1), nn.LeakyReLU(0.01), Conv(n, n, 5, 2), nn.LeakyReLU(0.01), Conv(n, n, 5, 2));
+        h_s = nn.ModuleList<nn.Module<Tensor, Tensor>>(
+            Deconv(n, m), nn.LeakyReLU(0.01), Deconv(m, m * 3 / 2), nn.LeakyReLU(0.01), Conv(m * 3 / 2, m * 2, 3, 1));
+        entropy_bottleneck = new EntropyBottleneck(n);
+        register_module("g_a", g_a);
+        register_module("g_s", g_s);
+        register_module("h_a", h_a);
+        register_module("h_s", h_s);
+        register_module("entropy_bottleneck", entropy_bottleneck);
+    }
+
+    /// <summary>Channels of the transforms and of z.</summary>
+    public int N { get; }
+
+    /// <summary>Channels of y.</summary>
+    public int M { get; }
+
+    /// <summary>The factorised entropy model of z.</summary>
+    public EntropyBottleneck EntropyBottleneck => entropy_bottleneck;
+
+    /// <summary>g_a: image [B, 3, H, W] to latent y [B, M, ceil^4(H/2), ceil^4(W/2)].</summary>
+    public Tensor Analysis(Tensor x)
+    {
+        CheckInput(x, 3, nameof(x));
+        using var scope = NewDisposeScope();
+        var flags = OddSizePadding.AnalysisFlags((int)x.shape[2], (int)x.shape[3]);
+        var h = x;
+        for (int stage = 0; stage < OddSizePadding.AnalysisStages; stage++)
+        {
+            h = g_a[2 * stage].call(OddSizePadding.Pad(h, flags[stage]));
+            if (stage < OddSizePadding.AnalysisStages - 1) h = g_a[2 * stage + 1].call(h);
+        }
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>h_a: latent y [B, M, h, w] to hyper-latent z [B, N, ceil^2(h/2), ceil^2(w/2)] (no abs, as the fork).</summary>
+    public Tensor HyperAnalysis(Tensor y)
+    {
+        CheckInput(y, M, nameof(y));
+        using var scope = NewDisposeScope();
+        var flags = OddSizePadding.HyperAnalysisFlags((int)y.shape[2], (int)y.shape[3]);
+        var h = y;
+        for (int stage = 0; stage < OddSizePadding.HyperAnalysisStages; stage++)
+        {
+            h = h_a[2 * stage].call(OddSizePadding.Pad(h, flags[stage]));
+            if (stage < OddSizePadding.HyperAnalysisStages - 1) h = h_a[2 * stage + 1].call(h);
+        }
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// h_s: quantised z to the Gaussian parameters of y. The crops are derived from the latent size.
+    /// </summary>
+    /// <param name="zHat">Quantised hyper-latent [B, N, zh, zw].</param>
+    /// <param name="latentHeight">Height of y.</param>
+    /// <param name="latentWidth">Width of y.</param>
+    /// <returns>Scales (the first M channels of h_s's output) and means (the last M).</returns>
+    public (Tensor Scales, Tensor Means) HyperSynthesis(Tensor zHat, int latentHeight, int latentWidth)
+    {
+        CheckInput(zHat, N, nameof(zHat));
+        var expected = OddSizePadding.HyperLatentSize(latentHeight, latentWidth);
+        CheckSize(zHat, expected, $"a {latentHeight}x{latentWidth} latent", nameof(zHat));
+        using var scope = NewDisposeScope();
+        var flags = OddSizePadding.HyperAnalysisFlags(latentHeight, latentWidth);
+        var h = zHat;
+        for (int stage = OddSizePadding.HyperAnalysisStages - 1; stage >= 0; stage--)
+        {
+            int layer = 2 * (OddSizePadding.HyperAnalysisStages - 1 - stage);
+            h = OddSizePadding.Crop(h_s[layer].call(h), flags[stage]);
+            if (stage > 0) h = h_s[layer + 1].call(h);
+        }
+        var parts = h.chunk(2, 1);
+        return (parts[0].MoveToOuterDisposeScope(), parts[1].MoveToOuterDisposeScope());
+    }
+
+    /// <summary>g_s: quantised latent to the image. The crops are derived from the image size. Not clamped.</summary>
+    /// <param name="yHat">Quantised latent [B, M, h, w].</param>
+    /// <param name="imageHeight">Height of the image to reconstruct.</param>
+    /// <param name="imageWidth">Width of the image to reconstruct.</param>
+    public Tensor Synthesis(Tensor yHat, int imageHeight, int imageWidth)
+    {
+        CheckInput(yHat, M, nameof(yHat));
+        var expected = OddSizePadding.LatentSize(imageHeight, imageWidth);
+        CheckSize(yHat, expected, $"a {imageHeight}x{imageWidth} image", nameof(yHat));
+        using var scope = NewDisposeScope();
+        var flags = OddSizePadding.AnalysisFlags(imageHeight, imageWidth);
+        var h = yHat;
+        for (int stage = OddSizePadding.AnalysisStages - 1; stage >= 0; stage--)
+        {
+            int layer = 2 * (OddSizePadding.AnalysisStages - 1 - stage);
+            h = OddSizePadding.Crop(g_s[layer].call(h), flags[stage]);
+            if (stage > 0) h = g_s[layer + 1].call(h);
+        }
+        return h.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Forward pass in the module's current mode (<c>train()</c> / <c>eval()</c>), with our synthesis input.</summary>
+    public override CodecForwardResult forward(Tensor x) => Forward(x, training, SynthesisInput.QuantizedAroundMeans);
+
+    /// <summary>
+    /// The rate-distortion forward pass. Training: uniform noise on y and z for the likelihoods, and the
+    /// synthesis input chosen by <paramref name="synthesisInput"/> with a straight-through gradient.
+    /// Eval: rounding around the medians (z) and means (y); the synthesis gets <c>mu + round(y - mu)</c>
+    /// (or <c>round(y)</c> for <see cref="SynthesisInput.RoundedLatent"/>).
+    /// </summary>
+    /// <param name="x">Image [B, 3, H, W] (any H, W &gt;= 1).</param>
+    /// <param name="training">Noise (true) or rounding (false).</param>
+    /// <param name="synthesisInput">What g_s receives.</param>
+    public CodecForwardResult Forward(Tensor x, bool training, SynthesisInput synthesisInput = SynthesisInput.QuantizedAroundMeans)
+        => Forward(x, training, synthesisInput, null, null);
+
+    /// <summary>As the public overload, with injected noise tensors (layout of y and z) for parity tests.</summary>
+    internal CodecForwardResult Forward(Tensor x, bool training, SynthesisInput synthesisInput, Tensor? noiseY, Tensor? noiseZ)
+    {
+        using var scope = NewDisposeScope();
+        var y = Analysis(x);
+        var z = HyperAnalysis(y);
+        var (zTilde, zLikelihoods) = entropy_bottleneck.Forward(z, training, noiseZ);
+        var (scales, means) = HyperSynthesis(zTilde, (int)y.shape[2], (int)y.shape[3]);
+        var (yTilde, yLikelihoods) = GaussianConditional.Forward(y, scales, means, training, noiseY);
+        var quantised = synthesisInput == SynthesisInput.RoundedLatent
+            ? y.detach().round()
+            : (training ? GaussianConditional.Dequantize(y.detach(), means.detach()) : yTilde.detach());
+        // Straight-through: the value is exactly the quantised one (y - y.detach() is exactly 0), the gradient reaches y.
+        var synthesisIn = quantised.add(y.sub(y.detach()));
+        var xHat = Synthesis(synthesisIn, (int)x.shape[2], (int)x.shape[3]);
+        var result = new CodecForwardResult(xHat, y, yTilde, yLikelihoods, z, zTilde, zLikelihoods, scales, means);
+        result.MoveToOuterDisposeScope();
+        return result;
+    }
+
+    /// <summary>The auxiliary loss of the entropy bottleneck (train the quantiles with it, lr 1e-3).</summary>
+    public Tensor AuxLoss() => entropy_bottleneck.AuxLoss();
+
+    /// <summary>Parameters of the main rate-distortion optimiser: everything except the quantiles.</summary>
+    public IEnumerable<Parameter> MainParameters() =>
+        named_parameters().Where(p => !p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
+
+    /// <summary>Parameters of the auxiliary optimiser: the entropy bottleneck's quantiles.</summary>
+    public IEnumerable<Parameter> AuxParameters() =>
+        named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
+
+    private static nn.Module<Tensor, Tensor> Conv(long inCh, long outCh, long kernel, long stride) =>
+        nn.Conv2d(inCh, outCh, kernel, stride: stride, padding: kernel / 2);
+
+    private static nn.Module<Tensor, Tensor> Deconv(long inCh, long outCh) =>
+        nn.ConvTranspose2d(inCh, outCh, 5, stride: 2, padding: 2, output_padding: 1);
+
+    private static void CheckInput(Tensor t, long channels, string paramName)
+    {
+        if (t.dim() != 4 || t.shape[1] != channels)
+            throw new ArgumentException($"Expected a tensor [B, {channels}, H, W], got [{string.Join(", ", t.shape)}].", paramName);
+    }
+
+    private static void CheckSize(Tensor t, (int Height, int Width) expected, string what, string paramName)
+    {
+        if (t.shape[2] != expected.Height || t.shape[3] != expected.Width)
+            throw new ArgumentException($"Expected {expected.Height}x{expected.Width} for {what}, got {t.shape[2]}x{t.shape[3]}.", paramName);
+    }
+}
+
+/// <summary>Outputs of <see cref="MeanScaleHyperprior.Forward(Tensor, bool, SynthesisInput)"/>; dispose it to free the tensors.</summary>
+/// <param name="XHat">Reconstruction (not clamped).</param>
+/// <param name="Y">Latent y.</param>
+/// <param name="YTilde">y + noise (training) or <c>round(y - mu) + mu</c> (eval): what the rate of y is measured on.</param>
+/// <param name="YLikelihoods">Likelihoods of <paramref name="YTilde"/>.</param>
+/// <param name="Z">Hyper-latent z.</param>
+/// <param name="ZTilde">z + noise (training) or <c>round(z - median) + median</c> (eval): the input of h_s.</param>
+/// <param name="ZLikelihoods">Likelihoods of <paramref name="ZTilde"/>.</param>
+/// <param name="Scales">Predicted scales of y (before the 0.11 bound).</param>
+/// <param name="Means">Predicted means of y.</param>
+public sealed record CodecForwardResult(
+    Tensor XHat, Tensor Y, Tensor YTilde, Tensor YLikelihoods, Tensor Z, Tensor ZTilde, Tensor ZLikelihoods, Tensor Scales, Tensor Means)
+    : IDisposable
+{
+    private IEnumerable<Tensor> All => [XHat, Y, YTilde, YLikelihoods, Z, ZTilde, ZLikelihoods, Scales, Means];
+
+    /// <summary>Moves every tensor to the enclosing dispose scope.</summary>
+    internal void MoveToOuterDisposeScope()
+    {
+        foreach (var t in All) t.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var t in All) t.Dispose();
+    }
+}
