@@ -277,7 +277,7 @@ public readonly struct LayerPlan : IEquatable<LayerPlan>
                 if (size.Width > MaxLayerRatio * prev.Width || size.Height > MaxLayerRatio * prev.Height)
                 {
                     return string.Create(CultureInfo.InvariantCulture,
-                        $"Layer {i} ({size}) grows from layer {i - 1} ({prev}) by {(double)size.Width / prev.Width:0.###}x{(double)size.Height / prev.Height:0.###}; each dimension may grow by {MinLayerRatio}x to {MaxLayerRatio}x per layer.");
+                        $"Layer {i} ({size}) grows from layer {i - 1} ({prev}) by {(double)size.Width / prev.Width:0.####}x in width and {(double)size.Height / prev.Height:0.####}x in height; each dimension may grow by {MinLayerRatio}x to {MaxLayerRatio}x per layer.");
                 }
             }
             total += size.Pixels;
