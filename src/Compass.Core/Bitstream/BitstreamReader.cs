@@ -120,8 +120,8 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
     /// <param name="cancellationToken">Cancels the reads.</param>
     /// <returns>The header, the complete layers before any problem, and the problem, if any.</returns>
     /// <exception cref="CompassFormatException">The header is malformed, corrupt, truncated or unsupported.</exception>
-    public async ValueTask<BitstreamReadResult> ReadAvailableLayersAsync(CancellationToken cancellationToken = default) =>
-        await ReadAvailableCoreAsync(sync: false, cancellationToken).ConfigureAwait(false);
+    public ValueTask<BitstreamReadResult> ReadAvailableLayersAsync(CancellationToken cancellationToken = default) =>
+        ReadAvailableCoreAsync(sync: false, cancellationToken);
 
     /// <summary>Synchronous <see cref="ReadAvailableLayersAsync"/>.</summary>
     /// <returns>The header, the complete layers before any problem, and the problem, if any.</returns>

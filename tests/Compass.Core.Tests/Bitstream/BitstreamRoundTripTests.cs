@@ -84,6 +84,26 @@ public class BitstreamRoundTripTests
     }
 
     [Fact]
+    public void ReadingALayerAllocatesLittleMoreThanItsPayload()
+    {
+        var header = Header("64x64,128x128");
+        var layers = new[] { new LayerPayload(new byte[100], new byte[20_000]), new LayerPayload(new byte[300], new byte[60_000]) };
+        byte[] bytes = BitstreamWriter.ToArray(header, layers);
+        using var reader = new BitstreamReader(new MemoryStream(bytes));
+        reader.ReadHeader();
+        foreach (var expected in layers)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var layer = reader.ReadLayer();
+            long overhead = GC.GetAllocatedBytesForCurrentThread() - before - expected.Length;
+            Assert.NotNull(layer);
+            // Release: 72 bytes (array header + LayerPayload). Debug builds add the async state machines,
+            // which the compiler makes classes there (about 0.9 KB).
+            Assert.InRange(overhead, 0, 2048);
+        }
+    }
+
+    [Fact]
     public void ReaderReadsTheHeaderOnFirstLayerRead()
     {
         var (bytes, header, layers) = Small();
