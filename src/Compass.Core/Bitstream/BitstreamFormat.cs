@@ -1,0 +1,49 @@
+namespace Compass.Bitstream;
+
+/// <summary>
+/// Constants of the Compass bitstream format, version 1. The byte layout is documented in
+/// <c>docs/bitstream.md</c>; every multi-byte number is little-endian.
+/// </summary>
+public static class BitstreamFormat
+{
+    /// <summary>The format version this library writes and reads.</summary>
+    public const byte Version = 1;
+
+    /// <summary>
+    /// The version of the deterministic entropy-parameter path (how a decoder turns network outputs into
+    /// entropy-table indices) this library writes. Streams with another version are refused, because
+    /// decoding them with a different path would silently produce garbage.
+    /// </summary>
+    public const byte EntropyPathVersion = 1;
+
+    /// <summary>Size of the fixed part of the header, before the per-layer sizes: magic to layer count.</summary>
+    internal const int FixedHeaderSize = 41;
+
+    /// <summary>Bytes per layer in the header: width and height as uint16 LE.</summary>
+    internal const int HeaderBytesPerLayer = 4;
+
+    /// <summary>Bytes before a chunk's payload: payload length and CRC-32, both uint32 LE.</summary>
+    internal const int ChunkHeadSize = 8;
+
+    /// <summary>Bytes of the z-length prefix at the start of every payload (uint32 LE).</summary>
+    internal const int ZLengthSize = 4;
+
+    // Offsets of the header fields (see docs/bitstream.md).
+    internal const int VersionOffset = 4;
+    internal const int EntropyPathOffset = 5;
+    internal const int QualityOffset = 6;
+    internal const int FlagsOffset = 7;
+    internal const int ModelIdOffset = 8;
+    internal const int LayerCountOffset = 40;
+
+    /// <summary>The 4 magic bytes that open every stream: ASCII <c>CMPS</c>.</summary>
+    public static ReadOnlySpan<byte> Magic => "CMPS"u8;
+
+    /// <summary>Whether this library can decode streams with entropy-path version <paramref name="version"/>.</summary>
+    /// <param name="version">The version byte from a header.</param>
+    public static bool IsKnownEntropyPathVersion(byte version) => version == EntropyPathVersion;
+
+    /// <summary>Size in bytes of the header of a stream with <paramref name="layerCount"/> layers: 45 + 4 per layer.</summary>
+    /// <param name="layerCount">Number of layers in the plan.</param>
+    public static int HeaderSize(int layerCount) => FixedHeaderSize + (HeaderBytesPerLayer * layerCount) + sizeof(uint);
+}

@@ -1,0 +1,26 @@
+namespace Compass.Bitstream;
+
+/// <summary>
+/// The coded data of one layer: the z stream (hyper-latent, factorised entropy model) and the y stream
+/// (latent, Gaussian conditional), each an opaque range-coder output.
+/// </summary>
+public sealed class LayerPayload
+{
+    /// <summary>Wraps the two streams; the memory is referenced, not copied.</summary>
+    /// <param name="zStream">The coded hyper-latent.</param>
+    /// <param name="yStream">The coded latent.</param>
+    public LayerPayload(ReadOnlyMemory<byte> zStream, ReadOnlyMemory<byte> yStream)
+    {
+        ZStream = zStream;
+        YStream = yStream;
+    }
+
+    /// <summary>The coded hyper-latent z.</summary>
+    public ReadOnlyMemory<byte> ZStream { get; }
+
+    /// <summary>The coded latent y.</summary>
+    public ReadOnlyMemory<byte> YStream { get; }
+
+    /// <summary>Size of the payload in the stream: 4 (the z length) + z + y bytes.</summary>
+    public long Length => (long)BitstreamFormat.ZLengthSize + ZStream.Length + YStream.Length;
+}

@@ -1,0 +1,206 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using Compass.Bitstream;
+using static Compass.Tests.Bitstream.BitstreamTestData;
+
+namespace Compass.Tests.Bitstream;
+
+/// <summary>Pins the byte layout documented in docs/bitstream.md, field by field.</summary>
+public class BitstreamLayoutTests
+{
+    [Fact]
+    public void TheHeaderMatchesTheDocumentedTable()
+    {
+        var header = new BitstreamHeader(Model, 7, LayerPlan.Parse("192x128,384x256,768x512"));
+        byte[] bytes = BitstreamWriter.ToArray(header, Enumerable.Repeat(new LayerPayload(new byte[] { 0x11 }, new byte[] { 0x22, 0x33 }), 3));
+
+        Assert.Equal(57, header.Size); // 45 + 4 * 3
+        Assert.Equal("CMPS"u8.ToArray(), bytes[0..4]);
+        Assert.Equal(1, bytes[4]); // format version
+        Assert.Equal(1, bytes[5]); // entropy-path version
+        Assert.Equal(7, bytes[6]); // quality
+        Assert.Equal(0, bytes[7]); // flags
+        Assert.Equal(Model.ToArray(), bytes[8..40]);
+        Assert.Equal(3, bytes[40]); // layer count
+        Assert.Equal(192, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(41)));
+        Assert.Equal(128, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(43)));
+        Assert.Equal(768, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(49)));
+        Assert.Equal(512, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(51)));
+        Assert.Equal(Crc32.HashToUInt32(bytes.AsSpan(0, 53)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(53)));
+    }
+
+    [Fact]
+    public void AChunkMatchesTheDocumentedTable()
+    {
+        var header = Header("16x16");
+        byte[] bytes = BitstreamWriter.ToArray(header, [new LayerPayload(new byte[] { 0xA1, 0xA2 }, new byte[] { 0xB1, 0xB2, 0xB3 })]);
+        byte[] chunk = bytes[header.Size..];
+        // payload = z length (2) + z + y = 4 + 2 + 3 bytes, built here independently of the writer;
+        // the CRC 0x92fa862a was checked with Python: zlib.crc32(bytes([0]) + struct.pack("<I", 9) + payload).
+        Assert.Equal(Chunk(0, [2, 0, 0, 0, 0xA1, 0xA2, 0xB1, 0xB2, 0xB3]), chunk);
+        Assert.Equal("090000002a86fa9202000000a1a2b1b2b3", Convert.ToHexStringLower(chunk));
+    }
+
+    [Fact]
+    public void TheChunkCrcCoversTheLayerIndexSoSwappedChunksAreDetected()
+    {
+        var header = Header("16x16,32x32");
+        var same = new LayerPayload(new byte[] { 1 }, new byte[] { 2 });
+        byte[] bytes = BitstreamWriter.ToArray(header, [same, same]);
+        int first = header.Size, second = first + 8 + 6;
+        Assert.NotEqual(bytes.AsSpan(first, 8).ToArray(), bytes.AsSpan(second, 8).ToArray());
+    }
+
+    [Fact]
+    public void AHandBuiltStreamReads()
+    {
+        var header = Header("16x16,32x32");
+        byte[] bytes = [.. BitstreamWriter.ToArray(header, [new LayerPayload(default, default), new LayerPayload(default, default)])[..header.Size],
+            .. Chunk(0, [1, 0, 0, 0, 9, 8, 7]), .. Chunk(1, [0, 0, 0, 0])];
+        var layers = ReadAll(new MemoryStream(bytes));
+        Assert.Equal([9], layers[0].ZStream.ToArray());
+        Assert.Equal([8, 7], layers[0].YStream.ToArray());
+        Assert.True(layers[1].ZStream.IsEmpty && layers[1].YStream.IsEmpty);
+    }
+}
+
+/// <summary>Each header and chunk field is validated, with the field's offset in the error.</summary>
+public class BitstreamFieldValidationTests
+{
+    private static CompassFormatException ReadEdited(Action<byte[]> edit, bool fixCrc = true)
+    {
+        var (bytes, _, _) = Small();
+        edit(bytes);
+        if (fixCrc)
+        {
+            FixHeaderCrc(bytes);
+        }
+        return Assert.Throws<CompassFormatException>(() => ReadAll(new MemoryStream(bytes)));
+    }
+
+    [Fact]
+    public void BadMagic()
+    {
+        var ex = ReadEdited(b => b[0] = (byte)'X', fixCrc: false);
+        Assert.Contains("Not a Compass bitstream", ex.Message);
+        Assert.Equal(0, ex.ByteOffset);
+        Assert.Contains("Not a Compass", Assert.Throws<CompassFormatException>(() => ReadAll(new MemoryStream("PK"u8.ToArray()))).Message);
+    }
+
+    [Fact]
+    public void UnsupportedFormatVersion()
+    {
+        var ex = ReadEdited(b => b[4] = 2, fixCrc: false);
+        Assert.Contains("format version 2", ex.Message);
+        Assert.Equal(4, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void UnknownEntropyPathVersionIsRefused()
+    {
+        var ex = ReadEdited(b => b[5] = 2);
+        Assert.Contains("entropy-path version 2", ex.Message);
+        Assert.Equal(5, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void QualityZero()
+    {
+        var ex = ReadEdited(b => b[6] = 0);
+        Assert.Contains("Quality 0", ex.Message);
+        Assert.Equal(6, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void NonZeroFlags()
+    {
+        var ex = ReadEdited(b => b[7] = 0x80);
+        Assert.Contains("0x80", ex.Message);
+        Assert.Equal(7, ex.ByteOffset);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(9)]
+    [InlineData(255)]
+    public void LayerCountOutOfRange(byte count)
+    {
+        var ex = ReadEdited(b => b[40] = count, fixCrc: false);
+        Assert.Contains($"declares {count} layers", ex.Message);
+        Assert.Equal(40, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void InvalidPlanNamesTheLayerAndItsOffset()
+    {
+        // Layer 2 (at 41 + 8) becomes 20x40, narrower than layer 1 (24x20).
+        var ex = ReadEdited(b => BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(49), 20));
+        Assert.Contains("Invalid layer plan", ex.Message);
+        Assert.Contains("Layer 2 (20x40)", ex.Message);
+        Assert.Equal(49, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void PlanAboveTheReadersLimits()
+    {
+        var (bytes, _, _) = Small();
+        var limits = new BitstreamLimits { Plan = new LayerPlanLimits { MaxLayers = 2 } };
+        var ex = Assert.Throws<CompassFormatException>(() => ReadAll(new MemoryStream(bytes), limits));
+        Assert.Contains("at most 2 layers, got 3", ex.Message);
+        Assert.Equal(40, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void HeaderCrcMismatch()
+    {
+        var ex = ReadEdited(b => b[6] ^= 1, fixCrc: false);
+        Assert.Contains("Header CRC mismatch", ex.Message);
+        Assert.Equal(41 + 12, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void ZLengthBeyondThePayload()
+    {
+        var header = Header("16x16");
+        byte[] bytes = [.. BitstreamWriter.ToArray(header, [new LayerPayload(default, default)])[..header.Size], .. Chunk(0, [5, 0, 0, 0, 1, 2, 3, 4])];
+        var ex = Assert.Throws<CompassFormatException>(() => ReadAll(new MemoryStream(bytes)));
+        Assert.Contains("z length 5 exceeds the 4 bytes", ex.Message);
+        Assert.Equal(header.Size + 8, ex.ByteOffset);
+        Assert.NotNull(BitstreamInspector.Inspect(new MemoryStream(bytes)).Error);
+    }
+
+    [Fact]
+    public void PayloadShorterThanTheZLength()
+    {
+        var header = Header("16x16");
+        byte[] bytes = [.. BitstreamWriter.ToArray(header, [new LayerPayload(default, default)])[..header.Size], .. Chunk(0, [0, 0, 0])];
+        var ex = Assert.Throws<CompassFormatException>(() => ReadAll(new MemoryStream(bytes)));
+        Assert.Contains("payload length 3 is below the minimum of 4", ex.Message);
+    }
+
+    [Fact]
+    public void ChunkCrcMismatchNamesTheLayer()
+    {
+        var (bytes, header, layers) = Small();
+        long[] ends = ChunkEnds(header, layers);
+        bytes[ends[0] + 8 + 4] ^= 0x10; // first z byte of layer 1
+        using var reader = new BitstreamReader(new MemoryStream(bytes));
+        Assert.NotNull(reader.ReadLayer());
+        var ex = Assert.Throws<CompassFormatException>(() => reader.ReadLayer());
+        Assert.StartsWith("Layer 1: chunk CRC mismatch", ex.Message);
+        Assert.Equal(ends[0] + 4, ex.ByteOffset);
+        Assert.False(reader.IsTruncated);
+    }
+
+    [Fact]
+    public void ModelMismatchIsAFormatError()
+    {
+        var (bytes, header, _) = Small();
+        header.EnsureModel(Model);
+        var other = ModelIdentity.Compute("another bundle"u8);
+        var ex = Assert.Throws<CompassFormatException>(() => header.EnsureModel(other));
+        Assert.Contains(other.ToString(), ex.Message);
+        Assert.Contains(Model.ToString(), ex.Message);
+        Assert.Equal(8, ex.ByteOffset);
+    }
+}
