@@ -20,21 +20,46 @@ public static class GaussianTableBuilder
     public const int DefaultLevels = 64;
 
     /// <summary>
-    /// CompressAI's default scale table in float32: <c>exp(linspace(log 0.11, log 256, 64))</c>.
+    /// CompressAI's default scale table in float32: <c>exp(linspace(log 0.11, log 256, 64))</c>,
+    /// bit for bit as PyTorch's vectorised CPU kernels compute it.
     /// </summary>
     public static float[] DefaultScaleTable()
     {
-        // PyTorch's float32 linspace: the first half counts up from start, the second half down from end.
+        // PyTorch's float32 linspace: blocks of 8 lanes (AVX2), each lane is block base + lane * step; blocks in
+        // the first half start at start + step * i, blocks in the second half count back from end.
+        const int lanes = 8;
         float start = (float)Math.Log(DefaultMinScale);
         float end = (float)Math.Log(DefaultMaxScale);
         float step = (end - start) / (DefaultLevels - 1);
         var table = new float[DefaultLevels];
-        for (int i = 0; i < DefaultLevels; i++)
+        for (int block = 0; block < DefaultLevels; block += lanes)
         {
-            float log = i < DefaultLevels / 2 ? start + step * i : end - step * (DefaultLevels - i - 1);
-            table[i] = (float)Math.Exp(log);
+            float blockBase = block < DefaultLevels / 2 ? start + step * block : end - step * (DefaultLevels - block - 1);
+            for (int lane = 0; lane < lanes && block + lane < DefaultLevels; lane++)
+                table[block + lane] = VectorizedExp(blockBase + step * lane);
         }
         return table;
+    }
+
+    // exp as PyTorch's AVX2 kernel computes it (SLEEF's 1-ulp expf): Cody-Waite reduction by ln 2 in two parts,
+    // a degree-6 polynomial evaluated with fused multiply-adds, then scaling by 2^q. Not correctly rounded,
+    // which is why MathF.Exp gives a different last bit for 8 of the 64 default scales.
+    private static float VectorizedExp(float d)
+    {
+        const float log2E = 1.44269504088896340736f;
+        const float ln2Upper = 0.693145751953125f;
+        const float ln2Lower = 1.428606765330187045e-06f;
+        int q = (int)MathF.Round(d * log2E, MidpointRounding.ToEven);
+        float s = MathF.FusedMultiplyAdd(q, -ln2Upper, d);
+        s = MathF.FusedMultiplyAdd(q, -ln2Lower, s);
+        float u = 0.000198527617612853646278381f;
+        u = MathF.FusedMultiplyAdd(u, s, 0.00139304355252534151077271f);
+        u = MathF.FusedMultiplyAdd(u, s, 0.00833336077630519866943359f);
+        u = MathF.FusedMultiplyAdd(u, s, 0.0416664853692054748535156f);
+        u = MathF.FusedMultiplyAdd(u, s, 0.166666671633720397949219f);
+        u = MathF.FusedMultiplyAdd(u, s, 0.5f);
+        u = 1.0f + MathF.FusedMultiplyAdd(s * s, u, s);
+        return MathF.ScaleB(u, q);
     }
 
     /// <summary>Builds one table per scale.</summary>
