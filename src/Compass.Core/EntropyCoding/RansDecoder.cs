@@ -1,0 +1,117 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Compass.EntropyCoding;
+
+/// <summary>
+/// Decodes rANS byte strings made by <see cref="RansEncoder"/> or by CompressAI's
+/// <c>encode_with_indexes</c>. The decoder needs the same tables and indexes as the encoder.
+/// </summary>
+/// <remarks>
+/// <para>The decoder is strict, so a damaged stream fails fast and never reads out of bounds. It
+/// throws <see cref="CompassFormatException"/> when the string's length is not 8 plus a multiple of 4,
+/// when it ends before all symbols are decoded, when an escape declares more than 8 raw chunks, when an
+/// escaped value leaves the <see cref="int"/> range, and when bytes are left over or the final state is
+/// not the encoder's initial state. A valid stream always ends exactly there, so this final check
+/// catches almost every corrupted or truncated string.</para>
+/// <para>rANS has no redundancy of its own: a corrupted string that passes every check decodes to
+/// wrong symbols without any error. Integrity belongs to the container (a checksum).</para>
+/// <para>Work per symbol is bounded, so a decode never hangs. The method is thread safe and allocates nothing.</para>
+/// </remarks>
+public static class RansDecoder
+{
+    /// <summary>Decodes <paramref name="symbols"/>.Length symbols from <paramref name="data"/>.</summary>
+    /// <param name="data">The rANS bytes of exactly these symbols.</param>
+    /// <param name="indexes">The table of each symbol, as given to the encoder.</param>
+    /// <param name="tables">The entropy tables used by the encoder.</param>
+    /// <param name="symbols">Receives the symbols (offsets already applied).</param>
+    /// <exception cref="ArgumentException">The spans differ in length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An index is not a table.</exception>
+    /// <exception cref="CompassFormatException">The bytes are truncated, too long or not a valid stream for these tables.</exception>
+    public static void Decode(ReadOnlySpan<byte> data, ReadOnlySpan<int> indexes, QuantizedCdfTable tables, Span<int> symbols)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        if (symbols.Length != indexes.Length)
+            throw new ArgumentException($"{symbols.Length} symbols but {indexes.Length} indexes.", nameof(indexes));
+        if (data.Length < RansConstants.FlushBytes || data.Length % 4 != 0)
+            throw new CompassFormatException($"rANS string of {data.Length} bytes: expected 8 plus a multiple of 4.");
+
+        int[] cdf = tables.CdfData;
+        int[] lengths = tables.CdfLengthData;
+        int[] offsets = tables.OffsetData;
+        ushort[] lookup = tables.LookupData;
+        int stride = tables.Stride;
+        const int mask = QuantizedCdfTable.Total - 1;
+
+        ulong x = BinaryPrimitives.ReadUInt64LittleEndian(data);
+        int pos = RansConstants.FlushBytes;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            int t = indexes[i];
+            if ((uint)t >= (uint)lengths.Length) ThrowBadIndex(i, t, lengths.Length);
+            int cum = (int)x & mask;
+            // The lookup gives the symbol at the start of cum's 2^LookupShift-wide slot; a few steps finish the search.
+            int s = lookup[(t << QuantizedCdfTable.LookupBits) + (cum >> QuantizedCdfTable.LookupShift)];
+            int row = t * stride;
+            while (cdf[row + s + 1] <= cum) s++;
+            int start = cdf[row + s];
+            int freq = cdf[row + s + 1] - start;
+            x = (ulong)(uint)freq * (x >> QuantizedCdfTable.Precision) + (uint)(cum - start);
+            if (x < RansConstants.StateLowerBound)
+            {
+                if (pos > data.Length - 4) ThrowTruncated(pos);
+                x = (x << 32) | BinaryPrimitives.ReadUInt32LittleEndian(data[pos..]);
+                pos += 4;
+            }
+            int max = lengths[t] - 2;
+            symbols[i] = s == max ? GetEscaped(ref x, data, ref pos, max, offsets[t]) : s + offsets[t];
+        }
+        if (pos != data.Length || x != RansConstants.StateLowerBound)
+            throw new CompassFormatException(pos != data.Length
+                ? $"rANS string has {data.Length - pos} bytes after its last symbol."
+                : "rANS string is corrupt: the final state is not the initial state.", pos);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int GetEscaped(ref ulong x, ReadOnlySpan<byte> data, ref int pos, int max, int offset)
+    {
+        uint chunk = GetBits(ref x, data, ref pos);
+        int chunks = (int)chunk;
+        while (chunk == RansConstants.BypassMax && chunks <= RansConstants.MaxBypassChunks)
+        {
+            chunk = GetBits(ref x, data, ref pos);
+            chunks += (int)chunk;
+        }
+        if (chunks > RansConstants.MaxBypassChunks)
+            throw new CompassFormatException($"rANS escape declares {chunks} raw chunks (at most {RansConstants.MaxBypassChunks}).", pos);
+        uint raw = 0;
+        for (int j = 0; j < chunks; j++) raw |= GetBits(ref x, data, ref pos) << (j * RansConstants.BypassBits);
+        long value = raw >> 1;
+        value = (raw & 1) != 0 ? -value - 1 : value + max;
+        long symbol = value + offset;
+        if (symbol is < int.MinValue or > int.MaxValue)
+            throw new CompassFormatException($"rANS escape decodes to {symbol}, outside the 32-bit symbol range.", pos);
+        return (int)symbol;
+    }
+
+    private static uint GetBits(ref ulong x, ReadOnlySpan<byte> data, ref int pos)
+    {
+        uint value = (uint)x & RansConstants.BypassMax;
+        x >>= RansConstants.BypassBits;
+        if (x < RansConstants.StateLowerBound)
+        {
+            if (pos > data.Length - 4) ThrowTruncated(pos);
+            x = (x << 32) | BinaryPrimitives.ReadUInt32LittleEndian(data[pos..]);
+            pos += 4;
+        }
+        return value;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowTruncated(int pos) =>
+        throw new CompassFormatException("rANS string ends before all symbols are decoded.", pos);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBadIndex(int position, int index, int count) =>
+        throw new ArgumentOutOfRangeException("indexes", $"Index {index} of symbol {position} is not one of the {count} tables.");
+}
