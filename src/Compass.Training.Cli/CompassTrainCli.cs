@@ -97,16 +97,16 @@ internal static class CompassTrainCli
             NonNegative(_warmup);
             NonNegative(_valEvery);
             NonNegative(_ckptEvery);
-            _quality.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is { } q && q is < 1 or > 8) r.AddError("--quality must be 1..8."); });
-            _lambda.Validators.Add(r => { if (r.GetValueOrDefault<double?>() is { } l && !(l > 0 && double.IsFinite(l))) r.AddError("--lambda must be positive."); });
-            _layers.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is { } k && k is < 1 or > 6) r.AddError("--layers must be 1..6."); });
+            _quality.Validators.Add(r => { if (TryValue<int?>(r, out var q) && q is < 1 or > 8) r.AddError("--quality must be 1..8."); });
+            _lambda.Validators.Add(r => { if (TryValue<double?>(r, out var l) && l is { } v && !(v > 0 && double.IsFinite(v))) r.AddError("--lambda must be positive."); });
+            _layers.Validators.Add(r => { if (TryValue<int?>(r, out var k) && k is < 1 or > 6) r.AddError("--layers must be 1..6."); });
             foreach (var o in new[] { _lr, _auxLr })
-                o.Validators.Add(r => { var v = r.GetValueOrDefault<double>(); if (!(v > 0 && double.IsFinite(v))) r.AddError($"{r.Option.Name} must be positive."); });
+                o.Validators.Add(r => { if (TryValue<double>(r, out var v) && !(v > 0 && double.IsFinite(v))) r.AddError($"{r.Option.Name} must be positive."); });
             foreach (var o in new[] { _clip, _ckptMinutes })
-                o.Validators.Add(r => { var v = r.GetValueOrDefault<double>(); if (!(v >= 0 && double.IsFinite(v))) r.AddError($"{r.Option.Name} must be 0 or positive."); });
+                o.Validators.Add(r => { if (TryValue<double>(r, out var v) && !(v >= 0 && double.IsFinite(v))) r.AddError($"{r.Option.Name} must be 0 or positive."); });
             _schedule.Validators.Add(r =>
             {
-                try { LearningRateSchedule.Parse(r.GetValueOrDefault<string>() ?? "", 1e-3); }
+                try { if (TryValue<string>(r, out var spec)) LearningRateSchedule.Parse(spec ?? "", 1e-3); }
                 catch (FormatException ex) { r.AddError($"--lr-schedule: {ex.Message}"); }
             });
 
@@ -124,22 +124,52 @@ internal static class CompassTrainCli
             Root.Subcommands.Add(Train);
         }
 
+        /// <summary>
+        /// The value of an option, or false when its token does not convert (the parser already
+        /// reports that error; System.CommandLine throws if a validator reads such a value).
+        /// </summary>
+        private static bool TryValue<T>(OptionResult r, out T value)
+        {
+            try
+            {
+                value = r.GetValueOrDefault<T>()!;
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                value = default!;
+                return false;
+            }
+        }
+
         private void ValidateCombination(CommandResult r)
         {
-            var stage = r.GetValue(_stage);
-            var quality = r.GetValue(_quality);
-            var lambda = r.GetValue(_lambda);
+            string? stage;
+            int? quality;
+            double? lambda;
+            int? layersValue;
+            try
+            {
+                stage = r.GetValue(_stage);
+                quality = r.GetValue(_quality);
+                lambda = r.GetValue(_lambda);
+                layersValue = r.GetValue(_layers);
+            }
+            catch (InvalidOperationException)
+            {
+                return; // a value did not convert; that error is already reported
+            }
             if (quality is not null && lambda is not null) r.AddError("--quality and --lambda are exclusive; give one.");
             else if (stage is not null && Stages.NeedsLambda(stage) && quality is null && lambda is null)
                 r.AddError($"stage '{stage}' needs --quality or --lambda.");
-            if (r.GetValue(_layers) is { } layers && stage == "bl" && layers != 1) r.AddError("stage 'bl' trains a single layer: omit --layers or give 1.");
+            if (layersValue is { } layers && stage == "bl" && layers != 1) r.AddError("stage 'bl' trains a single layer: omit --layers or give 1.");
         }
 
         private static void Positive<T>(Option<T> option, T min) where T : IComparable<T> =>
-            option.Validators.Add(r => { if (r.GetValueOrDefault<T>().CompareTo(min) < 0) r.AddError($"{option.Name} must be at least {min}."); });
+            option.Validators.Add(r => { if (TryValue<T>(r, out var v) && v.CompareTo(min) < 0) r.AddError($"{option.Name} must be at least {min}."); });
 
         private static void NonNegative<T>(Option<T> option) where T : System.Numerics.INumber<T> =>
-            option.Validators.Add(r => { if (r.GetValueOrDefault<T>() < T.Zero) r.AddError($"{option.Name} must not be negative."); });
+            option.Validators.Add(r => { if (TryValue<T>(r, out var v) && v < T.Zero) r.AddError($"{option.Name} must not be negative."); });
 
         internal TrainSettings Settings(ParseResult p)
         {
