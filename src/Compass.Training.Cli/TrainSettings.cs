@@ -1,0 +1,40 @@
+using Compass.Training.Data;
+using Compass.Training.Training;
+
+namespace Compass.Training.Cli;
+
+/// <summary>The validated arguments of <c>compass-train train</c>.</summary>
+internal sealed record TrainSettings
+{
+    public required string Stage { get; init; }
+    public required string Preset { get; init; }
+    public int? Quality { get; init; }
+    public double? Lambda { get; init; }
+    public required long Steps { get; init; }
+    public required int Crop { get; init; }
+    public required int Batch { get; init; }
+    public required int Layers { get; init; }
+    public required LearningRateSchedule Schedule { get; init; }
+    public required double AuxLearningRate { get; init; }
+    public required double Clip { get; init; }
+    public required long Seed { get; init; }
+    public required string Data { get; init; }
+    public string? Validation { get; init; }
+    public required int ValidationCount { get; init; }
+    public required int ValidationCrop { get; init; }
+    public required long ValidateEvery { get; init; }
+    public required string Out { get; init; }
+    public required bool Resume { get; init; }
+    public required int Threads { get; init; }
+    public required int LogEvery { get; init; }
+    public required long CheckpointEvery { get; init; }
+    public required double CheckpointMinutes { get; init; }
+    public required int Keep { get; init; }
+    public required SmallImagePolicy SmallImages { get; init; }
+
+    /// <summary>CompressAI's MSE lambda ladder, quality 1..8 (METHOD.md section 4).</summary>
+    public static readonly double[] LambdaLadder = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
+
+    /// <summary>Lambda from --lambda, else from --quality, else null.</summary>
+    public double? EffectiveLambda => Lambda ?? (Quality is { } q ? LambdaLadder[q - 1] : null);
+}

@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Text;
+using Compass.Training.Data;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Training;
+
+/// <summary>One completed step, as reported to <see cref="Trainer.StepCompleted"/>.</summary>
+/// <param name="Step">0-based index of the step just taken.</param>
+/// <param name="Loss">Its loss.</param>
+/// <param name="LearningRate">The main learning rate it used.</param>
+/// <param name="Metrics">The objective's metrics (plus <c>grad_norm</c> and <c>aux_loss</c> when present).</param>
+public sealed record StepReport(long Step, double Loss, double LearningRate, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>How a <see cref="Trainer.Run"/> ended.</summary>
+/// <param name="StepsCompleted">Steps completed in total (over all sessions).</param>
+/// <param name="Cancelled">True when cancellation stopped the run early (a checkpoint was written).</param>
+/// <param name="LastCheckpoint">Path of the newest checkpoint written, if any.</param>
+/// <param name="Validation">Latest validation metrics, if any.</param>
+public sealed record TrainingSummary(long StepsCompleted, bool Cancelled, string? LastCheckpoint, IReadOnlyDictionary<string, double>? Validation);
+
+/// <summary>
+/// The training loop: Adam on the objective's main parameters with a learning-rate schedule and
+/// gradient-norm clipping, a second Adam for its auxiliary parameters, progress lines, periodic
+/// validation, atomic checkpoints (by steps and by time) with a model card, exact resume, and
+/// compact float16 weights at the end.
+/// </summary>
+/// <remarks>
+/// Exact resume: the batch of step k and the torch generator seed of step k are pure functions of
+/// (seed, k); the checkpoint holds the weights, both optimisers' states (Adam moments and step
+/// counts), the step, the schedule definition and the seed. A run resumed at step k therefore
+/// repeats the uninterrupted run's losses bit for bit at equal thread count.
+/// </remarks>
+public sealed class Trainer : IDisposable
+{
+    private readonly ITrainingObjective _objective;
+    private readonly TrainingBatchSource _data;
+    private readonly ValidationSet? _validation;
+    private readonly TrainerOptions _options;
+    private readonly ILogger _logger;
+    private readonly TextWriter? _console;
+    private readonly CheckpointStore _store;
+    private readonly Parameter[] _mainParameters;
+    private readonly Adam _optimizer;
+    private readonly Adam? _auxOptimizer;
+    private readonly string? _gitCommit;
+    private double _priorWallSeconds, _priorCpuSeconds;
+    private IReadOnlyDictionary<string, double>? _validationMetrics;
+    private long? _validationStep;
+    private Dictionary<string, double>? _lastTrainMetrics;
+    private double _learningRate;
+
+    /// <summary>Creates a trainer; call <see cref="Run"/> to train.</summary>
+    /// <param name="objective">The stage's model and losses.</param>
+    /// <param name="data">Training batches (its seed must equal <see cref="TrainerOptions.Seed"/>).</param>
+    /// <param name="options">Run settings.</param>
+    /// <param name="validation">Fixed validation crops, or null for none.</param>
+    /// <param name="logger">Receives events (checkpoints, validation, warnings).</param>
+    /// <param name="console">Receives the progress lines; null sends them to the logger instead.</param>
+    public Trainer(ITrainingObjective objective, TrainingBatchSource data, TrainerOptions options,
+        ValidationSet? validation = null, ILogger? logger = null, TextWriter? console = null)
+    {
+        _objective = objective ?? throw new ArgumentNullException(nameof(objective));
+        _data = data ?? throw new ArgumentNullException(nameof(data));
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        if (options.TotalSteps < 1) throw new ArgumentOutOfRangeException(nameof(options), "TotalSteps must be positive.");
+        if (string.IsNullOrEmpty(options.CheckpointFolder)) throw new ArgumentException("A checkpoint folder is required.", nameof(options));
+        if (data.Seed != options.Seed) throw new ArgumentException($"The data source's seed {data.Seed} differs from the options' seed {options.Seed}.", nameof(data));
+        _validation = validation;
+        _logger = logger ?? NullLogger.Instance;
+        _console = console;
+        _store = new CheckpointStore(options.CheckpointFolder, options.KeepCheckpoints, _logger);
+        _mainParameters = objective.MainParameters().ToArray();
+        if (_mainParameters.Length == 0) throw new ArgumentException("The objective has no main parameters to train.", nameof(objective));
+        _optimizer = optim.Adam(_mainParameters, options.Schedule.BaseRate);
+        var aux = objective.AuxiliaryParameters().ToArray();
+        if (aux.Length > 0) _auxOptimizer = optim.Adam(aux, options.AuxLearningRate);
+        _gitCommit = ModelCard.TryGetGitCommit();
+    }
+
+    /// <summary>Raised after every step (for tests and custom logging).</summary>
+    public event Action<StepReport>? StepCompleted;
+
+    /// <summary>Completed steps: the index of the next step to take.</summary>
+    public long Step { get; private set; }
+
+    /// <summary>The checkpoint folder.</summary>
+    public CheckpointStore Checkpoints => _store;
+
+    /// <summary>
+    /// Trains from the current step (after resuming, when <see cref="TrainerOptions.Resume"/> is set
+    /// and a checkpoint exists) up to <see cref="TrainerOptions.TotalSteps"/>. Cancellation stops
+    /// after the current step and writes a checkpoint.
+    /// </summary>
+    public TrainingSummary Run(CancellationToken cancellationToken = default)
+    {
+        if (_options.Resume) TryResume();
+        else if (_store.List().Count > 0)
+            throw new InvalidOperationException($"'{_store.Folder}' already holds checkpoints; resume them or choose another folder.");
+
+        var wall = Stopwatch.StartNew();
+        var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
+        var lastCheckpointTime = wall.Elapsed;
+        string? lastCheckpoint = null;
+        var progress = new ProgressReporter();
+        _objective.Model.train();
+        _logger.LogInformation("Training {Stage} from step {Step} to {Total} ({Schedule}, seed {Seed}, {Threads} threads)",
+            _options.Run.Stage, Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads());
+
+        (double Wall, double Cpu) Elapsed() =>
+            (_priorWallSeconds + wall.Elapsed.TotalSeconds, _priorCpuSeconds + (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds);
+
+        while (Step < _options.TotalSteps)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                lastCheckpoint = SaveCheckpoint(Elapsed());
+                _logger.LogWarning("Training cancelled at step {Step}; checkpoint {Path}", Step, lastCheckpoint);
+                return new TrainingSummary(Step, true, lastCheckpoint, _validationMetrics);
+            }
+
+            var report = TrainStep(Step);
+            Step++;
+            progress.Add(report.Loss, report.Metrics);
+            StepCompleted?.Invoke(report);
+
+            bool last = Step == _options.TotalSteps;
+            if (Step % Math.Max(1, _options.LogEverySteps) == 0 || last)
+            {
+                _lastTrainMetrics = progress.Averages();
+                WriteProgress(progress.Flush(Step, _options.TotalSteps, _learningRate));
+            }
+            if (_validation is not null && ((_options.ValidateEverySteps > 0 && Step % _options.ValidateEverySteps == 0) || last))
+                Validate();
+            bool byStep = _options.CheckpointEverySteps > 0 && Step % _options.CheckpointEverySteps == 0;
+            bool byTime = _options.CheckpointInterval is { } interval && wall.Elapsed - lastCheckpointTime >= interval;
+            if (byStep || byTime || last)
+            {
+                lastCheckpoint = SaveCheckpoint(Elapsed());
+                lastCheckpointTime = wall.Elapsed;
+            }
+        }
+
+        if (_options.ExportCompactWeights && lastCheckpoint is not null)
+        {
+            var weights = Path.Combine(_store.Folder, "model-f16.weights");
+            CompactWeights.Export(_objective.Model, weights);
+            ModelCard.From(Checkpoint.Load(lastCheckpoint).Header).Save(Path.Combine(_store.Folder, "model-f16.card.json"));
+            _logger.LogInformation("Compact weights written to {Path}", weights);
+        }
+        return new TrainingSummary(Step, false, lastCheckpoint, _validationMetrics);
+    }
+
+    private StepReport TrainStep(long step)
+    {
+        using var scope = NewDisposeScope();
+        // Reseeding per step makes torch's draws (quantisation noise) a pure function of (seed, step).
+        torch.manual_seed((long)(StepRandom.Hash(_options.Seed, step, RandomStream.Torch) & long.MaxValue));
+        _learningRate = _options.Schedule.RateAt(step, _options.TotalSteps);
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = _learningRate;
+
+        using var batch = _data.GetBatch(step);
+        var result = _objective.ComputeLoss(batch, step);
+        double loss = result.Loss.item<float>();
+        if (!double.IsFinite(loss))
+            throw new InvalidOperationException($"The loss became {loss} at step {step}; lower the learning rate or check the data.");
+        var metrics = new Dictionary<string, double>(result.Metrics, StringComparer.Ordinal);
+
+        _optimizer.zero_grad();
+        result.Loss.backward();
+        if (_options.GradientClipNorm > 0)
+            metrics["grad_norm"] = nn.utils.clip_grad_norm_(_mainParameters, _options.GradientClipNorm);
+        _optimizer.step();
+
+        if (_auxOptimizer is not null)
+        {
+            _auxOptimizer.zero_grad();
+            var aux = _objective.AuxiliaryLoss() ?? throw new InvalidOperationException("The objective has auxiliary parameters but returned no auxiliary loss.");
+            metrics["aux_loss"] = aux.item<float>();
+            aux.backward();
+            _auxOptimizer.step();
+        }
+        return new StepReport(step, loss, _learningRate, metrics);
+    }
+
+    /// <summary>Runs the objective's evaluation on the validation crops (eval mode, no gradients).</summary>
+    public IReadOnlyDictionary<string, double>? Validate()
+    {
+        if (_validation is null) return null;
+        var model = _objective.Model;
+        model.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            using var batch = _validation.CreateBatch(_data.Scales, _data.Downscale);
+            _validationMetrics = new Dictionary<string, double>(_objective.Evaluate(batch), StringComparer.Ordinal);
+            _validationStep = Step;
+        }
+        finally
+        {
+            model.train();
+        }
+        var line = $"validation @ step {Step}: {ProgressReporter.FormatMetrics(_validationMetrics)}";
+        WriteProgress(line);
+        return _validationMetrics;
+    }
+
+    private string SaveCheckpoint((double Wall, double Cpu) elapsed)
+    {
+        var header = new CheckpointHeader
+        {
+            Step = Step,
+            TotalSteps = _options.TotalSteps,
+            Seed = _options.Seed,
+            Schedule = _options.Schedule.ToString(),
+            LearningRate = _learningRate,
+            Run = _options.Run with { DataFolder = _data.Dataset.Folder, DataImageCount = _data.Dataset.Count, ValidationFolder = _validation?.Folder ?? _options.Run.ValidationFolder, BatchSize = _data.BatchSize, CropSize = _data.Dataset.CropSize, Threads = torch.get_num_threads() },
+            WallSeconds = elapsed.Wall,
+            CpuSeconds = elapsed.Cpu,
+            Validation = _validationMetrics,
+            ValidationStep = _validationStep,
+            TrainMetrics = _lastTrainMetrics,
+            GitCommit = _gitCommit,
+            CreatedUtc = DateTimeOffset.UtcNow,
+        };
+        var sections = new Dictionary<string, byte[]>(StringComparer.Ordinal)
+        {
+            ["model"] = Serialize(w => _objective.Model.save(w)),
+            ["optimizer"] = Serialize(_optimizer.save_state_dict),
+            ["torch_rng"] = Serialize(w => { using var s = torch.get_rng_state(); s.Save(w); }),
+        };
+        if (_auxOptimizer is not null) sections["aux_optimizer"] = Serialize(_auxOptimizer.save_state_dict);
+        var path = _store.Save(new Checkpoint(header, sections), ModelCard.From(header));
+        _logger.LogInformation("Checkpoint {Path} written (step {Step})", path, Step);
+        return path;
+    }
+
+    /// <summary>Loads the newest valid checkpoint, if any; returns whether one was loaded.</summary>
+    /// <exception cref="InvalidOperationException">The checkpoint belongs to another stage, preset, lambda or seed.</exception>
+    public bool TryResume()
+    {
+        var checkpoint = _store.LoadLatest();
+        if (checkpoint is null)
+        {
+            _logger.LogInformation("No checkpoint in {Folder}; starting from step 0", _store.Folder);
+            return false;
+        }
+        var h = checkpoint.Header;
+        var run = _options.Run;
+        if (h.Run.Stage != run.Stage || h.Run.Preset != run.Preset || h.Run.Lambda != run.Lambda)
+            throw new InvalidOperationException(
+                $"The checkpoint in '{_store.Folder}' is stage {h.Run.Stage}, preset {h.Run.Preset}, lambda {h.Run.Lambda}; this run is stage {run.Stage}, preset {run.Preset}, lambda {run.Lambda}.");
+        if (h.Seed != _options.Seed)
+            throw new InvalidOperationException($"The checkpoint in '{_store.Folder}' was trained with seed {h.Seed}; resume with the same seed.");
+        if (h.Schedule != _options.Schedule.ToString() || h.TotalSteps != _options.TotalSteps)
+            _logger.LogWarning("Resuming with schedule '{New}' over {NewTotal} steps (checkpoint: '{Old}' over {OldTotal})",
+                _options.Schedule, _options.TotalSteps, h.Schedule, h.TotalSteps);
+        if (h.Run.BatchSize != _data.BatchSize || h.Run.CropSize != _data.Dataset.CropSize)
+            _logger.LogWarning("Resuming with batch {Batch} x {Crop}px (checkpoint: {OldBatch} x {OldCrop}px): the batches differ from an uninterrupted run",
+                _data.BatchSize, _data.Dataset.CropSize, h.Run.BatchSize, h.Run.CropSize);
+
+        Deserialize(checkpoint, "model", r => _objective.Model.load(r, strict: true));
+        Deserialize(checkpoint, "optimizer", _optimizer.load_state_dict);
+        if (_auxOptimizer is not null) Deserialize(checkpoint, "aux_optimizer", _auxOptimizer.load_state_dict);
+        if (checkpoint.Sections.ContainsKey("torch_rng"))
+            Deserialize(checkpoint, "torch_rng", r => { using var s = TensorExtensionMethods.Load(r); torch.set_rng_state(s); });
+        Step = h.Step;
+        _learningRate = h.LearningRate;
+        _priorWallSeconds = h.WallSeconds;
+        _priorCpuSeconds = h.CpuSeconds;
+        _validationMetrics = h.Validation;
+        _validationStep = h.ValidationStep;
+        _lastTrainMetrics = h.TrainMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        return true;
+    }
+
+    private static byte[] Serialize(Action<BinaryWriter> write)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true)) write(w);
+        return ms.ToArray();
+    }
+
+    private static void Deserialize(Checkpoint checkpoint, string section, Action<BinaryReader> read)
+    {
+        if (!checkpoint.Sections.TryGetValue(section, out var bytes))
+            throw new CompassFormatException($"The checkpoint has no '{section}' section.");
+        using var r = new BinaryReader(new MemoryStream(bytes), Encoding.UTF8);
+        read(r);
+    }
+
+    private void WriteProgress(string line)
+    {
+        if (_console is not null)
+        {
+            _console.WriteLine(line);
+            _logger.LogDebug("{Progress}", line);
+        }
+        else
+        {
+            _logger.LogInformation("{Progress}", line);
+        }
+    }
+
+    /// <summary>Frees the optimisers.</summary>
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        _auxOptimizer?.Dispose();
+    }
+}

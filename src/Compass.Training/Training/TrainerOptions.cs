@@ -1,0 +1,47 @@
+namespace Compass.Training.Training;
+
+/// <summary>Settings of a <see cref="Trainer"/> run.</summary>
+public sealed record TrainerOptions
+{
+    /// <summary>Total steps of the run (a resumed run continues up to this).</summary>
+    public long TotalSteps { get; init; } = 1000;
+
+    /// <summary>Main optimiser's learning-rate schedule.</summary>
+    public LearningRateSchedule Schedule { get; init; } = new(LearningRateScheduleKind.Step, 5e-4);
+
+    /// <summary>Learning rate of the auxiliary (entropy-bottleneck quantiles) Adam optimiser.</summary>
+    public double AuxLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Gradient-norm clip of the main parameters; 0 disables clipping.</summary>
+    public double GradientClipNorm { get; init; } = 1.0;
+
+    /// <summary>Seed of every random draw (data, scales, torch's generator per step).</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Folder of the run's checkpoints (keep it outside the repository).</summary>
+    public string CheckpointFolder { get; init; } = "";
+
+    /// <summary>Continue from the newest valid checkpoint in <see cref="CheckpointFolder"/> when there is one.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Checkpoint every this many steps (0: only by time and at the end).</summary>
+    public long CheckpointEverySteps { get; init; } = 1000;
+
+    /// <summary>Checkpoint when this much wall time passed since the last one (null: only by steps).</summary>
+    public TimeSpan? CheckpointInterval { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Checkpoints kept in the folder.</summary>
+    public int KeepCheckpoints { get; init; } = 3;
+
+    /// <summary>Progress line every this many steps.</summary>
+    public int LogEverySteps { get; init; } = 50;
+
+    /// <summary>Validate every this many steps (0: only at the end); needs a validation set.</summary>
+    public long ValidateEverySteps { get; init; } = 500;
+
+    /// <summary>Write compact float16 weights (<c>model-f16.weights</c> + card) when the run completes.</summary>
+    public bool ExportCompactWeights { get; init; } = true;
+
+    /// <summary>What is being trained (for checkpoints and model cards).</summary>
+    public RunDescription Run { get; init; } = new();
+}

@@ -1,0 +1,140 @@
+using Compass.Training.Cli;
+using Compass.Training.Tests.Data;
+using Compass.Training.Training;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+
+namespace Compass.Training.Tests.Trainer;
+
+[Collection(TorchGlobalState.Name)]
+public sealed class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int threads = torch.get_num_threads();
+        try
+        {
+            int code = CompassTrainCli.Run(args, output, error, NullLoggerFactory.Instance);
+            return (code, output.ToString(), error.ToString());
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+    }
+
+    private static string[] Valid(string data, string outDir, params string[] extra) =>
+        ["train", "--stage", "smoke", "--quality", "3", "--steps", "6", "--crop", "32", "--batch", "2", "--data", data, "--out", outDir, .. extra];
+
+    [Fact]
+    public void HelpListsEveryOption()
+    {
+        var (code, output, _) = Run("train", "--help");
+        Assert.Equal(0, code);
+        foreach (var option in new[] { "--stage", "--preset", "--quality", "--lambda", "--steps", "--crop", "--batch", "--lr", "--lr-schedule", "--clip", "--seed", "--data", "--val", "--out", "--resume", "--threads" })
+            Assert.Contains(option, output);
+        Assert.Equal(0, Run("--help").Code);
+    }
+
+    [Theory]
+    [InlineData("--stage", "--stage")]
+    [InlineData("--steps", "--steps")]
+    [InlineData("--data", "--data")]
+    public void MissingRequiredOptionIsAOneLineError(string omit, string expected)
+    {
+        var args = Valid("/tmp/x", "/tmp/y").ToList();
+        int i = args.IndexOf(omit);
+        args.RemoveRange(i, 2);
+        var (code, _, err) = Run([.. args]);
+        Assert.Equal(2, code);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("compass-train: error:", lines[0]);
+        Assert.Contains(expected, lines[0]);
+        Assert.Equal(2, lines.Length); // the error and the --help hint
+    }
+
+    [Theory]
+    [InlineData("--steps", "0", "--steps must be at least 1")]
+    [InlineData("--crop", "8", "--crop must be at least 16")]
+    [InlineData("--quality", "9", "--quality must be 1..8")]
+    [InlineData("--lr", "-1", "--lr must be positive")]
+    [InlineData("--lr-schedule", "linear", "Unknown schedule 'linear'")]
+    [InlineData("--stage", "everything", "everything")]
+    [InlineData("--preset", "huge", "huge")]
+    [InlineData("--threads", "0", "--threads must be at least 1")]
+    [InlineData("--batch", "many", "many")]
+    public void BadValuesAreRejected(string option, string value, string message)
+    {
+        var args = Valid("/tmp/x", "/tmp/y").ToList();
+        int i = args.IndexOf(option);
+        if (i >= 0) args[i + 1] = value; else args.AddRange([option, value]);
+        var (code, _, err) = Run([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
+    }
+
+    [Fact]
+    public void QualityAndLambdaAreExclusiveAndOneIsNeeded()
+    {
+        var (code, _, err) = Run(Valid("/tmp/x", "/tmp/y", "--lambda", "0.01"));
+        Assert.Equal(2, code);
+        Assert.Contains("exclusive", err);
+        var args = Valid("/tmp/x", "/tmp/y").ToList();
+        args.RemoveRange(args.IndexOf("--quality"), 2);
+        (code, _, err) = Run([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("needs --quality or --lambda", err);
+    }
+
+    [Fact]
+    public void RealStagesReportThatTheyAreNotInThisBuild()
+    {
+        using var data = TestImages.Folder(2);
+        using var outDir = new TempFolder();
+        var args = Valid(data.Path, outDir.Path).ToList();
+        args[args.IndexOf("smoke")] = "bl";
+        var (code, _, err) = Run([.. args]);
+        Assert.Equal(3, code);
+        Assert.Contains("stage 'bl' is not available in this build", err);
+    }
+
+    [Fact]
+    public void MissingDataFolderIsAOneLineError()
+    {
+        using var outDir = new TempFolder();
+        var missing = Path.Combine(outDir.Path, "nope");
+        var (code, _, err) = Run(Valid(missing, outDir.Path));
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", err);
+        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void SmokeStageTrainsCheckpointsAndResumes()
+    {
+        using var data = TestImages.Folder(4);
+        using var outDir = new TempFolder();
+        var (code, output, err) = Run(Valid(data.Path, outDir.Path, "--log-every", "3"));
+        Assert.True(code == 0, err);
+        Assert.Contains("step 6/6", output);
+        var store = new CheckpointStore(outDir.Path);
+        Assert.Equal(6, Checkpoint.Load(store.List()[0]).Header.Step);
+
+        (code, _, err) = Run(Valid(data.Path, outDir.Path));
+        Assert.Equal(1, code);
+        Assert.Contains("already holds checkpoints", err);
+
+        var resumed = Valid(data.Path, outDir.Path, "--resume").ToList();
+        resumed[resumed.IndexOf("6")] = "9";
+        (code, output, err) = Run([.. resumed]);
+        Assert.True(code == 0, err);
+        Assert.DoesNotContain("step 3/9", output);
+        Assert.Contains("step 9/9", output);
+        var card = ModelCard.Load(CheckpointStore.CardPathFor(store.List()[0]));
+        Assert.Equal(9, card.Steps);
+        Assert.Equal(0.0067, card.Lambda);
+        Assert.Equal(3, card.Quality);
+    }
+}
