@@ -1,0 +1,82 @@
+using Compass.Imaging;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Compass;
+
+/// <summary>One decoded layer: its image and what it cost. Dispose it to release the image.</summary>
+public sealed class DecodedLayer : IDisposable
+{
+    private readonly PlanarImage _reconstruction;
+    private Image<Rgb24>? _image;
+
+    internal DecodedLayer(int index, int layerCount, LayerSize size, PlanarImage reconstruction, long accumulatedBytes, TimeSpan elapsed)
+    {
+        Index = index;
+        LayerCount = layerCount;
+        Size = size;
+        _reconstruction = reconstruction;
+        AccumulatedBytes = accumulatedBytes;
+        Elapsed = elapsed;
+    }
+
+    /// <summary>Layer index (0 = base layer).</summary>
+    public int Index { get; }
+
+    /// <summary>Number of layers in the stream's plan.</summary>
+    public int LayerCount { get; }
+
+    /// <summary>Layer size.</summary>
+    public LayerSize Size { get; }
+
+    /// <summary>Bytes read from the stream up to and including this layer (header included).</summary>
+    public long AccumulatedBytes { get; }
+
+    /// <summary>Bits per pixel of <see cref="AccumulatedBytes"/> over this layer's pixels.</summary>
+    public double BitsPerPixel => AccumulatedBytes * 8.0 / Size.Pixels;
+
+    /// <summary>Time spent decoding this layer (prediction, entropy decoding and synthesis).</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>The layer as an 8-bit RGB image (clamped to [0, 1] and rounded); created on first use.</summary>
+    public Image<Rgb24> Image => _image ??= _reconstruction.ToImage();
+
+    /// <summary>The unclamped float reconstruction (what the next layer is predicted from).</summary>
+    internal PlanarImage Reconstruction => _reconstruction;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _image?.Dispose();
+        _image = null;
+    }
+}
+
+/// <summary>The layers decoded from one stream.</summary>
+public sealed class DecodeResult : IDisposable
+{
+    internal DecodeResult(Bitstream.BitstreamHeader header, IReadOnlyList<DecodedLayer> layers, CompassFormatException? truncation)
+    {
+        Header = header;
+        Layers = layers;
+        Truncation = truncation;
+    }
+
+    /// <summary>The stream's header (plan, quality, model identity).</summary>
+    public Bitstream.BitstreamHeader Header { get; }
+
+    /// <summary>The decoded layers, base layer first.</summary>
+    public IReadOnlyList<DecodedLayer> Layers { get; }
+
+    /// <summary>True when the stream ended inside a layer and only the complete layers before it were decoded.</summary>
+    public bool IsTruncated => Truncation is not null;
+
+    /// <summary>The truncation error, when <see cref="IsTruncated"/>.</summary>
+    public CompassFormatException? Truncation { get; }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var layer in Layers) layer.Dispose();
+    }
+}

@@ -1,0 +1,39 @@
+using Compass.Imaging;
+
+namespace Compass;
+
+/// <summary>Options of one <see cref="ScalableEncoder"/> call.</summary>
+public sealed record EncodeOptions
+{
+    /// <summary>Quality level (1 = fewest bits); null uses the model's <see cref="CompassModel.DefaultQuality"/>.</summary>
+    public int? Quality { get; init; }
+
+    /// <summary>Largest input image (width x height) accepted from a stream; checked before the pixels are decoded.</summary>
+    public long MaxInputPixels { get; init; } = ImageLoader.DefaultMaxPixels;
+
+    /// <summary>Keep each layer's reconstruction in the result (tests and evaluation compare them with the decoder's).</summary>
+    internal bool KeepReconstructions { get; init; }
+}
+
+/// <summary>Options of one <see cref="ScalableDecoder"/> call.</summary>
+public sealed record DecodeOptions
+{
+    /// <summary>Decode at most this many layers (1 = base layer only); null decodes every layer.</summary>
+    public int? MaxLayers { get; init; }
+
+    /// <summary>
+    /// When true, a stream that ends inside a layer yields the complete layers before the cut (and logs a
+    /// warning) instead of throwing; <see cref="DecodeResult.IsTruncated"/> says it happened.
+    /// </summary>
+    public bool AllowTruncation { get; init; }
+
+    /// <summary>Limits enforced on the stream before any large allocation.</summary>
+    public Bitstream.BitstreamLimits Limits { get; init; } = Bitstream.BitstreamLimits.Default;
+}
+
+/// <summary>Progress of a long encode or decode: reported after each layer.</summary>
+/// <param name="LayerIndex">The layer just finished (0 = base layer).</param>
+/// <param name="LayerCount">Number of layers being processed.</param>
+/// <param name="Size">Size of that layer.</param>
+/// <param name="Elapsed">Time spent on that layer.</param>
+public readonly record struct LayerProgress(int LayerIndex, int LayerCount, LayerSize Size, TimeSpan Elapsed);

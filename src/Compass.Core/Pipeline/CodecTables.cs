@@ -1,0 +1,41 @@
+using Compass.EntropyCoding;
+
+namespace Compass.Pipeline;
+
+/// <summary>
+/// The entropy-coding side of one mean-scale codec, exported with its networks: per-channel tables and
+/// medians of the factorised prior for z, the Gaussian tables for y and the scale-to-table index function.
+/// </summary>
+internal sealed class CodecTables
+{
+    public CodecTables(QuantizedCdfTable zTables, float[] zMedians, QuantizedCdfTable yTables, ScaleTableIndexer scaleIndexer)
+    {
+        ArgumentNullException.ThrowIfNull(zTables);
+        ArgumentNullException.ThrowIfNull(zMedians);
+        ArgumentNullException.ThrowIfNull(yTables);
+        ArgumentNullException.ThrowIfNull(scaleIndexer);
+        if (zTables.Count != zMedians.Length)
+            throw new CompassFormatException($"The z prior has {zTables.Count} tables but {zMedians.Length} medians.");
+        if (yTables.Count != scaleIndexer.TableCount)
+            throw new CompassFormatException($"The y prior has {yTables.Count} Gaussian tables but the scale table has {scaleIndexer.TableCount} entries.");
+        ZTables = zTables;
+        ZMedians = zMedians;
+        YTables = yTables;
+        ScaleIndexer = scaleIndexer;
+    }
+
+    /// <summary>One table per z channel.</summary>
+    public QuantizedCdfTable ZTables { get; }
+
+    /// <summary>The median of each z channel: z is coded as <c>round(z - median)</c>.</summary>
+    public float[] ZMedians { get; }
+
+    /// <summary>The Gaussian tables, one per scale-table entry.</summary>
+    public QuantizedCdfTable YTables { get; }
+
+    /// <summary>Maps a predicted scale to its table by comparisons only.</summary>
+    public ScaleTableIndexer ScaleIndexer { get; }
+
+    /// <summary>Number of z channels (N).</summary>
+    public int ZChannels => ZMedians.Length;
+}

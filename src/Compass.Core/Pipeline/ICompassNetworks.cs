@@ -1,0 +1,29 @@
+using Compass.Imaging;
+
+namespace Compass.Pipeline;
+
+/// <summary>
+/// The networks of one COMPASS model at one quality, as the encode/decode pipeline needs them. Compass.Onnx
+/// implements it with ONNX Runtime; nothing here depends on how the networks run.
+/// </summary>
+/// <remarks>Implementations must be safe to call from several threads at once.</remarks>
+internal interface ICompassNetworks
+{
+    /// <summary>The 32-byte identity of the model bundle (recorded in every bitstream).</summary>
+    Bitstream.ModelIdentity ModelId { get; }
+
+    /// <summary>The entropy tables of a codec.</summary>
+    CodecTables GetTables(CodecRole role);
+
+    /// <summary>g_a then h_a: the latent y (M x ceil(H/16) x ceil(W/16)) and hyper-latent z (N x ceil(H/64) x ceil(W/64)).</summary>
+    (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image);
+
+    /// <summary>h_s: the Gaussian scales and means of y, cropped to the y size.</summary>
+    (LatentTensor Scales, LatentTensor Means) HyperSynthesize(CodecRole role, LatentTensor zHat, int yHeight, int yWidth);
+
+    /// <summary>g_s: the reconstruction (unclamped) at the given image size.</summary>
+    PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height);
+
+    /// <summary>LIFF: the prediction of a layer of the given size from the previous layer's reconstruction.</summary>
+    PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken);
+}

@@ -1,0 +1,98 @@
+using Compass.EntropyCoding;
+using Compass.Imaging;
+
+namespace Compass.Pipeline;
+
+/// <summary>The coded form of one image through one mean-scale codec: the z and y rANS strings.</summary>
+internal readonly record struct CodedLatents(byte[] ZStream, byte[] YStream);
+
+/// <summary>
+/// Runs one mean-scale hyperprior codec end to end: analysis, quantisation around the medians and means,
+/// rANS coding, and the synthesis that the decoder will see. Encoder and decoder share the code after the
+/// entropy decode, so the encoder's reconstruction is exactly the decoder's.
+/// </summary>
+internal static class LatentCodec
+{
+    /// <summary>Codes <paramref name="image"/> and returns the strings and the reconstruction the decoder will produce.</summary>
+    public static (CodedLatents Coded, PlanarImage Reconstruction) Encode(ICompassNetworks networks, CodecRole role, PlanarImage image)
+    {
+        var tables = networks.GetTables(role);
+        var (y, z) = networks.Analyze(role, image);
+        int yh = LatentGeometry.YExtent(image.Height), yw = LatentGeometry.YExtent(image.Width);
+        if (y.Height != yh || y.Width != yw || z.Height != LatentGeometry.ZExtent(image.Height) || z.Width != LatentGeometry.ZExtent(image.Width) || z.Channels != tables.ZChannels)
+            throw new InvalidOperationException($"The analysis network returned y {y} and z {z} for a {image.Width}x{image.Height} image; the model does not match its tables.");
+
+        // z: symbol = round(z - median) per channel; z_hat = symbol + median.
+        var zSymbols = new int[z.Data.Length];
+        var zIndexes = ChannelIndexes(z);
+        for (int i = 0; i < zSymbols.Length; i++)
+            zSymbols[i] = RoundToInt(z.Data[i] - tables.ZMedians[zIndexes[i]]);
+        byte[] zStream = RansEncoder.Encode(zSymbols, zIndexes, tables.ZTables);
+        var zHat = Dequantize(zSymbols, zIndexes, tables.ZMedians, z.Channels, z.Height, z.Width);
+
+        // y: table index from the predicted scale, symbol = round(y - mean), y_hat = symbol + mean.
+        var (scales, means) = networks.HyperSynthesize(role, zHat, yh, yw);
+        var yIndexes = new int[y.Data.Length];
+        tables.ScaleIndexer.GetIndexes(scales.Data, yIndexes);
+        var ySymbols = new int[y.Data.Length];
+        for (int i = 0; i < ySymbols.Length; i++)
+            ySymbols[i] = RoundToInt(y.Data[i] - means.Data[i]);
+        byte[] yStream = RansEncoder.Encode(ySymbols, yIndexes, tables.YTables);
+
+        var yHat = AddMeans(ySymbols, means);
+        var reconstruction = networks.Synthesize(role, yHat, image.Width, image.Height);
+        return (new CodedLatents(zStream, yStream), reconstruction);
+    }
+
+    /// <summary>Decodes the strings of an image of the given size; throws <see cref="CompassFormatException"/> on a damaged string.</summary>
+    public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height)
+    {
+        var tables = networks.GetTables(role);
+        int zc = tables.ZChannels, zh = LatentGeometry.ZExtent(height), zw = LatentGeometry.ZExtent(width);
+        int yh = LatentGeometry.YExtent(height), yw = LatentGeometry.YExtent(width);
+
+        var zShape = new LatentTensor(zc, zh, zw);
+        var zIndexes = ChannelIndexes(zShape);
+        var zSymbols = new int[zIndexes.Length];
+        RansDecoder.Decode(zStream, zIndexes, tables.ZTables, zSymbols);
+        var zHat = Dequantize(zSymbols, zIndexes, tables.ZMedians, zc, zh, zw);
+
+        var (scales, means) = networks.HyperSynthesize(role, zHat, yh, yw);
+        var yIndexes = new int[scales.Data.Length];
+        tables.ScaleIndexer.GetIndexes(scales.Data, yIndexes);
+        var ySymbols = new int[yIndexes.Length];
+        RansDecoder.Decode(yStream, yIndexes, tables.YTables, ySymbols);
+        var yHat = AddMeans(ySymbols, means);
+        return networks.Synthesize(role, yHat, width, height);
+    }
+
+    private static int[] ChannelIndexes(LatentTensor shape)
+    {
+        var indexes = new int[shape.Data.Length];
+        for (int c = 0; c < shape.Channels; c++)
+            indexes.AsSpan(c * shape.PlaneLength, shape.PlaneLength).Fill(c);
+        return indexes;
+    }
+
+    private static LatentTensor Dequantize(int[] symbols, int[] channel, float[] medians, int c, int h, int w)
+    {
+        var data = new float[symbols.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = symbols[i] + medians[channel[i]];
+        return new LatentTensor(c, h, w, data);
+    }
+
+    private static LatentTensor AddMeans(int[] symbols, LatentTensor means)
+    {
+        var data = new float[symbols.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = symbols[i] + means.Data[i];
+        return new LatentTensor(means.Channels, means.Height, means.Width, data);
+    }
+
+    /// <summary>Round half to even, as torch.round does; saturates instead of overflowing on absurd values.</summary>
+    private static int RoundToInt(float value)
+    {
+        double r = Math.Round((double)value, MidpointRounding.ToEven);
+        if (double.IsNaN(r)) throw new InvalidOperationException("The network produced NaN; the model is broken or the input is invalid.");
+        return r >= int.MaxValue ? int.MaxValue : r <= int.MinValue ? int.MinValue : (int)r;
+    }
+}

@@ -1,0 +1,55 @@
+using Compass.Imaging;
+
+namespace Compass.Pipeline;
+
+/// <summary>
+/// The COMPASS layer recursion (METHOD.md section 3), shared by encoder and decoder so both reconstruct
+/// identically: layer 0 through the base codec; layer k &gt; 0 predicted by LIFF from the previous layer's
+/// unclamped reconstruction, the residual coded by the shared residual codec, and the reconstruction
+/// <c>prediction + decoded residual</c>, not clamped before it feeds the next layer.
+/// </summary>
+internal static class LayerChain
+{
+    /// <summary>Encodes layer <paramref name="index"/> of <paramref name="target"/>; returns its strings and reconstruction.</summary>
+    public static (CodedLatents Coded, PlanarImage Reconstruction) EncodeLayer(
+        ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, CancellationToken cancellationToken)
+    {
+        if (index == 0)
+            return LatentCodec.Encode(networks, CodecRole.Base, target);
+
+        ArgumentNullException.ThrowIfNull(previous);
+        var prediction = networks.Predict(previous, target.Width, target.Height, cancellationToken);
+        var residual = Subtract(target, prediction);
+        var (coded, residualHat) = LatentCodec.Encode(networks, CodecRole.Residual, residual);
+        return (coded, AddInPlace(prediction, residualHat));
+    }
+
+    /// <summary>Decodes layer <paramref name="index"/> of size <paramref name="width"/> x <paramref name="height"/>.</summary>
+    public static PlanarImage DecodeLayer(
+        ICompassNetworks networks, int index, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream,
+        int width, int height, PlanarImage? previous, CancellationToken cancellationToken)
+    {
+        if (index == 0)
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height);
+
+        ArgumentNullException.ThrowIfNull(previous);
+        var prediction = networks.Predict(previous, width, height, cancellationToken);
+        var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height);
+        return AddInPlace(prediction, residualHat);
+    }
+
+    private static PlanarImage Subtract(PlanarImage a, PlanarImage b)
+    {
+        var data = new float[a.Data.Length];
+        for (int i = 0; i < data.Length; i++) data[i] = a.Data[i] - b.Data[i];
+        return new PlanarImage(a.Width, a.Height, data);
+    }
+
+    private static PlanarImage AddInPlace(PlanarImage target, PlanarImage addend)
+    {
+        var t = target.Data;
+        var s = addend.Data;
+        for (int i = 0; i < t.Length; i++) t[i] += s[i];
+        return target;
+    }
+}

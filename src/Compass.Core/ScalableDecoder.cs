@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Compass.Bitstream;
+using Compass.Imaging;
+using Compass.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Compass;
+
+/// <summary>
+/// Decodes Compass streams: the header alone (<see cref="ReadInfoAsync"/>), the first k layers
+/// (<see cref="DecodeAsync"/>), or layer by layer while bytes arrive (<see cref="DecodeProgressivelyAsync"/>).
+/// Every size, pad and crop decision is derived from the header, never from encoder state.
+/// </summary>
+/// <remarks>A decoder holds no per-call state: one instance can serve many threads at once. Malformed,
+/// truncated or corrupted streams, and streams made by another model bundle, throw
+/// <see cref="CompassFormatException"/>.</remarks>
+public sealed class ScalableDecoder
+{
+    private readonly CompassModel _model;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates a decoder over a model set; it must be the model set the streams were encoded with.</summary>
+    /// <param name="model">The networks; the decoder does not own or dispose it.</param>
+    /// <param name="logger">Optional logger (truncation warnings, per-layer timings at Debug level).</param>
+    public ScalableDecoder(CompassModel model, ILogger<ScalableDecoder>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Reads only the stream's header: plan, quality and model identity. Needs no model.</summary>
+    /// <param name="input">The stream, positioned at its start.</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
+    /// <exception cref="CompassFormatException">The header is malformed, truncated or of an unknown version.</exception>
+    public static async Task<BitstreamHeader> ReadInfoAsync(Stream input, CancellationToken cancellationToken = default)
+    {
+        await using var reader = new BitstreamReader(input, leaveOpen: true);
+        return await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Decodes the stream's bytes (all layers, or as many as <see cref="DecodeOptions.MaxLayers"/> says).</summary>
+    /// <param name="stream">The whole stream.</param>
+    /// <param name="options">Layer count, truncation policy and limits; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    public DecodeResult Decode(ReadOnlyMemory<byte> stream, DecodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var input = new MemoryStream(stream.ToArray(), writable: false);
+        return DecodeAsync(input, options, cancellationToken).GetAwaiter().GetResult();
+    }
+
+    /// <summary>Decodes layers 0..k-1 from <paramref name="input"/> (k = <see cref="DecodeOptions.MaxLayers"/> or all).</summary>
+    /// <param name="input">The stream; read sequentially, never sought.</param>
+    /// <param name="options">Layer count, truncation policy and limits; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    /// <exception cref="CompassFormatException">The stream is malformed, corrupted, made by another model, or
+    /// truncated while <see cref="DecodeOptions.AllowTruncation"/> is false.</exception>
+    public async Task<DecodeResult> DecodeAsync(Stream input, DecodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new DecodeOptions();
+        var layers = new List<DecodedLayer>();
+        BitstreamHeader? header = null;
+        try
+        {
+            await foreach (var layer in DecodeCoreAsync(input, options, h => header = h, cancellationToken).ConfigureAwait(false))
+                layers.Add(layer);
+            return new DecodeResult(header!, layers, truncation: null);
+        }
+        catch (CompassFormatException ex) when (options.AllowTruncation && header is not null && IsTruncation(ex))
+        {
+            _logger.LogWarning("The stream is truncated: decoded {Count} of {Total} layers. {Message}", layers.Count, header.Plan.Count, ex.Message);
+            return new DecodeResult(header, layers, ex);
+        }
+        catch
+        {
+            foreach (var layer in layers) layer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Decodes layer by layer while bytes arrive: each layer is yielded as soon as its chunk has been read
+    /// and decoded, so a client can show the base layer long before the stream is complete. A truncated
+    /// stream yields its complete layers and then throws <see cref="CompassFormatException"/>
+    /// (or simply ends, when <see cref="DecodeOptions.AllowTruncation"/> is true).
+    /// </summary>
+    /// <param name="input">The stream (a network stream, a pipe, a file...); read sequentially.</param>
+    /// <param name="options">Layer count, truncation policy and limits; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    public async IAsyncEnumerable<DecodedLayer> DecodeProgressivelyAsync(Stream input, DecodeOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        options ??= new DecodeOptions();
+        BitstreamHeader? header = null;
+        await using var enumerator = DecodeCoreAsync(input, options, h => header = h, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            DecodedLayer layer;
+            try
+            {
+                if (!await enumerator.MoveNextAsync().ConfigureAwait(false)) yield break;
+                layer = enumerator.Current;
+            }
+            catch (CompassFormatException ex) when (options.AllowTruncation && header is not null && IsTruncation(ex))
+            {
+                _logger.LogWarning("The stream is truncated after the layers already returned. {Message}", ex.Message);
+                yield break;
+            }
+            yield return layer;
+        }
+    }
+
+    private async IAsyncEnumerable<DecodedLayer> DecodeCoreAsync(Stream input, DecodeOptions options, Action<BitstreamHeader> onHeader,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        if (options.MaxLayers is < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxLayers, "MaxLayers must be at least 1.");
+
+        await using var reader = new BitstreamReader(input, options.Limits, leaveOpen: true);
+        var header = await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!_model.Qualities.Contains(header.Quality))
+            throw new CompassFormatException($"The stream was coded at quality {header.Quality}, which this model set does not provide (available: {string.Join(", ", _model.Qualities)}).");
+        var networks = _model.GetNetworks(header.Quality);
+        header.EnsureModel(networks.ModelId);
+        onHeader(header);
+
+        int count = Math.Min(header.Plan.Count, options.MaxLayers ?? int.MaxValue);
+        PlanarImage? previous = null;
+        for (int k = 0; k < count; k++)
+        {
+            var payload = await reader.ReadLayerAsync(cancellationToken).ConfigureAwait(false)
+                ?? throw new CompassFormatException($"The stream ended before layer {k} of {header.Plan.Count}.", reader.Position);
+            var watch = Stopwatch.StartNew();
+            var size = header.Plan[k];
+            var reconstruction = LayerChain.DecodeLayer(networks, k, payload.ZStream.Span, payload.YStream.Span,
+                size.Width, size.Height, previous, cancellationToken);
+            watch.Stop();
+            _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
+            previous = reconstruction;
+            yield return new DecodedLayer(k, header.Plan.Count, size, reconstruction, reader.Position, watch.Elapsed);
+        }
+        // A full decode also proves the stream ends where the plan says (no trailing garbage).
+        if (count == header.Plan.Count && await reader.ReadLayerAsync(cancellationToken).ConfigureAwait(false) is not null)
+            throw new CompassFormatException($"The stream holds more layers than its plan's {count}.", reader.Position);
+    }
+
+    private static bool IsTruncation(CompassFormatException ex) => BitstreamErrors.IsTruncation(ex);
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using Compass.Bitstream;
+using Compass.Imaging;
+using Compass.Pipeline;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Compass;
+
+/// <summary>
+/// Encodes an image into one scalable Compass stream holding every layer of a <see cref="LayerPlan"/>.
+/// Each layer image is made directly from the input by antialiased bicubic downscaling (Pillow-exact);
+/// layer 0 goes through the base codec, every later layer codes only the residual of the LIFF prediction
+/// from the previous layer's reconstruction, exactly as <see cref="ScalableDecoder"/> will rebuild it.
+/// </summary>
+/// <remarks>An encoder holds no per-call state: one instance can serve many threads at once.</remarks>
+public sealed class ScalableEncoder
+{
+    private readonly CompassModel _model;
+    private readonly ILogger _logger;
+
+    /// <summary>Creates an encoder over a model set (for example <c>OnnxCompassModel.LoadDefault()</c>).</summary>
+    /// <param name="model">The networks; the encoder does not own or dispose it.</param>
+    /// <param name="logger">Optional logger (per-layer timings at Debug level).</param>
+    public ScalableEncoder(CompassModel model, ILogger<ScalableEncoder>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _model = model;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    /// <summary>Encodes <paramref name="image"/> and returns the stream's bytes.</summary>
+    /// <param name="image">The input image; its own size may be (and usually is) the last layer.</param>
+    /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
+    /// <param name="options">Quality and limits; null for defaults.</param>
+    /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    /// <exception cref="ArgumentException">The plan is empty or larger than the image, or the quality is unknown.</exception>
+    public byte[] Encode(Image image, LayerPlan plan, EncodeOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var buffer = new MemoryStream();
+        Encode(image, plan, buffer, options, progress: null, cancellationToken);
+        return buffer.ToArray();
+    }
+
+    /// <summary>Encodes <paramref name="image"/> into <paramref name="output"/>, layer by layer.</summary>
+    /// <param name="image">The input image.</param>
+    /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
+    /// <param name="output">Receives the stream; written sequentially, never sought.</param>
+    /// <param name="options">Quality and limits; null for defaults.</param>
+    /// <param name="progress">Optional per-layer progress.</param>
+    /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    /// <returns>Per-layer sizes and costs.</returns>
+    public EncodeResult Encode(Image image, LayerPlan plan, Stream output, EncodeOptions? options = null,
+        IProgress<LayerProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        EncodeCoreAsync(image, plan, output, options, progress, sync: true, cancellationToken).GetAwaiter().GetResult();
+
+    /// <summary>Encodes <paramref name="image"/> into <paramref name="output"/>, writing each layer as soon as it is coded.</summary>
+    /// <inheritdoc cref="Encode(Image, LayerPlan, Stream, EncodeOptions?, IProgress{LayerProgress}?, CancellationToken)"/>
+    public Task<EncodeResult> EncodeAsync(Image image, LayerPlan plan, Stream output, EncodeOptions? options = null,
+        IProgress<LayerProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        EncodeCoreAsync(image, plan, output, options, progress, sync: false, cancellationToken);
+
+    /// <summary>Reads an image from <paramref name="imageStream"/> (PNG, JPEG, ... via ImageSharp) and encodes it.</summary>
+    /// <param name="imageStream">The encoded input image.</param>
+    /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
+    /// <param name="output">Receives the stream.</param>
+    /// <param name="options">Quality and limits; null for defaults.</param>
+    /// <param name="progress">Optional per-layer progress.</param>
+    /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    /// <exception cref="CompassFormatException">The input is not an image, is empty or exceeds <see cref="EncodeOptions.MaxInputPixels"/>.</exception>
+    public async Task<EncodeResult> EncodeAsync(Stream imageStream, LayerPlan plan, Stream output, EncodeOptions? options = null,
+        IProgress<LayerProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imageStream);
+        using var image = ImageLoader.Load(imageStream, (options ?? new EncodeOptions()).MaxInputPixels);
+        return await EncodeCoreAsync(image, plan, output, options, progress, sync: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The reference image of every layer of <paramref name="plan"/>: <paramref name="image"/> downscaled with
+    /// Pillow-exact antialiased bicubic. These are what the layers are coded against (and what PSNR compares to).
+    /// </summary>
+    /// <param name="image">The input image.</param>
+    /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
+    /// <returns>One 8-bit image per layer; the caller disposes them.</returns>
+    public static IReadOnlyList<Image<Rgb24>> CreateLayerImages(Image image, LayerPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ValidatePlanAgainstImage(plan, image.Width, image.Height);
+        using var rgb = image.CloneAs<Rgb24>();
+        return plan.Layers.Select(size => size.Width == rgb.Width && size.Height == rgb.Height
+            ? rgb.Clone()
+            : Resampler.ResizeBicubic(rgb, size.Width, size.Height)).ToList();
+    }
+
+    private async Task<EncodeResult> EncodeCoreAsync(Image image, LayerPlan plan, Stream output, EncodeOptions? options,
+        IProgress<LayerProgress>? progress, bool sync, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ArgumentNullException.ThrowIfNull(output);
+        options ??= new EncodeOptions();
+        int quality = options.Quality ?? _model.DefaultQuality;
+        if (!_model.Qualities.Contains(quality))
+            throw new ArgumentException($"Quality {quality} is not provided by this model (available: {string.Join(", ", _model.Qualities)}).", nameof(options));
+        ValidatePlanAgainstImage(plan, image.Width, image.Height);
+
+        var networks = _model.GetNetworks(quality);
+        var header = new BitstreamHeader(networks.ModelId, checked((byte)quality), plan);
+        var layers = new List<EncodedLayer>(plan.Count);
+        var reconstructions = options.KeepReconstructions ? new List<PlanarImage>(plan.Count) : null;
+        long accumulated = header.Size;
+
+        var references = CreateLayerImages(image, plan);
+        try
+        {
+            await using var writer = new BitstreamWriter(output, header, leaveOpen: true);
+            PlanarImage? previous = null;
+            for (int k = 0; k < plan.Count; k++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var watch = Stopwatch.StartNew();
+                var target = PlanarImage.FromImage(references[k]);
+                var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, cancellationToken);
+                var payload = new LayerPayload(coded.ZStream, coded.YStream);
+                if (sync) writer.WriteLayer(k, payload);
+                else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);
+                watch.Stop();
+
+                accumulated += BitstreamFormat.ChunkHeadSize + payload.Length;
+                var layer = new EncodedLayer(k, plan[k], checked((int)payload.Length), accumulated, watch.Elapsed);
+                layers.Add(layer);
+                _logger.LogDebug("Encoded layer {Layer}/{Count} {Size}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
+                    k, plan.Count, plan[k], layer.PayloadBytes, layer.BitsPerPixel, watch.Elapsed.TotalMilliseconds);
+                progress?.Report(new LayerProgress(k, plan.Count, plan[k], watch.Elapsed));
+                reconstructions?.Add(reconstruction.Clone());
+                previous = reconstruction;
+            }
+            if (sync) writer.Complete();
+            else await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var reference in references) reference.Dispose();
+        }
+        return new EncodeResult(plan, quality, layers, accumulated, reconstructions);
+    }
+
+    private static void ValidatePlanAgainstImage(LayerPlan plan, int width, int height)
+    {
+        if (plan.Count == 0)
+            throw new ArgumentException("The layer plan is empty.", nameof(plan));
+        var final = plan.Final;
+        if (final.Width > width || final.Height > height)
+            throw new ArgumentException($"The plan's last layer {final} is larger than the {width}x{height} image; layers are made by downscaling the image.", nameof(plan));
+    }
+}
