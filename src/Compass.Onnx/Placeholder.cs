@@ -1,0 +1,1 @@
+namespace Compass.Onnx; internal static class Placeholder {}
