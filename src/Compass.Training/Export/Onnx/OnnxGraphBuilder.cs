@@ -123,6 +123,7 @@ internal sealed partial class OnnxGraphBuilder
     {
         var outputs = new string[outputCount];
         var stem = Fresh(opType);
+        Claim(stem);
         for (var i = 0; i < outputCount; i++)
         {
             outputs[i] = outputCount == 1 ? stem : string.Create(CultureInfo.InvariantCulture, $"{stem}_{i}");
@@ -193,7 +194,7 @@ internal sealed partial class OnnxGraphBuilder
 
     // ---------------------------------------------------------------- internals
 
-    /// <summary>A name not used yet in this graph, derived from <paramref name="stem"/>.</summary>
+    /// <summary>A name not used yet in this graph, derived from <paramref name="stem"/> (not reserved until used).</summary>
     internal string Fresh(string stem)
     {
         string name;
@@ -203,7 +204,6 @@ internal sealed partial class OnnxGraphBuilder
         }
         while (names.Contains(name));
 
-        names.Add(name);
         return name;
     }
 
@@ -218,7 +218,13 @@ internal sealed partial class OnnxGraphBuilder
 
     private void AddNode(string opType, IReadOnlyList<OnnxValue?> inputs, IReadOnlyList<string> outputs, AttributeProto[] attributes, string? nodeName = null)
     {
-        var node = new NodeProto { OpType = opType, Name = nodeName ?? Fresh(opType) };
+        if (nodeName is null)
+        {
+            nodeName = Fresh(opType);
+            Claim(nodeName);
+        }
+
+        var node = new NodeProto { OpType = opType, Name = nodeName };
         foreach (var input in inputs)
         {
             node.Input.Add(input?.Name ?? "");
