@@ -1,1 +1,0 @@
-namespace Compass.Onnx; internal static class Placeholder {}
