@@ -38,14 +38,14 @@ internal static class OnnxSessionFactory
             if (options.Provider == ExecutionProvider.Cuda)
             {
                 throw new NotSupportedException(
-                    $"The CUDA execution provider is not available for ONNX graph '{graphName}' (device {options.CudaDeviceId}): {ex.Message} " +
+                    $"The CUDA execution provider is not available for ONNX graph '{graphName}' (device {options.CudaDeviceId}): {ex.Message.Trim()}. " +
                     "ONNX Runtime 1.31 needs an NVIDIA GPU with CUDA 13 and cuDNN 9; use ExecutionProvider.Auto to fall back to the CPU.",
                     ex);
             }
 
             logger.LogInformation(
                 "CUDA execution provider unavailable for ONNX graph '{Graph}', falling back to the CPU: {Reason}",
-                graphName, ex.Message);
+                graphName, ex.Message.Trim());
         }
 
         provider = ExecutionProvider.Cpu;
