@@ -1,0 +1,188 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace Compass.Onnx;
+
+/// <summary>
+/// A verified set of exported networks and tables: a folder, a .zip of that folder, or a zip stream
+/// (e.g. an embedded resource), described by <c>manifest.json</c> (see <see cref="ModelBundleManifest"/>).
+/// Loading reads every listed file into memory and checks its SHA-256 before anything uses it.
+/// </summary>
+/// <remarks>
+/// <see cref="Identity"/> is the SHA-256 of the manifest bytes exactly as stored. The manifest pins
+/// every file's hash, so the identity pins the whole bundle; a bitstream records it so a decoder can
+/// refuse streams written with another bundle. Files not listed in the manifest are ignored.
+/// </remarks>
+public sealed class ModelBundle
+{
+    // One file is held in one array; real networks are a few MB to a few hundred MB.
+    private const long MaxFileBytes = 1L << 30;
+
+    private readonly Dictionary<string, byte[]> files;
+    private readonly byte[] identity;
+
+    private ModelBundle(ModelBundleManifest manifest, byte[] identity, Dictionary<string, byte[]> files)
+    {
+        Manifest = manifest;
+        this.identity = identity;
+        this.files = files;
+    }
+
+    /// <summary>The parsed manifest.</summary>
+    public ModelBundleManifest Manifest { get; }
+
+    /// <summary>SHA-256 of the stored manifest bytes (32 bytes): the bundle's identity.</summary>
+    public ReadOnlySpan<byte> Identity => identity;
+
+    /// <summary>The identity as lower-case hex.</summary>
+    public string IdentityHex => Convert.ToHexStringLower(identity);
+
+    /// <summary>The relative paths of the bundle's files (as listed in the manifest).</summary>
+    public IEnumerable<string> FileNames => Manifest.Files.Keys;
+
+    /// <summary>Whether the bundle lists <paramref name="name"/>.</summary>
+    public bool Contains(string name) => files.ContainsKey(name);
+
+    /// <summary>The verified bytes of a file.</summary>
+    /// <exception cref="KeyNotFoundException">The manifest does not list <paramref name="name"/>.</exception>
+    public ReadOnlyMemory<byte> GetBytes(string name) => GetArray(name);
+
+    /// <summary>A read-only stream over the verified bytes of a file.</summary>
+    /// <exception cref="KeyNotFoundException">The manifest does not list <paramref name="name"/>.</exception>
+    public Stream OpenRead(string name) => new MemoryStream(GetArray(name), writable: false);
+
+    /// <summary>The backing array, for ONNX Runtime which takes byte[]; callers must not modify it.</summary>
+    internal byte[] GetArray(string name) =>
+        files.TryGetValue(name, out var bytes)
+            ? bytes
+            : throw new KeyNotFoundException($"Model bundle '{Manifest.Name}' has no file '{name}' (files: {string.Join(", ", files.Keys)}).");
+
+    /// <summary>Loads a bundle from a folder or from a .zip file.</summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="CompassFormatException">The manifest or a file is missing, malformed or fails its hash.</exception>
+    public static ModelBundle Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (Directory.Exists(path))
+        {
+            return LoadFolder(path);
+        }
+
+        if (File.Exists(path))
+        {
+            using var stream = File.OpenRead(path);
+            return Load(stream, path);
+        }
+
+        throw new FileNotFoundException($"No model bundle folder or zip file at '{path}'.", path);
+    }
+
+    /// <summary>Loads a bundle from a zip stream (for example an embedded resource). The stream is not closed.</summary>
+    /// <exception cref="CompassFormatException">Not a zip, or the manifest or a file is missing, malformed or fails its hash.</exception>
+    public static ModelBundle Load(Stream zipStream) => Load(zipStream, "zip stream");
+
+    private static ModelBundle Load(Stream zipStream, string source)
+    {
+        ArgumentNullException.ThrowIfNull(zipStream);
+        ZipArchive archive;
+        try
+        {
+            archive = new ZipArchive(zipStream, ZipArchiveMode.Read, leaveOpen: true);
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CompassFormatException($"Model bundle '{source}' is not a zip archive: {ex.Message}", ex);
+        }
+
+        using (archive)
+        {
+            // The manifest sits at the root, or under one top folder (a zip of the bundle folder itself).
+            var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+            foreach (var e in archive.Entries.Where(e => !e.FullName.EndsWith('/')))
+            {
+                if (!entries.TryAdd(e.FullName.Replace('\\', '/'), e))
+                {
+                    throw new CompassFormatException($"Model bundle '{source}': the zip holds '{e.FullName}' twice.");
+                }
+            }
+
+            var prefix = "";
+            if (!entries.ContainsKey(ModelBundleManifest.FileName))
+            {
+                var nested = entries.Keys.Where(k => k.Count(c => c == '/') == 1 && k.EndsWith("/" + ModelBundleManifest.FileName, StringComparison.Ordinal)).ToList();
+                if (nested.Count == 1)
+                {
+                    prefix = nested[0][..^ModelBundleManifest.FileName.Length];
+                }
+            }
+
+            return Build(source, name =>
+            {
+                if (!entries.TryGetValue(prefix + name, out var entry))
+                {
+                    return null;
+                }
+
+                if (entry.Length > MaxFileBytes)
+                {
+                    throw new CompassFormatException($"Model bundle '{source}': file '{name}' is {entry.Length} bytes, over the {MaxFileBytes}-byte limit.");
+                }
+
+                using var s = entry.Open();
+                using var buffer = new MemoryStream((int)entry.Length);
+                try
+                {
+                    s.CopyTo(buffer);
+                }
+                catch (InvalidDataException ex)
+                {
+                    throw new CompassFormatException($"Model bundle '{source}': file '{name}' cannot be decompressed: {ex.Message}", ex);
+                }
+
+                return buffer.ToArray();
+            });
+        }
+    }
+
+    private static ModelBundle LoadFolder(string folder)
+    {
+        var root = Path.GetFullPath(folder);
+        return Build(folder, name =>
+        {
+            var path = Path.Combine(root, name.Replace('/', Path.DirectorySeparatorChar));
+            return File.Exists(path) ? File.ReadAllBytes(path) : null;
+        });
+    }
+
+    private static ModelBundle Build(string source, Func<string, byte[]?> read)
+    {
+        var manifestBytes = read(ModelBundleManifest.FileName)
+            ?? throw new CompassFormatException($"Model bundle '{source}' has no {ModelBundleManifest.FileName}.");
+        ModelBundleManifest manifest;
+        try
+        {
+            manifest = ModelBundleManifest.Parse(manifestBytes);
+        }
+        catch (CompassFormatException ex)
+        {
+            throw new CompassFormatException($"{ex.Message} (bundle '{source}')", ex);
+        }
+
+        var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (name, expected) in manifest.Files)
+        {
+            var bytes = read(name)
+                ?? throw new CompassFormatException($"Model bundle '{source}': file '{name}' is listed in {ModelBundleManifest.FileName} but missing.");
+            var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
+            if (actual != expected)
+            {
+                throw new CompassFormatException(
+                    $"Model bundle '{source}': file '{name}' fails its SHA-256 check (manifest {expected}, file {actual}); the bundle is corrupted or was changed.");
+            }
+
+            files[name] = bytes;
+        }
+
+        return new ModelBundle(manifest, SHA256.HashData(manifestBytes), files);
+    }
+}

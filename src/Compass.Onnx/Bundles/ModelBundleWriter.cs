@@ -1,0 +1,88 @@
+using System.IO.Compression;
+using System.Security.Cryptography;
+
+namespace Compass.Onnx;
+
+/// <summary>
+/// Writes model bundles (the exporter's side of <see cref="ModelBundle"/>): hashes each file, writes
+/// the files and <c>manifest.json</c> into a folder or a zip. Holds no ONNX Runtime types.
+/// </summary>
+public static class ModelBundleWriter
+{
+    /// <summary>
+    /// Builds the manifest for <paramref name="files"/> (relative '/'-separated path to bytes) with the
+    /// given description; the files' hashes are computed here.
+    /// </summary>
+    public static ModelBundleManifest CreateManifest(
+        string name,
+        string preset,
+        IReadOnlyList<int> qualities,
+        IReadOnlyList<double> lambdas,
+        IReadOnlyDictionary<string, byte[]> files,
+        System.Text.Json.JsonElement? card = null)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var path in files.Keys)
+        {
+            ModelBundleManifest.ValidatePath(path);
+        }
+
+        var hashes = files.ToDictionary(f => f.Key, f => Convert.ToHexStringLower(SHA256.HashData(f.Value)), StringComparer.Ordinal);
+        return new ModelBundleManifest(name, preset, qualities, lambdas, hashes, card);
+    }
+
+    /// <summary>Writes the files and the manifest into <paramref name="folder"/> (created if needed).</summary>
+    public static void WriteFolder(string folder, ModelBundleManifest manifest, IReadOnlyDictionary<string, byte[]> files)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        foreach (var (path, bytes) in Checked(manifest, files))
+        {
+            var target = Path.Combine(folder, path.Replace('/', Path.DirectorySeparatorChar));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, bytes);
+        }
+
+        Directory.CreateDirectory(folder);
+        File.WriteAllBytes(Path.Combine(folder, ModelBundleManifest.FileName), manifest.ToJsonBytes());
+    }
+
+    /// <summary>Writes the files and the manifest as a zip (manifest at the root) to <paramref name="zipStream"/>, left open.</summary>
+    public static void WriteZip(Stream zipStream, ModelBundleManifest manifest, IReadOnlyDictionary<string, byte[]> files)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        using var archive = new ZipArchive(zipStream, ZipArchiveMode.Create, leaveOpen: true);
+        Add(archive, ModelBundleManifest.FileName, manifest.ToJsonBytes());
+        foreach (var (path, bytes) in Checked(manifest, files))
+        {
+            Add(archive, path, bytes);
+        }
+    }
+
+    private static IEnumerable<KeyValuePair<string, byte[]>> Checked(ModelBundleManifest manifest, IReadOnlyDictionary<string, byte[]> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var (path, hash) in manifest.Files)
+        {
+            if (!files.TryGetValue(path, out var bytes))
+            {
+                throw new ArgumentException($"The manifest lists '{path}' but no bytes were given for it.", nameof(files));
+            }
+
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != hash)
+            {
+                throw new ArgumentException($"The bytes given for '{path}' do not match the manifest's hash.", nameof(files));
+            }
+
+            yield return new KeyValuePair<string, byte[]>(path, bytes);
+        }
+    }
+
+    private static void Add(ZipArchive archive, string path, byte[] bytes)
+    {
+        // A fixed timestamp keeps zips byte-identical across exports of the same files.
+        var entry = archive.CreateEntry(path, CompressionLevel.Optimal);
+        entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var s = entry.Open();
+        s.Write(bytes);
+    }
+}
