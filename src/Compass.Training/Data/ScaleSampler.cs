@@ -88,7 +88,7 @@ public sealed class ScaleSampler
             // Leave room for the layers above (each needs one more pixel) within the crop.
             h = Math.Min(h, height - (sizes.Length - 1 - k));
             w = Math.Min(w, width - (sizes.Length - 1 - k));
-            sizes[k] = new LayerSize(h, w);
+            sizes[k] = new LayerSize(Width: w, Height: h);
         }
         return sizes;
     }

@@ -30,7 +30,7 @@ public sealed class TrainingBatch : IDisposable
     public int Count => (int)Layers[0].shape[0];
 
     /// <summary>The layer sizes, base layer first.</summary>
-    public IReadOnlyList<LayerSize> Sizes => Layers.Select(t => new LayerSize((int)t.shape[2], (int)t.shape[3])).ToArray();
+    public IReadOnlyList<LayerSize> Sizes => Layers.Select(t => new LayerSize(Width: (int)t.shape[3], Height: (int)t.shape[2])).ToArray();
 
     /// <summary>Frees the layer tensors.</summary>
     public void Dispose()

@@ -47,7 +47,7 @@ public class ScaleSamplerTests
     public void NonSquareCropsScaleEachAxis()
     {
         var sizes = ScaleSampler.Compass(2).Reference(96, 160);
-        Assert.Equal([new LayerSize(24, 40), new LayerSize(48, 80), new LayerSize(96, 160)], sizes);
+        Assert.Equal([new LayerSize(Width: 40, Height: 24), new LayerSize(Width: 80, Height: 48), new LayerSize(Width: 160, Height: 96)], sizes);
     }
 
     [Fact]
