@@ -25,14 +25,17 @@ public sealed class QuantizedCdfTable
     public const int MaxCdfLength = Total + 1;
 
     /// <summary>Bits of the cumulative frequency that index the decoder's lookup (the rest is a short scan).</summary>
-    internal const int LookupBits = 9;
+    internal const int LookupBits = 8;
 
     internal const int LookupShift = Precision - LookupBits;
 
     /// <summary>Lookup entries per table: one per slot plus the end.</summary>
     internal const int LookupStride = (1 << LookupBits) + 1;
 
-    // Flattened CDFs, row t at t * Stride; rows are padded with the final 65536 so a scan never runs off a row.
+    /// <summary>Extra 65536 entries after the widest row, so that the decoder may look a few entries past a row's end.</summary>
+    internal const int RowPadding = 8;
+
+    // Flattened CDFs, row t at t * Stride; each row continues with 65536 up to the stride, so no comparison runs off a row.
     private readonly int[] _cdf;
     private readonly int[] _cdfLengths;
     private readonly int[] _offsets;
@@ -40,10 +43,11 @@ public sealed class QuantizedCdfTable
     // k << LookupShift (entry LookupSlots: the escape symbol). The symbols of slot k are entry k .. entry k + 1.
     private readonly ushort[] _lookup;
 
-    private QuantizedCdfTable(int[] cdf, int stride, int[] cdfLengths, int[] offsets)
+    private QuantizedCdfTable(int[] cdf, int stride, int maxLength, int[] cdfLengths, int[] offsets)
     {
         _cdf = cdf;
         Stride = stride;
+        MaxLength = maxLength;
         _cdfLengths = cdfLengths;
         _offsets = offsets;
         _lookup = BuildLookup(cdf, stride, cdfLengths);
@@ -65,7 +69,7 @@ public sealed class QuantizedCdfTable
     public int Count => _cdfLengths.Length;
 
     /// <summary>Length of the longest CDF (CompressAI's padded row width: <c>max_length + 2</c>).</summary>
-    public int MaxLength => Stride;
+    public int MaxLength { get; }
 
     internal int Stride { get; }
 
@@ -105,15 +109,16 @@ public sealed class QuantizedCdfTable
         if ((long)rowStride * cdfLengths.Length != cdfs.Length)
             throw new CompassFormatException($"Entropy tables: {cdfs.Length} CDF values, expected {cdfLengths.Length} rows of {rowStride}.");
 
-        var data = new int[cdfs.Length];
+        int stride = rowStride + RowPadding;
+        var data = new int[cdfLengths.Length * stride];
         for (int t = 0; t < cdfLengths.Length; t++)
         {
             var row = cdfs.Slice(t * rowStride, rowStride);
             Validate(t, row, cdfLengths[t]);
-            row[..cdfLengths[t]].CopyTo(data.AsSpan(t * rowStride));
-            data.AsSpan(t * rowStride + cdfLengths[t], rowStride - cdfLengths[t]).Fill(Total);
+            row[..cdfLengths[t]].CopyTo(data.AsSpan(t * stride));
+            data.AsSpan(t * stride + cdfLengths[t], stride - cdfLengths[t]).Fill(Total);
         }
-        return new QuantizedCdfTable(data, rowStride, cdfLengths.ToArray(), offsets.ToArray());
+        return new QuantizedCdfTable(data, stride, rowStride, cdfLengths.ToArray(), offsets.ToArray());
     }
 
     /// <summary>Creates a table set from one CDF array per table (each array's length is its CDF length).</summary>
@@ -141,8 +146,8 @@ public sealed class QuantizedCdfTable
     /// </summary>
     public int[] ToPaddedArray()
     {
-        var result = new int[_cdf.Length];
-        for (int t = 0; t < Count; t++) GetCdf(t).CopyTo(result.AsSpan(t * Stride));
+        var result = new int[Count * MaxLength];
+        for (int t = 0; t < Count; t++) GetCdf(t).CopyTo(result.AsSpan(t * MaxLength));
         return result;
     }
 

@@ -39,8 +39,9 @@ public static class RansDecoder
 
         // The loop reads the tables through references without bounds checks. It is safe because every
         // index is checked against the table count, and the table invariants (validated at construction)
-        // keep each symbol inside its row: a lookup entry is a valid symbol, and no scan passes the row's
-        // final 65536, which is above any 16-bit cumulative frequency.
+        // keep each symbol inside its row: a lookup entry is a valid symbol, no comparison passes the row's
+        // final 65536 (above any 16-bit cumulative frequency), and rows carry RowPadding entries of slack
+        // for the reads a few entries ahead.
         var rows = tables.Rows;
         ref QuantizedCdfTable.TableRow rowRef = ref MemoryMarshal.GetArrayDataReference(rows);
         ref int cdfRef = ref MemoryMarshal.GetArrayDataReference(tables.CdfData);
@@ -59,21 +60,29 @@ public static class RansDecoder
             if (t >= tableCount) ThrowBadIndex(i, (int)t, (int)tableCount);
             ref QuantizedCdfTable.TableRow table = ref Unsafe.Add(ref rowRef, t);
             int cum = (int)x & mask;
-            // Slot k of the lookup holds the symbols lookup[k] .. lookup[k + 1]. Usually that is one or two
-            // symbols and a single comparison picks one without a branch; wider slots (tails) take a short scan.
+            // Slot k of the lookup holds the symbols lookup[k] .. lookup[k + 1]. Usually that is at most three
+            // symbols: four CDF entries loaded at once and two comparisons give the symbol, its start and its
+            // frequency with no branch and no load that waits on another. Wider slots (tails) take a scan.
             ref ushort slot = ref Unsafe.Add(ref lookupRef, table.LookupStart + (cum >> QuantizedCdfTable.LookupShift));
             ref int cdf = ref Unsafe.Add(ref cdfRef, table.CdfStart);
             int s = slot;
-            if (Unsafe.Add(ref slot, 1) - s <= 1)
+            int start, freq;
+            if (Unsafe.Add(ref slot, 1) - s <= 2)
             {
-                s += Unsafe.Add(ref cdf, s + 1) <= cum ? 1 : 0;
+                ref int c = ref Unsafe.Add(ref cdf, s);
+                int c0 = c, c1 = Unsafe.Add(ref c, 1), c2 = Unsafe.Add(ref c, 2), c3 = Unsafe.Add(ref c, 3);
+                bool past1 = c1 <= cum, past2 = c2 <= cum;
+                s += (past1 ? 1 : 0) + (past2 ? 1 : 0);
+                start = past2 ? c2 : past1 ? c1 : c0;
+                int end = past2 ? c3 : past1 ? c2 : c1;
+                freq = end - start;
             }
             else
             {
                 while (Unsafe.Add(ref cdf, s + 1) <= cum) s++;
+                start = Unsafe.Add(ref cdf, s);
+                freq = Unsafe.Add(ref cdf, s + 1) - start;
             }
-            int start = Unsafe.Add(ref cdf, s);
-            int freq = Unsafe.Add(ref cdf, s + 1) - start;
             x = (ulong)(uint)freq * (x >> QuantizedCdfTable.Precision) + (uint)(cum - start);
             if (x < RansConstants.StateLowerBound)
             {
