@@ -21,10 +21,10 @@ public sealed class QuantizedCdfTable
     /// <summary>The total frequency every CDF ends at: 2^<see cref="Precision"/>.</summary>
     public const int Total = 1 << Precision;
 
-    /// <summary>The most entries a CDF can have: one per symbol plus the leading zero.</summary>
-    public const int MaxCdfLength = Total + 1;
+    // The most entries a CDF can have: one per symbol (each at least frequency 1) plus the leading zero.
+    private const int CdfLengthLimit = Total + 1;
 
-    /// <summary>Bits of the cumulative frequency that index the decoder's lookup (the rest is a short scan).</summary>
+    /// <summary>Top bits of the cumulative frequency that index the decoder's lookup (8: 33 KB for 64 tables; see docs/performance.md).</summary>
     internal const int LookupBits = 8;
 
     internal const int LookupShift = Precision - LookupBits;
@@ -39,8 +39,8 @@ public sealed class QuantizedCdfTable
     private readonly int[] _cdf;
     private readonly int[] _cdfLengths;
     private readonly int[] _offsets;
-    // Per table, LookupSlots + 1 entries: entry k is the symbol whose interval holds the cumulative frequency
-    // k << LookupShift (entry LookupSlots: the escape symbol). The symbols of slot k are entry k .. entry k + 1.
+    // Per table, LookupStride entries: entry k is the symbol whose interval holds the cumulative frequency
+    // k << LookupShift, and the last entry is the escape symbol. The symbols of slot k are entry k .. entry k + 1.
     private readonly ushort[] _lookup;
 
     private QuantizedCdfTable(int[] cdf, int stride, int maxLength, int[] cdfLengths, int[] offsets)
@@ -68,7 +68,7 @@ public sealed class QuantizedCdfTable
     /// <summary>Number of tables.</summary>
     public int Count => _cdfLengths.Length;
 
-    /// <summary>Length of the longest CDF (CompressAI's padded row width: <c>max_length + 2</c>).</summary>
+    /// <summary>Row width of CompressAI's zero-padded layout, normally the longest CDF (<c>max_length + 2</c>).</summary>
     public int MaxLength { get; }
 
     internal int Stride { get; }
@@ -82,13 +82,23 @@ public sealed class QuantizedCdfTable
     internal ushort[] LookupData => _lookup;
 
     /// <summary>The CDF of table <paramref name="table"/>: <see cref="GetCdfLength"/> entries from 0 to 65536.</summary>
-    public ReadOnlySpan<int> GetCdf(int table) => _cdf.AsSpan(checked(table * Stride), _cdfLengths[table]);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="table"/> is not in <c>[0, Count)</c>.</exception>
+    public ReadOnlySpan<int> GetCdf(int table) => _cdf.AsSpan(CheckTable(table) * Stride, _cdfLengths[table]);
 
     /// <summary>Number of CDF entries of table <paramref name="table"/> (number of symbols including the escape, plus one).</summary>
-    public int GetCdfLength(int table) => _cdfLengths[table];
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="table"/> is not in <c>[0, Count)</c>.</exception>
+    public int GetCdfLength(int table) => _cdfLengths[CheckTable(table)];
 
     /// <summary>The symbol value coded by index 0 of table <paramref name="table"/> (CompressAI's <c>_offset</c>).</summary>
-    public int GetOffset(int table) => _offsets[table];
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="table"/> is not in <c>[0, Count)</c>.</exception>
+    public int GetOffset(int table) => _offsets[CheckTable(table)];
+
+    private int CheckTable(int table)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(table);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(table, Count);
+        return table;
+    }
 
     /// <summary>
     /// Creates a table set from CompressAI's layout: <paramref name="cdfs"/> holds one row of
@@ -104,13 +114,13 @@ public sealed class QuantizedCdfTable
         if (cdfLengths.Length == 0) throw new CompassFormatException("Entropy table set is empty.");
         if (offsets.Length != cdfLengths.Length)
             throw new CompassFormatException($"Entropy tables: {cdfLengths.Length} CDF lengths but {offsets.Length} offsets.");
-        if (rowStride < 3 || rowStride > MaxCdfLength)
-            throw new CompassFormatException($"Entropy tables: row width {rowStride} is outside 3..{MaxCdfLength}.");
+        if (rowStride < 3 || rowStride > CdfLengthLimit)
+            throw new CompassFormatException($"Entropy tables: row width {rowStride} is outside 3..{CdfLengthLimit}.");
         if ((long)rowStride * cdfLengths.Length != cdfs.Length)
             throw new CompassFormatException($"Entropy tables: {cdfs.Length} CDF values, expected {cdfLengths.Length} rows of {rowStride}.");
 
         int stride = rowStride + RowPadding;
-        var data = new int[cdfLengths.Length * stride];
+        var data = new int[checked(cdfLengths.Length * stride)];
         for (int t = 0; t < cdfLengths.Length; t++)
         {
             var row = cdfs.Slice(t * rowStride, rowStride);
