@@ -49,14 +49,14 @@ public static class FactorizedTableBuilder
             throw new ArgumentException($"{pmfs.Count} pmfs, {tailMasses.Length} tail masses and {offsets.Length} offsets.");
 
         var cdfs = new int[pmfs.Count][];
-        var withTail = new List<float>();
         for (int c = 0; c < pmfs.Count; c++)
         {
             var pmf = pmfs[c] ?? throw new ArgumentException($"pmf of channel {c} is missing.", nameof(pmfs));
-            withTail.Clear();
-            withTail.AddRange(pmf);
-            withTail.Add(tailMasses[c]);
-            cdfs[c] = PmfQuantizer.ToQuantizedCdf(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(withTail));
+            // CompressAI appends the tail mass as the last (escape) symbol before quantising.
+            var withTail = new float[pmf.Length + 1];
+            pmf.CopyTo(withTail, 0);
+            withTail[^1] = tailMasses[c];
+            cdfs[c] = PmfQuantizer.ToQuantizedCdf(withTail);
         }
         return QuantizedCdfTable.Create(cdfs, offsets);
     }

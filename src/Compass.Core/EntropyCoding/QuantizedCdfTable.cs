@@ -21,35 +21,55 @@ public sealed class QuantizedCdfTable
     /// <summary>The total frequency every CDF ends at: 2^<see cref="Precision"/>.</summary>
     public const int Total = 1 << Precision;
 
-    /// <summary>The most entries a CDF can have: one per symbol plus the leading zero.</summary>
-    public const int MaxCdfLength = Total + 1;
+    // The most entries a CDF can have: one per symbol (each at least frequency 1) plus the leading zero.
+    private const int CdfLengthLimit = Total + 1;
 
-    /// <summary>Bits of the cumulative frequency that index the decoder's lookup (the rest is a short scan).</summary>
-    internal const int LookupBits = 12;
+    /// <summary>Top bits of the cumulative frequency that index the decoder's lookup (8: 33 KB for 64 tables; see docs/performance.md).</summary>
+    internal const int LookupBits = 8;
 
     internal const int LookupShift = Precision - LookupBits;
 
-    // Flattened CDFs, row t at t * Stride; rows are padded with the final 65536 so a scan never runs off a row.
+    /// <summary>Lookup entries per table: one per slot plus the end.</summary>
+    internal const int LookupStride = (1 << LookupBits) + 1;
+
+    /// <summary>Extra 65536 entries after the widest row, so that the decoder may look a few entries past a row's end.</summary>
+    internal const int RowPadding = 8;
+
+    // Flattened CDFs, row t at t * Stride; each row continues with 65536 up to the stride, so no comparison runs off a row.
     private readonly int[] _cdf;
     private readonly int[] _cdfLengths;
     private readonly int[] _offsets;
-    // Per table and per top-LookupBits prefix of a cumulative frequency: the largest symbol whose CDF start is at or below the prefix.
+    // Per table, LookupStride entries: entry k is the symbol whose interval holds the cumulative frequency
+    // k << LookupShift, and the last entry is the escape symbol. The symbols of slot k are entry k .. entry k + 1.
     private readonly ushort[] _lookup;
 
-    private QuantizedCdfTable(int[] cdf, int stride, int[] cdfLengths, int[] offsets)
+    private QuantizedCdfTable(int[] cdf, int stride, int maxLength, int[] cdfLengths, int[] offsets)
     {
         _cdf = cdf;
         Stride = stride;
+        MaxLength = maxLength;
         _cdfLengths = cdfLengths;
         _offsets = offsets;
         _lookup = BuildLookup(cdf, stride, cdfLengths);
+        Rows = new TableRow[cdfLengths.Length];
+        for (int t = 0; t < Rows.Length; t++)
+            Rows[t] = new TableRow(t * stride, t * LookupStride, cdfLengths[t] - 2, offsets[t]);
     }
+
+    /// <summary>What the coder needs per table, in one place (one cache line for four tables).</summary>
+    /// <param name="CdfStart">Index of the table's first CDF entry in <see cref="CdfData"/>.</param>
+    /// <param name="LookupStart">Index of the table's first entry in <see cref="LookupData"/>.</param>
+    /// <param name="EscapeSymbol">The escape symbol's index, <c>cdfLength - 2</c>.</param>
+    /// <param name="Offset">The symbol value of index 0.</param>
+    internal readonly record struct TableRow(int CdfStart, int LookupStart, int EscapeSymbol, int Offset);
+
+    internal TableRow[] Rows { get; }
 
     /// <summary>Number of tables.</summary>
     public int Count => _cdfLengths.Length;
 
-    /// <summary>Length of the longest CDF (CompressAI's padded row width: <c>max_length + 2</c>).</summary>
-    public int MaxLength => Stride;
+    /// <summary>Row width of CompressAI's zero-padded layout, normally the longest CDF (<c>max_length + 2</c>).</summary>
+    public int MaxLength { get; }
 
     internal int Stride { get; }
 
@@ -62,13 +82,23 @@ public sealed class QuantizedCdfTable
     internal ushort[] LookupData => _lookup;
 
     /// <summary>The CDF of table <paramref name="table"/>: <see cref="GetCdfLength"/> entries from 0 to 65536.</summary>
-    public ReadOnlySpan<int> GetCdf(int table) => _cdf.AsSpan(checked(table * Stride), _cdfLengths[table]);
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="table"/> is not in <c>[0, Count)</c>.</exception>
+    public ReadOnlySpan<int> GetCdf(int table) => _cdf.AsSpan(CheckTable(table) * Stride, _cdfLengths[table]);
 
     /// <summary>Number of CDF entries of table <paramref name="table"/> (number of symbols including the escape, plus one).</summary>
-    public int GetCdfLength(int table) => _cdfLengths[table];
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="table"/> is not in <c>[0, Count)</c>.</exception>
+    public int GetCdfLength(int table) => _cdfLengths[CheckTable(table)];
 
     /// <summary>The symbol value coded by index 0 of table <paramref name="table"/> (CompressAI's <c>_offset</c>).</summary>
-    public int GetOffset(int table) => _offsets[table];
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="table"/> is not in <c>[0, Count)</c>.</exception>
+    public int GetOffset(int table) => _offsets[CheckTable(table)];
+
+    private int CheckTable(int table)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(table);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(table, Count);
+        return table;
+    }
 
     /// <summary>
     /// Creates a table set from CompressAI's layout: <paramref name="cdfs"/> holds one row of
@@ -84,20 +114,21 @@ public sealed class QuantizedCdfTable
         if (cdfLengths.Length == 0) throw new CompassFormatException("Entropy table set is empty.");
         if (offsets.Length != cdfLengths.Length)
             throw new CompassFormatException($"Entropy tables: {cdfLengths.Length} CDF lengths but {offsets.Length} offsets.");
-        if (rowStride < 3 || rowStride > MaxCdfLength)
-            throw new CompassFormatException($"Entropy tables: row width {rowStride} is outside 3..{MaxCdfLength}.");
+        if (rowStride < 3 || rowStride > CdfLengthLimit)
+            throw new CompassFormatException($"Entropy tables: row width {rowStride} is outside 3..{CdfLengthLimit}.");
         if ((long)rowStride * cdfLengths.Length != cdfs.Length)
             throw new CompassFormatException($"Entropy tables: {cdfs.Length} CDF values, expected {cdfLengths.Length} rows of {rowStride}.");
 
-        var data = new int[cdfs.Length];
+        int stride = rowStride + RowPadding;
+        var data = new int[checked(cdfLengths.Length * stride)];
         for (int t = 0; t < cdfLengths.Length; t++)
         {
             var row = cdfs.Slice(t * rowStride, rowStride);
             Validate(t, row, cdfLengths[t]);
-            row[..cdfLengths[t]].CopyTo(data.AsSpan(t * rowStride));
-            data.AsSpan(t * rowStride + cdfLengths[t], rowStride - cdfLengths[t]).Fill(Total);
+            row[..cdfLengths[t]].CopyTo(data.AsSpan(t * stride));
+            data.AsSpan(t * stride + cdfLengths[t], stride - cdfLengths[t]).Fill(Total);
         }
-        return new QuantizedCdfTable(data, rowStride, cdfLengths.ToArray(), offsets.ToArray());
+        return new QuantizedCdfTable(data, stride, rowStride, cdfLengths.ToArray(), offsets.ToArray());
     }
 
     /// <summary>Creates a table set from one CDF array per table (each array's length is its CDF length).</summary>
@@ -125,8 +156,8 @@ public sealed class QuantizedCdfTable
     /// </summary>
     public int[] ToPaddedArray()
     {
-        var result = new int[_cdf.Length];
-        for (int t = 0; t < Count; t++) GetCdf(t).CopyTo(result.AsSpan(t * Stride));
+        var result = new int[Count * MaxLength];
+        for (int t = 0; t < Count; t++) GetCdf(t).CopyTo(result.AsSpan(t * MaxLength));
         return result;
     }
 
@@ -149,11 +180,11 @@ public sealed class QuantizedCdfTable
     private static ushort[] BuildLookup(int[] cdf, int stride, int[] lengths)
     {
         const int slots = 1 << LookupBits;
-        var lookup = new ushort[lengths.Length * slots];
+        var lookup = new ushort[lengths.Length * LookupStride];
         for (int t = 0; t < lengths.Length; t++)
         {
             var row = cdf.AsSpan(t * stride, lengths[t]);
-            var dest = lookup.AsSpan(t * slots, slots);
+            var dest = lookup.AsSpan(t * LookupStride, LookupStride);
             int s = 0;
             for (int slot = 0; slot < slots; slot++)
             {
@@ -161,6 +192,7 @@ public sealed class QuantizedCdfTable
                 while (row[s + 1] <= cum) s++;
                 dest[slot] = (ushort)s;
             }
+            dest[slots] = (ushort)(lengths[t] - 2);
         }
         return lookup;
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Compass.EntropyCoding;
 
@@ -36,35 +37,66 @@ public static class RansDecoder
         if (data.Length < RansConstants.FlushBytes || data.Length % 4 != 0)
             throw new CompassFormatException($"rANS string of {data.Length} bytes: expected 8 plus a multiple of 4.");
 
-        int[] cdf = tables.CdfData;
-        int[] lengths = tables.CdfLengthData;
-        int[] offsets = tables.OffsetData;
-        ushort[] lookup = tables.LookupData;
-        int stride = tables.Stride;
+        // The loop reads the tables through references without bounds checks. It is safe because every
+        // index is checked against the table count, and the table invariants (validated at construction)
+        // keep each symbol inside its row: a lookup entry is a valid symbol, no comparison passes the row's
+        // final 65536 (above any 16-bit cumulative frequency), and rows carry RowPadding entries of slack
+        // for the reads a few entries ahead.
+        var rows = tables.Rows;
+        ref QuantizedCdfTable.TableRow rowRef = ref MemoryMarshal.GetArrayDataReference(rows);
+        ref int cdfRef = ref MemoryMarshal.GetArrayDataReference(tables.CdfData);
+        ref ushort lookupRef = ref MemoryMarshal.GetArrayDataReference(tables.LookupData);
+        ref int indexRef = ref MemoryMarshal.GetReference(indexes);
+        ref int symbolRef = ref MemoryMarshal.GetReference(symbols);
+        uint tableCount = (uint)rows.Length;
         const int mask = QuantizedCdfTable.Total - 1;
 
         ulong x = BinaryPrimitives.ReadUInt64LittleEndian(data);
         int pos = RansConstants.FlushBytes;
+        int lastWord = data.Length - 4;
         for (int i = 0; i < symbols.Length; i++)
         {
-            int t = indexes[i];
-            if ((uint)t >= (uint)lengths.Length) ThrowBadIndex(i, t, lengths.Length);
+            uint t = (uint)Unsafe.Add(ref indexRef, i);
+            if (t >= tableCount) ThrowBadIndex(i, (int)t, (int)tableCount);
+            ref QuantizedCdfTable.TableRow table = ref Unsafe.Add(ref rowRef, t);
             int cum = (int)x & mask;
-            // The lookup gives the symbol at the start of cum's 2^LookupShift-wide slot; a few steps finish the search.
-            int s = lookup[(t << QuantizedCdfTable.LookupBits) + (cum >> QuantizedCdfTable.LookupShift)];
-            int row = t * stride;
-            while (cdf[row + s + 1] <= cum) s++;
-            int start = cdf[row + s];
-            int freq = cdf[row + s + 1] - start;
+            // Slot k of the lookup holds the symbols lookup[k] .. lookup[k + 1]. Usually that is at most three
+            // symbols: four CDF entries loaded at once and two comparisons give the symbol, its start and its
+            // frequency with no branch and no load that waits on another. Wider slots (tails) take a scan.
+            ref ushort slot = ref Unsafe.Add(ref lookupRef, table.LookupStart + (cum >> QuantizedCdfTable.LookupShift));
+            ref int cdf = ref Unsafe.Add(ref cdfRef, table.CdfStart);
+            int s = slot;
+            int start, freq;
+            if (Unsafe.Add(ref slot, 1) - s <= 2)
+            {
+                ref int c = ref Unsafe.Add(ref cdf, s);
+                int c0 = c, c1 = Unsafe.Add(ref c, 1), c2 = Unsafe.Add(ref c, 2), c3 = Unsafe.Add(ref c, 3);
+                bool past1 = c1 <= cum, past2 = c2 <= cum;
+                s += (past1 ? 1 : 0) + (past2 ? 1 : 0);
+                start = past2 ? c2 : past1 ? c1 : c0;
+                int end = past2 ? c3 : past1 ? c2 : c1;
+                freq = end - start;
+            }
+            else
+            {
+                while (Unsafe.Add(ref cdf, s + 1) <= cum) s++;
+                start = Unsafe.Add(ref cdf, s);
+                freq = Unsafe.Add(ref cdf, s + 1) - start;
+            }
             x = (ulong)(uint)freq * (x >> QuantizedCdfTable.Precision) + (uint)(cum - start);
             if (x < RansConstants.StateLowerBound)
             {
-                if (pos > data.Length - 4) ThrowTruncated(pos);
-                x = (x << 32) | BinaryPrimitives.ReadUInt32LittleEndian(data[pos..]);
+                if (pos > lastWord) ThrowTruncated(pos);
+                x = (x << 32) | BinaryPrimitives.ReadUInt32LittleEndian(data.Slice(pos, 4));
                 pos += 4;
             }
-            int max = lengths[t] - 2;
-            symbols[i] = s == max ? GetEscaped(ref x, data, ref pos, max, offsets[t]) : s + offsets[t];
+            if (s == table.EscapeSymbol)
+            {
+                (s, x, pos) = GetEscaped(x, data, pos, table.EscapeSymbol, table.Offset);
+                Unsafe.Add(ref symbolRef, i) = s;
+                continue;
+            }
+            Unsafe.Add(ref symbolRef, i) = s + table.Offset;
         }
         if (pos != data.Length || x != RansConstants.StateLowerBound)
             throw new CompassFormatException(pos != data.Length
@@ -73,7 +105,7 @@ public static class RansDecoder
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int GetEscaped(ref ulong x, ReadOnlySpan<byte> data, ref int pos, int max, int offset)
+    private static (int Symbol, ulong State, int Position) GetEscaped(ulong x, ReadOnlySpan<byte> data, int pos, int max, int offset)
     {
         uint chunk = GetBits(ref x, data, ref pos);
         int chunks = (int)chunk;
@@ -91,7 +123,7 @@ public static class RansDecoder
         long symbol = value + offset;
         if (symbol is < int.MinValue or > int.MaxValue)
             throw new CompassFormatException($"rANS escape decodes to {symbol}, outside the 32-bit symbol range.", pos);
-        return (int)symbol;
+        return ((int)symbol, x, pos);
     }
 
     private static uint GetBits(ref ulong x, ReadOnlySpan<byte> data, ref int pos)

@@ -18,6 +18,7 @@ public class OfficialParityTests(ITestOutputHelper output)
 
         var actual = RansEncoder.Encode(symbols, indexes, tables);
 
+        output.WriteLine($"{symbols.Length} symbols, {CountEscapes(symbols, indexes, tables)} escaped, {expected.Length} bytes");
         Assert.Equal(expected, actual);
         var decoded = new int[symbols.Length];
         RansDecoder.Decode(expected, indexes, tables, decoded);
@@ -37,10 +38,22 @@ public class OfficialParityTests(ITestOutputHelper output)
 
         var actual = RansEncoder.Encode(symbols, indexes, tables);
 
+        output.WriteLine($"{symbols.Length} symbols, {CountEscapes(symbols, indexes, tables)} escaped, {expected.Length} bytes");
         Assert.Equal(expected, actual);
         var decoded = new int[symbols.Length];
         RansDecoder.Decode(expected, indexes, tables, decoded);
         Assert.Equal(symbols, decoded);
+    }
+
+    private static int CountEscapes(int[] symbols, int[] indexes, QuantizedCdfTable tables)
+    {
+        int count = 0;
+        for (int i = 0; i < symbols.Length; i++)
+        {
+            long v = (long)symbols[i] - tables.GetOffset(indexes[i]);
+            if (v < 0 || v >= tables.GetCdfLength(indexes[i]) - 2) count++;
+        }
+        return count;
     }
 
     [SkippableTheory]

@@ -15,6 +15,8 @@ public class QuantizedCdfTableTests
         Assert.Equal([0, 1, 2, 3, 65536], table.GetCdf(1).ToArray());
         Assert.Equal(4, table.GetOffset(1));
         Assert.Equal([0, 10, 65536, 0, 0, 0, 1, 2, 3, 65536], table.ToPaddedArray());
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.GetCdf(2).Length);
+        Assert.Throws<ArgumentOutOfRangeException>(() => table.GetOffset(-1));
     }
 
     public static TheoryData<int[], int> InvalidRows => new()
