@@ -17,6 +17,7 @@ namespace Compass.Benchmarks;
 /// diagnoser sees only managed allocations.
 /// </summary>
 [Config(typeof(LiffBenchmarkConfig))]
+[MedianColumn]
 public class LiffBenchmarks
 {
     private Liff _module = null!;
@@ -24,8 +25,8 @@ public class LiffBenchmarks
     private Tensor _weight = null!;
     private LiffGrid _grid = null!;
 
-    /// <summary>Source size -> target size (batch 1): 2x and 3x upscales of a 64 x 64 layer.</summary>
-    [Params("64x64->128x128", "64x64->192x192")]
+    /// <summary>Source size -> target size (batch 1): 1.5x, 2x and 3x upscales of a 64 x 64 layer.</summary>
+    [Params("64x64->96x96", "64x64->128x128", "64x64->192x192")]
     public string Scenario { get; set; } = "64x64->128x128";
 
     /// <summary>Builds the module (seeded default init) and the inputs.</summary>

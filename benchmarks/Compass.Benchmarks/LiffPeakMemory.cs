@@ -46,6 +46,49 @@ public static class LiffPeakMemory
             $"{form} {scenario}: baseline RSS {baseline / 1024.0:F0} MiB, peak RSS {peak / 1024.0:F0} MiB, step peak {(peak - baseline) / 1024.0:F0} MiB, median step {times[times.Count / 2]:F2} s (threads {get_num_threads()})"));
     }
 
+    /// <summary>
+    /// Interleaved timing on a shared, noisy machine: naive and low-res steps alternate in one process so
+    /// both see the same load; prints the median step time of each and the median of the per-pair ratios.
+    /// Run: <c>dotnet run -c Release --project benchmarks/Compass.Benchmarks -- liff-compare 64x64->128x128 [pairs]</c>.
+    /// </summary>
+    public static void Compare(string[] args)
+    {
+        string scenario = args.Length > 0 ? args[0] : "64x64->128x128";
+        int pairs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 7;
+        var (h, w, height, width) = ParseScenario(scenario);
+        random.manual_seed(1);
+        using var module = new Liff(LiffConfig.Paper);
+        using var input = rand(1, 3, h, w);
+        using var weight = randn(1, 3, height, width);
+        var grid = LiffGrid.Create(h, w, height, width);
+        TrainingStep(module, input, weight, grid, "naive"); // warm-up
+        TrainingStep(module, input, weight, grid, "lowres");
+        var naive = new List<double>();
+        var lowRes = new List<double>();
+        var ratios = new List<double>();
+        for (int k = 0; k < pairs; k++)
+        {
+            var watch = Stopwatch.StartNew();
+            float lossNaive = TrainingStep(module, input, weight, grid, "naive");
+            naive.Add(watch.Elapsed.TotalSeconds);
+            watch.Restart();
+            float lossLowRes = TrainingStep(module, input, weight, grid, "lowres");
+            lowRes.Add(watch.Elapsed.TotalSeconds);
+            ratios.Add(naive[^1] / lowRes[^1]);
+            if (Math.Abs(lossNaive - lossLowRes) > 1e-3 * Math.Max(1, Math.Abs(lossNaive)))
+                throw new InvalidOperationException($"forms disagree: loss {lossNaive} vs {lossLowRes}");
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{scenario}: median step naive {Median(naive):F2} s, low-res {Median(lowRes):F2} s, median speed-up {Median(ratios):F2}x over {pairs} interleaved pairs (threads {get_num_threads()})"));
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
     /// <summary>Forward and backward of sum(P * weight) (form "naive", "lowres", or "rdn" = the shared feature
     /// extractor alone, loss sum(F)), parameter gradients zeroed first; returns the loss.</summary>
     internal static float TrainingStep(Liff module, Tensor input, Tensor weight, LiffGrid grid, string form)
