@@ -5,6 +5,19 @@ namespace Compass.Benchmarks;
 /// <summary>Entry point: <c>dotnet run -c Release --project benchmarks/Compass.Benchmarks -- --filter *</c>.</summary>
 public static class Program
 {
-    /// <summary>Runs the benchmarks selected on the command line.</summary>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>Runs the benchmarks selected on the command line (or the LIFF peak-memory / interleaved-timing probes).</summary>
+    public static void Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "liff-peak-rss")
+        {
+            LiffPeakMemory.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "liff-compare")
+        {
+            LiffPeakMemory.Compare(args[1..]);
+            return;
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

@@ -24,7 +24,7 @@ namespace Compass.Training.Modules;
 public sealed class Liff : nn.Module
 {
     /// <summary>Default number of target pixels per chunk.</summary>
-    public const int DefaultChunkSize = 4096;
+    public const int DefaultChunkSize = 1024;
 
     private readonly Conv2d _sfe1;
     private readonly Conv2d _sfe2;
@@ -175,17 +175,21 @@ public sealed class Liff : nn.Module
         var w1Feature = w1.narrow(1, 0, unfolded).reshape(hidden, g0, LiffConfig.Kernel, LiffConfig.Kernel);
         var w1Offset = w1.narrow(1, unfolded, 2);
         var bias1 = _mlp[0].bias! + w1.narrow(1, unfolded + 2, 2).matmul(ScaleToken(grid, features.dtype));
-        var first = nn.functional.conv2d(features, w1Feature, bias1, padding: padding)
-            .flatten(2).transpose(1, 2).contiguous(); // B x N x hidden
+        // Nested scopes free the convolution outputs as soon as their re-laid-out copies exist.
+        Tensor first, g, biasPart;
+        using (NewDisposeScope())
+            first = nn.functional.conv2d(features, w1Feature, bias1, padding: padding)
+                .flatten(2).transpose(1, 2).contiguous().MoveToOuterDisposeScope(); // B x N x hidden
 
         // Last layer folded with the filtering: P_c = sum_j h_j G_cj + sum_i F_i b_(i,c), with
         // G_cj = sum_i F_i W5_((i,c),j) per source pixel: a 3x3 convolution to 3 * hidden channels.
         var last = _mlp[^1];
         var w5 = last.weight!.view(unfolded, Out, hidden).permute(1, 2, 0).reshape(Out * hidden, g0, LiffConfig.Kernel, LiffConfig.Kernel);
-        var g = nn.functional.conv2d(features, w5, padding: padding)
-            .view(batch, Out, hidden, -1).permute(0, 3, 1, 2).contiguous(); // B x N x 3 x hidden
+        using (NewDisposeScope())
+            g = nn.functional.conv2d(features, w5, padding: padding)
+                .view(batch, Out, hidden, -1).permute(0, 3, 1, 2).contiguous().MoveToOuterDisposeScope(); // B x N x 3 x hidden
         var b5 = last.bias!.view(unfolded, Out).t().reshape(Out, g0, LiffConfig.Kernel, LiffConfig.Kernel);
-        var biasPart = nn.functional.conv2d(features, b5, padding: padding).flatten(2); // B x 3 x N
+        biasPart = nn.functional.conv2d(features, b5, padding: padding).flatten(2); // B x 3 x N
 
         var index = SourceIndex(grid);
         var args = new List<object> { first, g, w1Offset, index, Offsets(grid, features.dtype), ChunkSize };
