@@ -16,6 +16,13 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
 /// <summary>Runs the CLI in-process over fake networks, in a temporary folder that it deletes.</summary>
 internal sealed class CliHarness : IDisposable
 {
+    // Building the fake entropy tables dominates a small run: share one model per seed. The CLI disposes the
+    // models it loads, which is a no-op for fakes, so sharing them is safe.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<byte, FakeModel> Models = new();
+
+    /// <summary>The shared fake model of a seed (qualities 1 and 2; default quality 2).</summary>
+    public static FakeModel Model(byte seed = 1) => Models.GetOrAdd(seed, s => new FakeModel(s));
+
     public CliHarness()
     {
         Folder = Directory.CreateTempSubdirectory("compass-cli-tests-").FullName;
@@ -46,7 +53,7 @@ internal sealed class CliHarness : IDisposable
             LoadModel = request =>
             {
                 Requests.Add(request);
-                return LoadModel?.Invoke(request) ?? new FakeModel(ModelSeed);
+                return LoadModel?.Invoke(request) ?? Model(ModelSeed);
             },
             CreateLogging = _ => NullLoggerFactory.Instance,
         };

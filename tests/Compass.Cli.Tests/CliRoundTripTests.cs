@@ -33,15 +33,14 @@ public sealed class CliRoundTripTests : IDisposable
         Assert.True(info.ExitCode == 0, info.ToString());
         Assert.Contains("32x24,65x48,131x97", info.Out);
         Assert.Contains("valid", info.Out);
-        Assert.Contains(new FakeModel(1).Networks(2).ModelId.ToString(), info.Out); // default quality of the fake set is 2
+        Assert.Contains(CliHarness.Model(1).Networks(2).ModelId.ToString(), info.Out); // default quality of the fake set is 2
 
         var decode = _cli.Run("decode", stream, "-o", folder);
         Assert.True(decode.ExitCode == 0, decode.ToString());
         Assert.Empty(decode.Error);
 
         // The files are exactly what the library decodes from the same bytes.
-        using var model = new FakeModel(1);
-        using var expected = new ScalableDecoder(model).Decode(File.ReadAllBytes(stream));
+        using var expected = new ScalableDecoder(CliHarness.Model(1)).Decode(File.ReadAllBytes(stream));
         Assert.Equal(3, expected.Layers.Count);
         foreach (var layer in expected.Layers)
         {
@@ -70,7 +69,7 @@ public sealed class CliRoundTripTests : IDisposable
             Assert.Equal(97, root.GetProperty("height").GetInt32());
             Assert.Equal(1, root.GetProperty("quality").GetInt32());
             Assert.Equal("32x24,65x48,131x97", root.GetProperty("plan").GetString());
-            Assert.Equal(new FakeModel(1).Networks(1).ModelId.ToString(), root.GetProperty("modelId").GetString());
+            Assert.Equal(CliHarness.Model(1).Networks(1).ModelId.ToString(), root.GetProperty("modelId").GetString());
             long total = root.GetProperty("totalBytes").GetInt64();
             Assert.Equal(new FileInfo(stream).Length, total);
             var layers = root.GetProperty("layers").EnumerateArray().ToList();
@@ -189,12 +188,18 @@ public sealed class CliRoundTripTests : IDisposable
         string image = _cli.WriteImage("img.png", 131, 97);
         string stream = _cli.PathOf("img.cmps");
         using var cancel = new CancellationTokenSource();
-        cancel.Cancel();
+        // Ctrl+C arrives while the networks load: the encode starts, stops at its first check and cleans up.
+        _cli.LoadModel = _ =>
+        {
+            cancel.Cancel();
+            return CliHarness.Model();
+        };
         var run = _cli.Run(cancel.Token, "encode", image, "-o", stream);
         Assert.Equal(ExitCodes.Cancelled, run.ExitCode);
         Assert.Equal("compass: cancelled", Assert.Single(run.ErrorLines));
         Assert.False(File.Exists(stream));
         Assert.False(File.Exists(stream + ".part"));
+        Assert.Single(_cli.Requests);
     }
 
     [Fact]
