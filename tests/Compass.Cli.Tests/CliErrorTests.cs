@@ -95,6 +95,14 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void UnwritableOutputs()
+    {
+        AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("no/such/dir/x.cmps")), ExitCodes.Failed);
+        AssertOneError(_cli.Run("encode", _image, "-o", _cli.Folder), ExitCodes.Failed); // a folder, not a file
+        AssertOneError(_cli.Run("decode", _stream, "-o", _image), ExitCodes.Failed); // a file, not a folder
+    }
+
+    [Fact]
     public void CorruptStream()
     {
         byte[] bytes = File.ReadAllBytes(_stream);
