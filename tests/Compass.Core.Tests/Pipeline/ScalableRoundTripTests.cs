@@ -1,5 +1,6 @@
 using Compass.Bitstream;
 using Compass.Imaging;
+using Compass.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

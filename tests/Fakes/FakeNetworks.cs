@@ -3,7 +3,7 @@ using Compass.EntropyCoding;
 using Compass.Imaging;
 using Compass.Pipeline;
 
-namespace Compass.Tests.Pipeline;
+namespace Compass.Testing;
 
 /// <summary>
 /// Small deterministic stand-ins for the neural networks: block means for analysis, nearest upsampling for

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using static System.FormattableString;
+using Compass.Bitstream;
+
+namespace Compass.Cli.Commands;
+
+/// <summary>
+/// <c>compass info &lt;file.cmps&gt;</c>: header fields, per-layer bytes and CRC status, without a model. Exit code
+/// 0 for a valid stream, <see cref="ExitCodes.Truncated"/> for an intact but truncated one, 1 for a corrupt one.
+/// </summary>
+internal sealed class InfoCommand
+{
+    private readonly CliContext _context;
+    private readonly CommonOptions _common;
+    private readonly Argument<string> _input = new("stream") { Description = "The stream to describe (.cmps)." };
+
+    public InfoCommand(CliContext context, CommonOptions common)
+    {
+        _context = context;
+        _common = common;
+        Command = new Command("info", "Describe a stream: plan, quality, model identity, per-layer bytes and CRC status (needs no model).") { _input, common.Json };
+        Command.SetAction(ExecuteAsync);
+    }
+
+    public Command Command { get; }
+
+    private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
+    {
+        string input = parse.GetValue(_input)!;
+        await using var file = File.OpenRead(input);
+        var summary = await BitstreamInspector.InspectAsync(file, limits: null, cancellationToken);
+        if (summary.Header is not { } header)
+            throw new CliException($"{input}: {summary.Error?.Message ?? "no header"}", summary.Error);
+
+        var layers = summary.Layers.Select(l => new InfoLayerReport(l.Index, l.Size.Width, l.Size.Height, l.Offset, l.ChunkBytes,
+            l.ZBytes, l.YBytes, l.BitsPerPixel, l.CrcValid)).ToList();
+        var report = new InfoReport(input, header.Version, header.EntropyPathVersion, header.Quality, header.ModelId.ToString(), header.Plan.ToString(),
+            summary.HeaderBytes, summary.HeaderCrcValid, summary.TotalBytes, summary.TrailingBytes, summary.IsValid, summary.IsTruncated,
+            summary.IsValid ? null : summary.Error?.Message ?? "CRC mismatch", layers);
+        if (parse.GetValue(_common.Json)) JsonReport.Write(_context.Out, report);
+        else WriteTable(_context.Out, report);
+
+        if (summary.IsValid) return ExitCodes.Success;
+        // Truncated but intact so far: the complete layers decode, so this is a warning, as in decode.
+        bool intact = summary.HeaderCrcValid && summary.Layers.All(l => l.CrcValid);
+        if (summary.IsTruncated && intact)
+        {
+            _context.Error.WriteLine($"compass: warning: {CompassCli.OneLine($"{input} is truncated: {summary.Layers.Count} of {header.Plan.Count} layers complete. {report.Error}")}");
+            return ExitCodes.Truncated;
+        }
+        throw new CliException($"{input}: {report.Error}");
+    }
+
+    private static void WriteTable(TextWriter o, InfoReport r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        o.WriteLine(Invariant($"{r.Input}: Compass format v{r.FormatVersion}, entropy path v{r.EntropyPathVersion}"));
+        o.WriteLine(Invariant($"plan     {r.Plan} ({r.Layers.Count} of {r.Plan.Split(',').Length} layers present)"));
+        o.WriteLine(Invariant($"quality  {r.Quality}"));
+        o.WriteLine(Invariant($"model    {r.ModelId}"));
+        o.WriteLine(Invariant($"header   {r.HeaderBytes} bytes, CRC {(r.HeaderCrcValid ? "ok" : "MISMATCH")}"));
+        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"bytes",9}  {"z bytes",8}  {"y bytes",8}  {"bpp",7}  CRC"));
+        foreach (var l in r.Layers)
+            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Bytes,9}  {l.ZBytes?.ToString(c) ?? "?",8}  {l.YBytes?.ToString(c) ?? "?",8}  {l.Bpp,7:0.0000}  {(l.CrcValid ? "ok" : "MISMATCH")}"));
+        o.WriteLine(Invariant($"total    {r.TotalBytes} bytes{(r.TrailingBytes > 0 ? $" ({r.TrailingBytes} trailing)" : "")}: {(r.Valid ? "valid" : r.Truncated ? "truncated" : "CORRUPT")}"));
+    }
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Compass.Cli;
+
+// The --json documents. Field names are part of the tool's interface: scripts parse them.
+
+/// <summary>The result of <c>compass encode</c>.</summary>
+internal sealed record EncodeReport(string Input, string Output, int Width, int Height, int Quality, string Model, string ModelId,
+    string? Provider, string Plan, long TotalBytes, IReadOnlyList<EncodeLayerReport> Layers)
+{
+    [JsonPropertyOrder(-1)]
+    public string Command => "encode";
+}
+
+/// <summary>One layer of <see cref="EncodeReport"/>; bytes are the layer's chunk, accumulated bytes include the header.</summary>
+internal sealed record EncodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
+
+/// <summary>The result of <c>compass decode</c>.</summary>
+internal sealed record DecodeReport(string Input, string Output, int Quality, string ModelId, string? Provider, string Plan,
+    int LayersInStream, bool Truncated, string? Warning, IReadOnlyList<DecodeLayerReport> Layers)
+{
+    [JsonPropertyOrder(-1)]
+    public string Command => "decode";
+}
+
+/// <summary>One layer of <see cref="DecodeReport"/>: the file written and what it cost to read and decode.</summary>
+internal sealed record DecodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds, string File);
+
+/// <summary>The result of <c>compass info</c>.</summary>
+internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, int Quality, string ModelId, string Plan,
+    int HeaderBytes, bool HeaderCrcValid, long TotalBytes, long TrailingBytes, bool Valid, bool Truncated, string? Error,
+    IReadOnlyList<InfoLayerReport> Layers)
+{
+    [JsonPropertyOrder(-1)]
+    public string Command => "info";
+}
+
+/// <summary>One chunk of <see cref="InfoReport"/>; z/y bytes are null when the chunk's CRC does not match.</summary>
+internal sealed record InfoLayerReport(int Index, int Width, int Height, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
+
+/// <summary>Writes reports as indented camelCase JSON.</summary>
+internal static class JsonReport
+{
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+
+    public static void Write<T>(TextWriter output, T report) => output.WriteLine(JsonSerializer.Serialize(report, Options));
+}
