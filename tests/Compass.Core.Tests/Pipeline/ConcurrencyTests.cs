@@ -1,3 +1,4 @@
+using Compass.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
