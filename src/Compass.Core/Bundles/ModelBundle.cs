@@ -1,7 +1,8 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Compass.Bitstream;
 
-namespace Compass.Onnx;
+namespace Compass.Bundles;
 
 /// <summary>
 /// A verified set of exported networks and tables: a folder, a .zip of that folder, or a zip stream
@@ -19,23 +20,22 @@ public sealed class ModelBundle
     private const long MaxFileBytes = 1L << 30;
 
     private readonly Dictionary<string, byte[]> files;
-    private readonly byte[] identity;
 
-    private ModelBundle(ModelBundleManifest manifest, byte[] identity, Dictionary<string, byte[]> files)
+    private ModelBundle(ModelBundleManifest manifest, ModelIdentity identity, Dictionary<string, byte[]> files)
     {
         Manifest = manifest;
-        this.identity = identity;
+        Identity = identity;
         this.files = files;
     }
 
     /// <summary>The parsed manifest.</summary>
     public ModelBundleManifest Manifest { get; }
 
-    /// <summary>SHA-256 of the stored manifest bytes (32 bytes): the bundle's identity.</summary>
-    public ReadOnlySpan<byte> Identity => identity;
+    /// <summary>SHA-256 of the stored manifest bytes: the bundle's identity, recorded in every bitstream it writes.</summary>
+    public ModelIdentity Identity { get; }
 
     /// <summary>The identity as lower-case hex.</summary>
-    public string IdentityHex => Convert.ToHexStringLower(identity);
+    public string IdentityHex => Identity.ToString();
 
     /// <summary>The relative paths of the bundle's files (as listed in the manifest).</summary>
     public IEnumerable<string> FileNames => Manifest.Files.Keys;
@@ -183,6 +183,6 @@ public sealed class ModelBundle
             files[name] = bytes;
         }
 
-        return new ModelBundle(manifest, SHA256.HashData(manifestBytes), files);
+        return new ModelBundle(manifest, ModelIdentity.Compute(manifestBytes), files);
     }
 }
