@@ -2,6 +2,8 @@ using Compass.Training.Data;
 
 namespace Compass.Training.Tests.Data;
 
+using LayerSize = Compass.Training.Data.LayerSize;
+
 public class ScaleSamplerTests
 {
     [Fact]
