@@ -198,6 +198,29 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     }
 
     [Fact]
+    public void RuntimePredict_InSmallChunks_MatchesTorchLiff_AndHonoursCancellation()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var liff = BundleGraphParityTests.NewLiff(BundleGraphParityTests.SmallLiff, 11 + 2); // the q3 bundle's LIFF
+        var source = rand([1, 3, 19, 27], generator: Parity.Seeded(3));
+        var expected = liff.Predict(source, 37, 53).squeeze(0).contiguous().data<float>().ToArray();
+        var previous = new Imaging.PlanarImage(27, 19, source.contiguous().data<float>().ToArray());
+
+        using var model = OnnxCompassModel.Create([ModelBundle.Load(bundles.Quality3)], Cpu, predictChunk: 97);
+        var networks = model.GetNetworks(3);
+        var predicted = networks.Predict(previous, 53, 37, CancellationToken.None).Data;
+        float worst = 0;
+        for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - predicted[i]));
+        log.WriteLine($"runtime LIFF (chunks of 97) vs torch: max abs diff {worst:E2}");
+        Assert.True(worst <= 1e-4f, $"max abs diff {worst}");
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => networks.Predict(previous, 53, 37, cancelled.Token));
+    }
+
+    [Fact]
     public void LoadDefault_WithoutAnEmbeddedModel_SaysSo()
     {
         if (typeof(OnnxCompassModel).Assembly.GetManifestResourceNames().Contains(OnnxCompassModel.DefaultResourceName))
