@@ -221,6 +221,24 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     }
 
     [Fact]
+    public void OneModel_EncodesFromSeveralThreads_ToTheSameBytes()
+    {
+        var plan = LayerPlan.Parse("44x33,87x66");
+        using var image = TestImage(87, 66);
+        using var model = OnnxCompassModel.Load(bundles.Quality3, Cpu);
+        var expected = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = 3 });
+        var results = new byte[4][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            using var copy = image.Clone();
+            results[i] = new ScalableEncoder(model).Encode(copy, plan, new EncodeOptions { Quality = 3 });
+        });
+        foreach (var r in results) Assert.Equal(expected, r);
+        model.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => model.GetNetworks(3));
+    }
+
+    [Fact]
     public void LoadDefault_WithoutAnEmbeddedModel_SaysSo()
     {
         if (typeof(OnnxCompassModel).Assembly.GetManifestResourceNames().Contains(OnnxCompassModel.DefaultResourceName))
