@@ -52,14 +52,14 @@ public sealed class OnnxCompassModel : CompassModel
     /// Loads a model set from <paramref name="path"/>: a bundle folder, a bundle .zip, or a folder whose
     /// subfolders and .zip files are bundles of different qualities.
     /// </summary>
-    /// <param name="path">A bundle folder, a bundle zip, or a folder of bundles.</param>
+    /// <param name="path">A bundle folder, a bundle zip (or a zip whose top folders are bundles), or a folder of bundles.</param>
     /// <param name="options">Provider and threads; null for <see cref="OnnxRuntimeOptions.Default"/> (CUDA, else CPU).</param>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="CompassFormatException">A bundle is malformed, corrupted, or two bundles provide the same quality.</exception>
     public static OnnxCompassModel Load(string path, OnnxRuntimeOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Create(BundlePaths(path).Select(ModelBundle.Load), options);
+        return Create(BundlePaths(path).SelectMany(LoadBundles), options);
     }
 
     /// <summary>Loads a model set from several bundles (folders or zips), one per quality.</summary>
@@ -69,10 +69,10 @@ public sealed class OnnxCompassModel : CompassModel
     public static OnnxCompassModel Load(IEnumerable<string> paths, OnnxRuntimeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        return Create(paths.SelectMany(BundlePaths).Select(ModelBundle.Load), options);
+        return Create(paths.SelectMany(BundlePaths).SelectMany(LoadBundles), options);
     }
 
-    /// <summary>Loads the default model embedded in Compass.Onnx.</summary>
+    /// <summary>Loads the default model embedded in Compass.Onnx (a bundle zip, or a zip whose top folders are bundles).</summary>
     /// <param name="options">Provider and threads; null for the defaults.</param>
     /// <exception cref="InvalidOperationException">This build embeds no default model.</exception>
     public static OnnxCompassModel LoadDefault(OnnxRuntimeOptions? options = null)
@@ -81,7 +81,7 @@ public sealed class OnnxCompassModel : CompassModel
             ?? throw new InvalidOperationException(
                 $"No default model is embedded in this build of Compass.Onnx (resource '{DefaultResourceName}'). " +
                 "Load an exported bundle with OnnxCompassModel.Load(path) instead.");
-        return Create([ModelBundle.Load(stream)], options);
+        return Create(ModelBundle.LoadAll(stream, "embedded default model"), options);
     }
 
     /// <summary>Builds a model set from loaded bundles (for tests and custom sources).</summary>
@@ -131,6 +131,14 @@ public sealed class OnnxCompassModel : CompassModel
             foreach (var n in networks.Values) n.Dispose();
         }
         base.Dispose(disposing);
+    }
+
+    // A folder is one bundle; a zip is one bundle or, when its top folders hold the manifests, several.
+    private static IReadOnlyList<ModelBundle> LoadBundles(string path)
+    {
+        if (Directory.Exists(path)) return [ModelBundle.Load(path)];
+        using var stream = File.OpenRead(path);
+        return ModelBundle.LoadAll(stream, path);
     }
 
     // A bundle folder or zip is itself; any other folder contributes its bundle subfolders and zips.

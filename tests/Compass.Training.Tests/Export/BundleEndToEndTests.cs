@@ -143,6 +143,23 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     }
 
     [Fact]
+    public void ZipWithSeveralBundles_LoadsEveryQuality()
+    {
+        using var dir = Root("multi");
+        Directory.CreateDirectory(dir.Path);
+        var zipPath = Path.Combine(dir.Path, "set.zip");
+        using (var zip = System.IO.Compression.ZipFile.Open(zipPath, System.IO.Compression.ZipArchiveMode.Create))
+        {
+            foreach (var (folder, top) in new[] { (bundles.Quality1, "q1"), (bundles.Quality3, "q3") })
+                foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+                    System.IO.Compression.ZipFileExtensions.CreateEntryFromFile(zip, file, top + "/" + Path.GetRelativePath(folder, file).Replace('\\', '/'));
+        }
+        using var model = OnnxCompassModel.Load(zipPath, Cpu);
+        Assert.Equal([1, 3], model.Qualities);
+        Assert.Equal(ModelBundle.Load(bundles.Quality1).Identity, model.Identities[0]);
+    }
+
+    [Fact]
     public void StreamFromAnotherBundle_IsRefused()
     {
         using var image = TestImage(64, 48);
