@@ -1,38 +1,175 @@
-// TEMP stub: the real OnnxCompassModel comes from the `export` branch; drop this file at merge.
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Compass.Bitstream;
+using Compass.Bundles;
 using Compass.Pipeline;
 
 namespace Compass.Onnx;
 
-/// <summary>TEMPORARY stub of the ONNX Runtime model set (the real one is on the export branch).</summary>
+/// <summary>
+/// COMPASS networks on ONNX Runtime: one verified model bundle per quality level, run on CUDA where it
+/// is available and on the CPU otherwise. Pass it to <see cref="ScalableEncoder"/> and <see cref="ScalableDecoder"/>.
+/// </summary>
+/// <remarks>
+/// Every graph of every bundle gets its ONNX Runtime session at load time; sessions are reused for every
+/// call and released by <see cref="CompassModel.Dispose()"/>. The model is safe to share between threads.
+/// </remarks>
 public sealed class OnnxCompassModel : CompassModel
 {
-    private OnnxCompassModel() { }
+    /// <summary>The manifest resource name of the default model embedded in this assembly (when the build has one).</summary>
+    internal const string DefaultResourceName = "Compass.Onnx.Models.default.zip";
 
-    /// <summary>Loads a model bundle (folder or zip) or a folder of bundles.</summary>
-    /// <param name="path">Bundle path.</param>
-    /// <param name="options">Runtime options.</param>
-    public static OnnxCompassModel Load(string path, OnnxRuntimeOptions? options = null) => throw NotYet();
+    private readonly SortedDictionary<int, OnnxCompassNetworks> networks;
+    private int disposed;
 
-    /// <summary>Loads several model bundles, one per quality.</summary>
-    /// <param name="paths">Bundle paths.</param>
-    /// <param name="options">Runtime options.</param>
-    public static OnnxCompassModel Load(IEnumerable<string> paths, OnnxRuntimeOptions? options = null) => throw NotYet();
-
-    /// <summary>Loads the embedded default model.</summary>
-    /// <param name="options">Runtime options.</param>
-    public static OnnxCompassModel LoadDefault(OnnxRuntimeOptions? options = null) =>
-        throw new InvalidOperationException("No default model is embedded in this build of Compass.Onnx (stub).");
-
-    /// <summary>The provider the sessions run on.</summary>
-    public ExecutionProvider ActiveProvider => throw NotYet();
+    private OnnxCompassModel(SortedDictionary<int, OnnxCompassNetworks> networks)
+    {
+        this.networks = networks;
+        Qualities = [.. networks.Keys];
+        Identities = [.. networks.Values.Select(n => n.ModelId)];
+        Bundles = [.. networks.Values.Select(n => n.Bundle)];
+        ActiveProvider = networks.Values.All(n => n.Provider == ExecutionProvider.Cuda) ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
+        Description = Describe(Bundles);
+    }
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> Qualities => throw NotYet();
+    public override IReadOnlyList<int> Qualities { get; }
 
     /// <inheritdoc />
-    public override string Description => throw NotYet();
+    public override string Description { get; }
 
-    internal override ICompassNetworks GetNetworks(int quality) => throw NotYet();
+    /// <summary>Where the networks run: <see cref="ExecutionProvider.Cuda"/> when every graph runs on CUDA, else <see cref="ExecutionProvider.Cpu"/>.</summary>
+    public ExecutionProvider ActiveProvider { get; }
 
-    private static NotImplementedException NotYet() => new("OnnxCompassModel is a stub on this branch; the export branch provides it.");
+    /// <summary>The identity of each quality's bundle (the value recorded in its bitstreams), in <see cref="Qualities"/> order.</summary>
+    public IReadOnlyList<ModelIdentity> Identities { get; }
+
+    /// <summary>The loaded bundles (manifest, card, files), in <see cref="Qualities"/> order.</summary>
+    public IReadOnlyList<ModelBundle> Bundles { get; }
+
+    /// <summary>
+    /// Loads a model set from <paramref name="path"/>: a bundle folder, a bundle .zip, or a folder whose
+    /// subfolders and .zip files are bundles of different qualities.
+    /// </summary>
+    /// <param name="path">A bundle folder, a bundle zip (or a zip whose top folders are bundles), or a folder of bundles.</param>
+    /// <param name="options">Provider and threads; null for <see cref="OnnxRuntimeOptions.Default"/> (CUDA, else CPU).</param>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="CompassFormatException">A bundle is malformed, corrupted, or two bundles provide the same quality.</exception>
+    public static OnnxCompassModel Load(string path, OnnxRuntimeOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        return Create(BundlePaths(path).SelectMany(LoadBundles), options);
+    }
+
+    /// <summary>Loads a model set from several bundles (folders or zips), one per quality.</summary>
+    /// <param name="paths">Bundle folders or zips (a folder of bundles is expanded as in <see cref="Load(string, OnnxRuntimeOptions?)"/>).</param>
+    /// <param name="options">Provider and threads; null for the defaults.</param>
+    /// <exception cref="CompassFormatException">A bundle is malformed, corrupted, or two bundles provide the same quality.</exception>
+    public static OnnxCompassModel Load(IEnumerable<string> paths, OnnxRuntimeOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        return Create(paths.SelectMany(BundlePaths).SelectMany(LoadBundles), options);
+    }
+
+    /// <summary>Loads the default model embedded in Compass.Onnx (a bundle zip, or a zip whose top folders are bundles).</summary>
+    /// <param name="options">Provider and threads; null for the defaults.</param>
+    /// <exception cref="InvalidOperationException">This build embeds no default model.</exception>
+    public static OnnxCompassModel LoadDefault(OnnxRuntimeOptions? options = null)
+    {
+        using var stream = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(DefaultResourceName)
+            ?? throw new InvalidOperationException(
+                $"No default model is embedded in this build of Compass.Onnx (resource '{DefaultResourceName}'). " +
+                "Load an exported bundle with OnnxCompassModel.Load(path) instead.");
+        return Create(ModelBundle.LoadAll(stream, "embedded default model"), options);
+    }
+
+    /// <summary>Builds a model set from loaded bundles (for tests and custom sources).</summary>
+    /// <exception cref="CompassFormatException">A bundle is not a single-quality COMPASS bundle, or two provide the same quality.</exception>
+    internal static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = OnnxCompassNetworks.DefaultPredictChunk)
+    {
+        var result = new SortedDictionary<int, OnnxCompassNetworks>();
+        try
+        {
+            foreach (var bundle in bundles)
+            {
+                var manifest = bundle.Manifest;
+                if (manifest.Qualities.Count != 1)
+                    throw new CompassFormatException($"Model bundle '{manifest.Name}' lists qualities [{string.Join(", ", manifest.Qualities)}]; a COMPASS bundle holds the networks of exactly one quality.");
+                int quality = manifest.Qualities[0];
+                if (quality is < 1 or > byte.MaxValue)
+                    throw new CompassFormatException($"Model bundle '{manifest.Name}': quality {quality} is outside 1..255.");
+                if (result.TryGetValue(quality, out var other))
+                    throw new CompassFormatException($"Model bundles '{other.Bundle.Manifest.Name}' and '{manifest.Name}' both provide quality {quality}.");
+                result[quality] = OnnxCompassNetworks.Create(bundle, options, predictChunk);
+            }
+            if (result.Count == 0)
+                throw new CompassFormatException("No model bundle was found.");
+            return new OnnxCompassModel(result);
+        }
+        catch
+        {
+            foreach (var n in result.Values) n.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    internal override ICompassNetworks GetNetworks(int quality)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        return networks.TryGetValue(quality, out var n)
+            ? n
+            : throw new ArgumentOutOfRangeException(nameof(quality), quality, $"This model set provides qualities {string.Join(", ", Qualities)}.");
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            foreach (var n in networks.Values) n.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    // A folder is one bundle; a zip is one bundle or, when its top folders hold the manifests, several.
+    private static IReadOnlyList<ModelBundle> LoadBundles(string path)
+    {
+        if (Directory.Exists(path)) return [ModelBundle.Load(path)];
+        using var stream = File.OpenRead(path);
+        return ModelBundle.LoadAll(stream, path);
+    }
+
+    // A bundle folder or zip is itself; any other folder contributes its bundle subfolders and zips.
+    private static IEnumerable<string> BundlePaths(string path)
+    {
+        if (File.Exists(path)) return [path];
+        if (!Directory.Exists(path)) throw new FileNotFoundException($"No model bundle folder or zip file at '{path}'.", path);
+        if (File.Exists(Path.Combine(path, ModelBundleManifest.FileName))) return [path];
+        var found = Directory.EnumerateDirectories(path).Where(d => File.Exists(Path.Combine(d, ModelBundleManifest.FileName)))
+            .Concat(Directory.EnumerateFiles(path, "*.zip"))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        return found.Count > 0
+            ? found
+            : throw new CompassFormatException($"'{path}' is neither a model bundle (no {ModelBundleManifest.FileName}) nor a folder of bundles.");
+    }
+
+    private static string Describe(IReadOnlyList<ModelBundle> bundles)
+    {
+        var first = bundles[0].Manifest;
+        var text = new StringBuilder();
+        text.Append(bundles.Count == 1 ? first.Name : string.Join(", ", bundles.Select(b => b.Manifest.Name)));
+        text.Append(CultureInfo.InvariantCulture, $" (preset {first.Preset}, qualities {string.Join(", ", bundles.Select(b => b.Manifest.Qualities[0]))}");
+        if (first.Card is { ValueKind: JsonValueKind.Object } card)
+        {
+            foreach (var key in new[] { "steps", "data", "wallTime", "kodak" })
+            {
+                if (card.TryGetProperty(key, out var value) && value.ValueKind is JsonValueKind.Number or JsonValueKind.String)
+                    text.Append(CultureInfo.InvariantCulture, $"; {key} {value}");
+            }
+        }
+        return text.Append(')').ToString();
+    }
 }

@@ -122,6 +122,7 @@ internal static class CompassTrainCli
                 "Exit codes: 0 done, 1 training failed, 2 invalid arguments or data, 3 stage not in this build, 130 cancelled (checkpoint written). " +
                 "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.");
             Root.Subcommands.Add(Train);
+            Root.Subcommands.Add(ExportCommand.Create(output, error));
         }
 
         /// <summary>

@@ -40,6 +40,14 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>The graph's output names, in graph order.</summary>
     public IReadOnlyList<string> OutputNames { get; }
 
+    /// <summary>The declared dimensions of an input (-1 for a symbolic size), or null when there is no such input.</summary>
+    public int[]? InputDimensions(string name) =>
+        session.InputMetadata.TryGetValue(name, out var meta) ? meta.Dimensions : null;
+
+    /// <summary>The declared dimensions of an output (-1 for a symbolic size), or null when there is no such output.</summary>
+    public int[]? OutputDimensions(string name) =>
+        session.OutputMetadata.TryGetValue(name, out var meta) ? meta.Dimensions : null;
+
     /// <summary>Creates a session for the serialized model on the provider the options ask for.</summary>
     public static OnnxGraph Load(string name, byte[] model, OnnxRuntimeOptions? options = null)
     {

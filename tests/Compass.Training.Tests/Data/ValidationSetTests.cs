@@ -2,6 +2,7 @@ using Compass.Training.Data;
 
 namespace Compass.Training.Tests.Data;
 
+
 public class ValidationSetTests
 {
     [Fact]

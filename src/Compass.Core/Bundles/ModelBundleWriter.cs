@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
 
-namespace Compass.Onnx;
+namespace Compass.Bundles;
 
 /// <summary>
 /// Writes model bundles (the exporter's side of <see cref="ModelBundle"/>): hashes each file, writes
@@ -19,7 +19,8 @@ public static class ModelBundleWriter
         IReadOnlyList<int> qualities,
         IReadOnlyList<double> lambdas,
         IReadOnlyDictionary<string, byte[]> files,
-        System.Text.Json.JsonElement? card = null)
+        System.Text.Json.JsonElement? card = null,
+        System.Text.Json.JsonElement? config = null)
     {
         ArgumentNullException.ThrowIfNull(files);
         foreach (var path in files.Keys)
@@ -28,7 +29,7 @@ public static class ModelBundleWriter
         }
 
         var hashes = files.ToDictionary(f => f.Key, f => Convert.ToHexStringLower(SHA256.HashData(f.Value)), StringComparer.Ordinal);
-        return new ModelBundleManifest(name, preset, qualities, lambdas, hashes, card);
+        return new ModelBundleManifest(name, preset, qualities, lambdas, hashes, card, config);
     }
 
     /// <summary>Writes the files and the manifest into <paramref name="folder"/> (created if needed).</summary>

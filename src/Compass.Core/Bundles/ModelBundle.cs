@@ -1,7 +1,8 @@
 using System.IO.Compression;
 using System.Security.Cryptography;
+using Compass.Bitstream;
 
-namespace Compass.Onnx;
+namespace Compass.Bundles;
 
 /// <summary>
 /// A verified set of exported networks and tables: a folder, a .zip of that folder, or a zip stream
@@ -19,23 +20,22 @@ public sealed class ModelBundle
     private const long MaxFileBytes = 1L << 30;
 
     private readonly Dictionary<string, byte[]> files;
-    private readonly byte[] identity;
 
-    private ModelBundle(ModelBundleManifest manifest, byte[] identity, Dictionary<string, byte[]> files)
+    private ModelBundle(ModelBundleManifest manifest, ModelIdentity identity, Dictionary<string, byte[]> files)
     {
         Manifest = manifest;
-        this.identity = identity;
+        Identity = identity;
         this.files = files;
     }
 
     /// <summary>The parsed manifest.</summary>
     public ModelBundleManifest Manifest { get; }
 
-    /// <summary>SHA-256 of the stored manifest bytes (32 bytes): the bundle's identity.</summary>
-    public ReadOnlySpan<byte> Identity => identity;
+    /// <summary>SHA-256 of the stored manifest bytes: the bundle's identity, recorded in every bitstream it writes.</summary>
+    public ModelIdentity Identity { get; }
 
     /// <summary>The identity as lower-case hex.</summary>
-    public string IdentityHex => Convert.ToHexStringLower(identity);
+    public string IdentityHex => Identity.ToString();
 
     /// <summary>The relative paths of the bundle's files (as listed in the manifest).</summary>
     public IEnumerable<string> FileNames => Manifest.Files.Keys;
@@ -83,66 +83,106 @@ public sealed class ModelBundle
 
     private static ModelBundle Load(Stream zipStream, string source)
     {
+        using var archive = OpenZip(zipStream, source);
+        var entries = Entries(archive, source);
+
+        // The manifest sits at the root, or under one top folder (a zip of the bundle folder itself).
+        var prefix = "";
+        if (!entries.ContainsKey(ModelBundleManifest.FileName))
+        {
+            var nested = NestedManifestPrefixes(entries);
+            if (nested.Count == 1)
+            {
+                prefix = nested[0];
+            }
+        }
+
+        return FromZip(entries, prefix, source);
+    }
+
+    /// <summary>
+    /// Loads every bundle of a zip: the zip itself when its root holds a manifest, otherwise each top
+    /// folder that holds one (a set of bundles of different qualities in one zip, e.g. the default model).
+    /// The stream is not closed.
+    /// </summary>
+    /// <exception cref="CompassFormatException">Not a zip, no bundle in it, or a bundle fails to load.</exception>
+    internal static IReadOnlyList<ModelBundle> LoadAll(Stream zipStream, string source)
+    {
         ArgumentNullException.ThrowIfNull(zipStream);
-        ZipArchive archive;
+        using var archive = OpenZip(zipStream, source);
+        var entries = Entries(archive, source);
+        if (entries.ContainsKey(ModelBundleManifest.FileName))
+        {
+            return [FromZip(entries, "", source)];
+        }
+
+        var prefixes = NestedManifestPrefixes(entries);
+        if (prefixes.Count == 0)
+        {
+            throw new CompassFormatException($"Model bundle '{source}' has no {ModelBundleManifest.FileName} at its root or in a top folder.");
+        }
+
+        return [.. prefixes.Order(StringComparer.Ordinal).Select(p => FromZip(entries, p, $"{source}:{p.TrimEnd('/')}"))];
+    }
+
+    private static ZipArchive OpenZip(Stream zipStream, string source)
+    {
+        ArgumentNullException.ThrowIfNull(zipStream);
         try
         {
-            archive = new ZipArchive(zipStream, ZipArchiveMode.Read, leaveOpen: true);
+            return new ZipArchive(zipStream, ZipArchiveMode.Read, leaveOpen: true);
         }
         catch (InvalidDataException ex)
         {
             throw new CompassFormatException($"Model bundle '{source}' is not a zip archive: {ex.Message}", ex);
         }
-
-        using (archive)
-        {
-            // The manifest sits at the root, or under one top folder (a zip of the bundle folder itself).
-            var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-            foreach (var e in archive.Entries.Where(e => !e.FullName.EndsWith('/')))
-            {
-                if (!entries.TryAdd(e.FullName.Replace('\\', '/'), e))
-                {
-                    throw new CompassFormatException($"Model bundle '{source}': the zip holds '{e.FullName}' twice.");
-                }
-            }
-
-            var prefix = "";
-            if (!entries.ContainsKey(ModelBundleManifest.FileName))
-            {
-                var nested = entries.Keys.Where(k => k.Count(c => c == '/') == 1 && k.EndsWith("/" + ModelBundleManifest.FileName, StringComparison.Ordinal)).ToList();
-                if (nested.Count == 1)
-                {
-                    prefix = nested[0][..^ModelBundleManifest.FileName.Length];
-                }
-            }
-
-            return Build(source, name =>
-            {
-                if (!entries.TryGetValue(prefix + name, out var entry))
-                {
-                    return null;
-                }
-
-                if (entry.Length > MaxFileBytes)
-                {
-                    throw new CompassFormatException($"Model bundle '{source}': file '{name}' is {entry.Length} bytes, over the {MaxFileBytes}-byte limit.");
-                }
-
-                using var s = entry.Open();
-                using var buffer = new MemoryStream((int)entry.Length);
-                try
-                {
-                    s.CopyTo(buffer);
-                }
-                catch (InvalidDataException ex)
-                {
-                    throw new CompassFormatException($"Model bundle '{source}': file '{name}' cannot be decompressed: {ex.Message}", ex);
-                }
-
-                return buffer.ToArray();
-            });
-        }
     }
+
+    private static Dictionary<string, ZipArchiveEntry> Entries(ZipArchive archive, string source)
+    {
+        var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
+        foreach (var e in archive.Entries.Where(e => !e.FullName.EndsWith('/')))
+        {
+            if (!entries.TryAdd(e.FullName.Replace('\\', '/'), e))
+            {
+                throw new CompassFormatException($"Model bundle '{source}': the zip holds '{e.FullName}' twice.");
+            }
+        }
+
+        return entries;
+    }
+
+    private static List<string> NestedManifestPrefixes(Dictionary<string, ZipArchiveEntry> entries) =>
+        [.. entries.Keys
+            .Where(k => k.Count(c => c == '/') == 1 && k.EndsWith("/" + ModelBundleManifest.FileName, StringComparison.Ordinal))
+            .Select(k => k[..^ModelBundleManifest.FileName.Length])];
+
+    private static ModelBundle FromZip(Dictionary<string, ZipArchiveEntry> entries, string prefix, string source) =>
+        Build(source, name =>
+        {
+            if (!entries.TryGetValue(prefix + name, out var entry))
+            {
+                return null;
+            }
+
+            if (entry.Length > MaxFileBytes)
+            {
+                throw new CompassFormatException($"Model bundle '{source}': file '{name}' is {entry.Length} bytes, over the {MaxFileBytes}-byte limit.");
+            }
+
+            using var s = entry.Open();
+            using var buffer = new MemoryStream((int)entry.Length);
+            try
+            {
+                s.CopyTo(buffer);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new CompassFormatException($"Model bundle '{source}': file '{name}' cannot be decompressed: {ex.Message}", ex);
+            }
+
+            return buffer.ToArray();
+        });
 
     private static ModelBundle LoadFolder(string folder)
     {
@@ -183,6 +223,6 @@ public sealed class ModelBundle
             files[name] = bytes;
         }
 
-        return new ModelBundle(manifest, SHA256.HashData(manifestBytes), files);
+        return new ModelBundle(manifest, ModelIdentity.Compute(manifestBytes), files);
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Compass.Onnx;
+namespace Compass.Bundles;
 
 /// <summary>
 /// The parsed <c>manifest.json</c> of a model bundle (format version 1):
@@ -13,6 +13,7 @@ namespace Compass.Onnx;
 ///   "quality": 3,                  // or "qualities": [1, 2, 3, 4] for a variable-rate bundle
 ///   "lambda": 0.0067,              // optional; or "lambdas": [...] matching "qualities"
 ///   "files": { "bl/g_s.onnx": "&lt;sha256 hex&gt;", ... },
+///   "config": { ... }              // optional: the architecture (codec N/M, LIFF sizes) for shape checks
 ///   "card": { ... }                // optional, free-form: preset, data, steps, wall time, Kodak RD points
 /// }
 /// </code>
@@ -32,7 +33,8 @@ public sealed class ModelBundleManifest
         IReadOnlyList<int> qualities,
         IReadOnlyList<double> lambdas,
         IReadOnlyDictionary<string, string> files,
-        JsonElement? card = null)
+        JsonElement? card = null,
+        JsonElement? config = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentException.ThrowIfNullOrEmpty(preset);
@@ -55,6 +57,7 @@ public sealed class ModelBundleManifest
         Lambdas = [.. lambdas];
         Files = new SortedDictionary<string, string>(files.ToDictionary(f => f.Key, f => f.Value.ToLowerInvariant()), StringComparer.Ordinal);
         Card = card?.Clone();
+        Config = config?.Clone();
     }
 
     /// <summary>The format version (always <see cref="CurrentFormatVersion"/> once loaded).</summary>
@@ -77,6 +80,9 @@ public sealed class ModelBundleManifest
 
     /// <summary>The model card: free-form facts about training and measured quality, when present.</summary>
     public JsonElement? Card { get; }
+
+    /// <summary>The architecture the networks were exported with (codec and LIFF sizes), when present.</summary>
+    public JsonElement? Config { get; }
 
     /// <summary>Serializes the manifest as indented UTF-8 JSON (the writer's canonical form).</summary>
     public byte[] ToJsonBytes()
@@ -124,6 +130,12 @@ public sealed class ModelBundleManifest
             }
 
             json.WriteEndObject();
+            if (Config is { } config)
+            {
+                json.WritePropertyName("config");
+                config.WriteTo(json);
+            }
+
             if (Card is { } card)
             {
                 json.WritePropertyName("card");
@@ -231,7 +243,18 @@ public sealed class ModelBundleManifest
                 card = cardElement.Clone();
             }
 
-            return new ModelBundleManifest(name, preset, qualities, lambdas, files, card);
+            JsonElement? config = null;
+            if (root.TryGetProperty("config", out var configElement))
+            {
+                if (configElement.ValueKind != JsonValueKind.Object)
+                {
+                    throw Fail("'config' must be a JSON object");
+                }
+
+                config = configElement.Clone();
+            }
+
+            return new ModelBundleManifest(name, preset, qualities, lambdas, files, card, config);
         }
     }
 

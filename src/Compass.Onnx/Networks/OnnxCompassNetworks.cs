@@ -1,0 +1,247 @@
+using Compass.Bitstream;
+using Compass.Bundles;
+using Compass.Imaging;
+using Compass.Pipeline;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Compass.Onnx;
+
+/// <summary>
+/// The networks of one bundle (one quality) on ONNX Runtime: the eight graphs of the bundle, created once
+/// and reused, run over the pipeline's own float arrays (inputs pinned, outputs written in place).
+/// </summary>
+/// <remarks>Thread-safe: ONNX Runtime's Run is, and nothing here is mutable after construction.</remarks>
+internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
+{
+    /// <summary>Default number of target pixels per <c>liff/predict</c> run.</summary>
+    public const int DefaultPredictChunk = 16384;
+
+    private readonly CodecGraphs[] codecs;
+    private readonly OnnxGraph liffFeatures;
+    private readonly OnnxGraph liffPredict;
+    private readonly int predictChunk;
+
+    private OnnxCompassNetworks(ModelBundle bundle, BundleConfig config, CodecGraphs[] codecs, OnnxGraph liffFeatures, OnnxGraph liffPredict, int predictChunk)
+    {
+        Bundle = bundle;
+        Config = config;
+        this.codecs = codecs;
+        this.liffFeatures = liffFeatures;
+        this.liffPredict = liffPredict;
+        this.predictChunk = predictChunk;
+        Provider = codecs.SelectMany(c => c.Graphs).Append(liffFeatures).Append(liffPredict)
+            .All(g => g.Provider == ExecutionProvider.Cuda) ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
+    }
+
+    /// <summary>The bundle these networks come from.</summary>
+    public ModelBundle Bundle { get; }
+
+    /// <summary>The architecture recorded in the manifest (checked against the graphs).</summary>
+    public BundleConfig Config { get; }
+
+    /// <summary>Cuda when every graph runs on CUDA, else Cpu.</summary>
+    public ExecutionProvider Provider { get; }
+
+    /// <inheritdoc />
+    public ModelIdentity ModelId => Bundle.Identity;
+
+    /// <summary>Creates the sessions of every graph of <paramref name="bundle"/> and checks them against its config.</summary>
+    /// <exception cref="CompassFormatException">A file is missing, a graph does not load, or shapes do not match the config.</exception>
+    public static OnnxCompassNetworks Create(ModelBundle bundle, OnnxRuntimeOptions? options = null, int predictChunk = DefaultPredictChunk)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        ArgumentOutOfRangeException.ThrowIfLessThan(predictChunk, 1);
+        options ??= OnnxRuntimeOptions.Default;
+        var source = bundle.Manifest.Name;
+        var config = BundleConfig.Parse(bundle.Manifest.Config, source);
+        foreach (var file in BundleFiles.Required)
+        {
+            if (!bundle.Contains(file))
+                throw new CompassFormatException($"Model bundle '{source}' has no '{file}'; a COMPASS bundle needs {string.Join(", ", BundleFiles.Required)}.");
+        }
+
+        var loaded = new List<OnnxGraph>();
+        try
+        {
+            OnnxGraph Load(string file)
+            {
+                OnnxGraph graph;
+                try
+                {
+                    graph = OnnxGraph.Load(file, bundle.GetArray(file), options);
+                }
+                catch (OnnxRuntimeException ex)
+                {
+                    throw new CompassFormatException($"Model bundle '{source}': '{file}' is not a valid ONNX model: {ex.Message}", ex);
+                }
+                loaded.Add(graph);
+                return graph;
+            }
+
+            var codecs = new CodecGraphs[2];
+            foreach (var role in new[] { CodecRole.Base, CodecRole.Residual })
+            {
+                var prefix = BundleFiles.Prefix(role);
+                var sizes = role == CodecRole.Base ? config.Base : config.Residual;
+                var tables = EntropyTablesFile.Read(bundle.GetBytes(prefix + BundleFiles.Entropy).Span, $"'{source}' {prefix}{BundleFiles.Entropy}");
+                if (tables.ZChannels != sizes.N)
+                    throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.Entropy} has {tables.ZChannels} z tables, the config says N = {sizes.N}.");
+                var codec = new CodecGraphs(Load(prefix + BundleFiles.Analysis), Load(prefix + BundleFiles.HyperSynthesis), Load(prefix + BundleFiles.Synthesis), tables, sizes.N, sizes.M);
+                Expect(codec.Analysis, source, inputs: [("x", [1, 3, -1, -1])], outputs: [("y", [1, sizes.M, -1, -1]), ("z", [1, sizes.N, -1, -1])]);
+                Expect(codec.HyperSynthesis, source, inputs: [("z_hat", [1, sizes.N, -1, -1]), ("y_size", [2])],
+                    outputs: [("scales", [1, sizes.M, -1, -1]), ("means", [1, sizes.M, -1, -1])]);
+                Expect(codec.Synthesis, source, inputs: [("y_hat", [1, sizes.M, -1, -1]), ("image_size", [2])], outputs: [("x_hat", [1, 3, -1, -1])]);
+                codecs[(int)role] = codec;
+            }
+
+            int hidden = config.Liff.HiddenWidth;
+            var features = Load(BundleFiles.LiffFeatures);
+            var predict = Load(BundleFiles.LiffPredict);
+            Expect(features, source, inputs: [("x", [1, 3, -1, -1])], outputs: [("first", [-1, hidden]), ("filters", [-1, 3 * hidden]), ("bias", [-1, 3])]);
+            Expect(predict, source,
+                inputs: [("first", [-1, hidden]), ("filters", [-1, 3 * hidden]), ("bias", [-1, 3]), ("index", [-1]), ("coord", [-1, 2]), ("cell", [2])],
+                outputs: [("rgb", [-1, 3])]);
+            return new OnnxCompassNetworks(bundle, config, codecs, features, predict, predictChunk);
+        }
+        catch
+        {
+            foreach (var g in loaded) g.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public CodecTables GetTables(CodecRole role) => Codec(role).Tables;
+
+    /// <inheritdoc />
+    public (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var codec = Codec(role);
+        int h = image.Height, w = image.Width;
+        var y = new LatentTensor(codec.M, LatentGeometry.YExtent(h), LatentGeometry.YExtent(w));
+        var z = new LatentTensor(codec.N, LatentGeometry.ZExtent(h), LatentGeometry.ZExtent(w));
+        codec.Analysis.Run(
+            [OnnxInput.Float("x", image.Data, 1, 3, h, w)],
+            [Output("y", y), Output("z", z)]);
+        return (y, z);
+    }
+
+    /// <inheritdoc />
+    public (LatentTensor Scales, LatentTensor Means) HyperSynthesize(CodecRole role, LatentTensor zHat, int yHeight, int yWidth)
+    {
+        ArgumentNullException.ThrowIfNull(zHat);
+        var codec = Codec(role);
+        var scales = new LatentTensor(codec.M, yHeight, yWidth);
+        var means = new LatentTensor(codec.M, yHeight, yWidth);
+        codec.HyperSynthesis.Run(
+            [OnnxInput.Float("z_hat", zHat.Data, 1, zHat.Channels, zHat.Height, zHat.Width), OnnxInput.Int64("y_size", new long[] { yHeight, yWidth }, 2)],
+            [Output("scales", scales), Output("means", means)]);
+        return (scales, means);
+    }
+
+    /// <inheritdoc />
+    public PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(yHat);
+        var image = new PlanarImage(width, height);
+        Codec(role).Synthesis.Run(
+            [OnnxInput.Float("y_hat", yHat.Data, 1, yHat.Channels, yHat.Height, yHat.Width), OnnxInput.Int64("image_size", new long[] { height, width }, 2)],
+            [new OnnxOutputBuffer("x_hat", image.Data, 1, 3, height, width)]);
+        return image;
+    }
+
+    /// <inheritdoc />
+    public PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(previous);
+        cancellationToken.ThrowIfCancellationRequested();
+        int hidden = Config.Liff.HiddenWidth;
+        long sourcePixels = (long)previous.Width * previous.Height;
+        var first = new float[checked(sourcePixels * hidden)];
+        var filters = new float[checked(sourcePixels * 3 * hidden)];
+        var bias = new float[checked(sourcePixels * 3)];
+        liffFeatures.Run(
+            [OnnxInput.Float("x", previous.Data, 1, 3, previous.Height, previous.Width)],
+            [new OnnxOutputBuffer("first", first, sourcePixels, hidden), new OnnxOutputBuffer("filters", filters, sourcePixels, 3 * hidden),
+             new OnnxOutputBuffer("bias", bias, sourcePixels, 3)],
+            cancellationToken);
+
+        var grid = LiffGrid.Create(previous.Height, previous.Width, height, width);
+        var output = new PlanarImage(width, height);
+        int total = grid.TargetPixels, chunk = Math.Min(predictChunk, total);
+        var index = new long[chunk];
+        var coord = new float[2 * chunk];
+        var rgb = new float[3 * chunk];
+        float[] cell = [grid.ScaleY, grid.ScaleX];
+        for (int start = 0; start < total; start += chunk)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int count = Math.Min(chunk, total - start);
+            for (int k = 0; k < count; k++)
+            {
+                int p = start + k, i = p / width, j = p - (i * width);
+                index[k] = ((long)grid.RowIndex[i] * grid.SourceWidth) + grid.ColumnIndex[j];
+                coord[2 * k] = grid.RowOffset[i];
+                coord[(2 * k) + 1] = grid.ColumnOffset[j];
+            }
+            liffPredict.Run(
+                [OnnxInput.Float("first", first, sourcePixels, hidden), OnnxInput.Float("filters", filters, sourcePixels, 3 * hidden),
+                 OnnxInput.Float("bias", bias, sourcePixels, 3), OnnxInput.Int64("index", index.AsMemory(0, count), count),
+                 OnnxInput.Float("coord", coord.AsMemory(0, 2 * count), count, 2), OnnxInput.Float("cell", cell, 2)],
+                [new OnnxOutputBuffer("rgb", rgb.AsMemory(0, 3 * count), count, 3)],
+                cancellationToken);
+            // [n, 3] rows to planar CHW.
+            int plane = output.PlaneLength;
+            var data = output.Data;
+            for (int k = 0; k < count; k++)
+            {
+                data[start + k] = rgb[3 * k];
+                data[plane + start + k] = rgb[(3 * k) + 1];
+                data[(2 * plane) + start + k] = rgb[(3 * k) + 2];
+            }
+        }
+        return output;
+    }
+
+    /// <summary>Releases every session.</summary>
+    public void Dispose()
+    {
+        foreach (var g in codecs.SelectMany(c => c.Graphs)) g.Dispose();
+        liffFeatures.Dispose();
+        liffPredict.Dispose();
+    }
+
+    private CodecGraphs Codec(CodecRole role) => role switch
+    {
+        CodecRole.Base => codecs[0],
+        CodecRole.Residual => codecs[1],
+        _ => throw new ArgumentOutOfRangeException(nameof(role)),
+    };
+
+    private static OnnxOutputBuffer Output(string name, LatentTensor t) => new(name, t.Data, 1, t.Channels, t.Height, t.Width);
+
+    private static void Expect(OnnxGraph graph, string source, (string Name, int[] Dims)[] inputs, (string Name, int[] Dims)[] outputs)
+    {
+        foreach (var (name, dims) in inputs) Check(graph, source, "input", name, dims, graph.InputDimensions(name));
+        foreach (var (name, dims) in outputs) Check(graph, source, "output", name, dims, graph.OutputDimensions(name));
+        if (graph.InputNames.Count != inputs.Length)
+            throw new CompassFormatException($"Model bundle '{source}': '{graph.Name}' has inputs [{string.Join(", ", graph.InputNames)}], expected [{string.Join(", ", inputs.Select(i => i.Name))}].");
+    }
+
+    private static void Check(OnnxGraph graph, string source, string kind, string name, int[] expected, int[]? actual)
+    {
+        if (actual is null)
+            throw new CompassFormatException($"Model bundle '{source}': '{graph.Name}' has no {kind} '{name}'.");
+        // A fixed expected size must be declared as that size; -1 (dynamic) accepts anything.
+        bool ok = actual.Length == expected.Length && expected.Zip(actual).All(d => d.First < 0 || d.First == d.Second);
+        if (!ok)
+            throw new CompassFormatException(
+                $"Model bundle '{source}': '{graph.Name}' {kind} '{name}' is [{string.Join(", ", actual)}], the bundle config needs [{string.Join(", ", expected.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}].");
+    }
+
+    private sealed record CodecGraphs(OnnxGraph Analysis, OnnxGraph HyperSynthesis, OnnxGraph Synthesis, CodecTables Tables, int N, int M)
+    {
+        public IEnumerable<OnnxGraph> Graphs => [Analysis, HyperSynthesis, Synthesis];
+    }
+}

@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Compass.Training.Export;
+using Compass.Training.Training;
+
+namespace Compass.Training.Cli;
+
+/// <summary>
+/// <c>compass-train export</c>: turns a checkpoint or compact-weights file of a COMPASS model (keys
+/// <c>base.*</c>, <c>liff.*</c>, <c>residual.*</c>) into a model bundle folder (and optionally a zip).
+/// </summary>
+internal static class ExportCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint (.ckpt) or compact-weights file of a COMPASS model (keys base.*, liff.*, residual.*).", Required = true, HelpName = "file" };
+        var outFolder = new Option<string>("--out") { Description = "The bundle folder to write.", Required = true, HelpName = "folder" };
+        var zip = new Option<bool>("--zip") { Description = "Also write <out>.zip (the form OnnxCompassModel.Load and the embedded default model take)." };
+        var quality = new Option<int?>("--quality", "-q") { Description = "Quality level of the bundle (default: the checkpoint's, else required)." };
+        var lambda = new Option<double?>("--lambda") { Description = "Rate-distortion lambda recorded in the manifest (default: the checkpoint's)." };
+        var name = new Option<string?>("--name") { Description = "Bundle name (default: compass-<preset>-q<quality>)." };
+        var preset = new Option<string?>("--preset") { Description = "Preset recorded in the manifest (default: the checkpoint's, else 'custom')." };
+        var card = new Option<string?>("--card") { Description = "Model card JSON to embed (default: the checkpoint's <name>.card.json when present).", HelpName = "file" };
+        quality.Validators.Add(r =>
+        {
+            try { if (r.GetValueOrDefault<int?>() is < 1 or > 255) r.AddError("--quality must be 1..255."); }
+            catch (InvalidOperationException) { }
+        });
+
+        var command = new Command("export", "Export a trained COMPASS model to an ONNX model bundle (graphs, entropy tables, manifest, card).");
+        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(checkpoint)!;
+            if (!File.Exists(path))
+            {
+                error.WriteLine($"compass-train: error: no such file '{path}'.");
+                return ExitCodes.InvalidArguments;
+            }
+            try
+            {
+                using var weights = CompassWeights.Load(path);
+                var run = weights.Header?.Run;
+                int? q = parse.GetValue(quality) ?? run?.Quality;
+                if (q is null)
+                {
+                    error.WriteLine("compass-train: error: the weights record no quality level; give --quality.");
+                    return ExitCodes.InvalidArguments;
+                }
+                var presetName = parse.GetValue(preset) ?? (string.IsNullOrEmpty(run?.Preset) ? "custom" : run.Preset);
+                var options = new BundleExportOptions
+                {
+                    Name = parse.GetValue(name) ?? $"compass-{presetName}-q{q}",
+                    Preset = presetName,
+                    Quality = q.Value,
+                    Lambda = parse.GetValue(lambda) ?? run?.Lambda,
+                    Card = ReadCard(parse.GetValue(card), path),
+                    Zip = parse.GetValue(zip),
+                };
+                var folder = parse.GetValue(outFolder)!;
+                var manifest = BundleExporter.Export(weights.BaseCodec, weights.Liff, weights.ResidualCodec, options, folder);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"wrote bundle '{manifest.Name}' (quality {q}, {manifest.Files.Count} files) to {Path.GetFullPath(folder)}{(options.Zip ? " and .zip" : "")}"));
+                return ExitCodes.Success;
+            }
+            catch (Exception ex) when (ex is CompassFormatException or JsonException or IOException)
+            {
+                error.WriteLine($"compass-train: error: {ex.Message}");
+                return ExitCodes.InvalidArguments;
+            }
+        });
+        return command;
+    }
+
+    private static JsonElement? ReadCard(string? cardPath, string weightsPath)
+    {
+        var path = cardPath ?? CheckpointStore.CardPathFor(weightsPath);
+        if (!File.Exists(path))
+        {
+            if (cardPath is not null) throw new IOException($"No card file '{cardPath}'.");
+            return null;
+        }
+        using var document = JsonDocument.Parse(File.ReadAllBytes(path));
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            ? document.RootElement.Clone()
+            : throw new JsonException($"The card '{path}' is not a JSON object.");
+    }
+}

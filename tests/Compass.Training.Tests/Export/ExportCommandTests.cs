@@ -1,0 +1,116 @@
+using Compass.Onnx;
+using Compass.Training.Cli;
+using Compass.Training.Export;
+using Compass.Training.Modules;
+using Compass.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Tests.Export;
+
+/// <summary><c>compass-train export</c> on what the trainer writes: compact weights and checkpoints.</summary>
+public sealed class ExportCommandTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "compass-export-cli-" + Guid.NewGuid().ToString("N"));
+
+    public ExportCommandTests() => Directory.CreateDirectory(root);
+
+    public void Dispose()
+    {
+        try { Directory.Delete(root, recursive: true); }
+        catch (IOException) { }
+    }
+
+    /// <summary>The naming the exporter expects of the COMPASS model module: base., liff., residual.</summary>
+    private sealed class CompassLike : nn.Module
+    {
+        public CompassLike(long seed) : base("CompassLike")
+        {
+            Base = BundleGraphParityTests.SmallCodec(seed);
+            Liff = BundleGraphParityTests.NewLiff(BundleGraphParityTests.SmallLiff, seed + 1);
+            Residual = BundleGraphParityTests.SmallCodec(seed + 2);
+            register_module("base", Base);
+            register_module("liff", Liff);
+            register_module("residual", Residual);
+        }
+
+        public MeanScaleHyperprior Base { get; }
+        public Modules.Liff Liff { get; }
+        public MeanScaleHyperprior Residual { get; }
+    }
+
+    private (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = CompassTrainCli.Run(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    [Fact]
+    public void CompactWeights_ExportToABundleThatEncodesAndDecodes()
+    {
+        using var model = new CompassLike(31);
+        var weights = Path.Combine(root, "model-f16.weights");
+        CompactWeights.Export(model, weights);
+        var bundle = Path.Combine(root, "bundle");
+
+        var (code, output, error) = Run("export", "--checkpoint", weights, "--out", bundle, "--quality", "4", "--zip", "--name", "cli-test");
+        Assert.True(code == 0, error);
+        Assert.Contains("cli-test", output);
+        Assert.True(File.Exists(bundle + ".zip"));
+
+        using var onnx = OnnxCompassModel.Load(bundle + ".zip", new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
+        Assert.Equal([4], onnx.Qualities);
+        Assert.Equal("custom", onnx.Bundles[0].Manifest.Preset);
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(48, 32);
+        var plan = LayerPlan.Parse("24x16,48x32");
+        var bytes = new ScalableEncoder(onnx).Encode(image, plan, new EncodeOptions { Quality = 4 });
+        using var decoded = new ScalableDecoder(onnx).Decode(bytes);
+        Assert.Equal(2, decoded.Layers.Count);
+    }
+
+    [Fact]
+    public void Checkpoint_ExportsWithTheRunsQualityPresetAndLambda()
+    {
+        using var model = new CompassLike(41);
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(writer);
+        var header = new CheckpointHeader { Step = 10, Run = new RunDescription { Stage = "joint", Preset = "compact", Quality = 2, Lambda = 0.0035 } };
+        var path = Path.Combine(root, "step.ckpt");
+        new Checkpoint(header, new Dictionary<string, byte[]> { ["model"] = buffer.ToArray() }).Save(path);
+
+        using (var loaded = CompassWeights.Load(path))
+        {
+            // Full-precision weights come back exactly.
+            var expected = model.Liff.named_parameters().First(p => p.name == "imnet.0.weight").parameter;
+            var actual = loaded.Liff.named_parameters().First(p => p.name == "imnet.0.weight").parameter;
+            Assert.True(expected.eq(actual).all().item<bool>());
+            Assert.Equal(BundleGraphParityTests.SmallLiff, loaded.Liff.Config);
+            Assert.Equal((16, 24), (loaded.ResidualCodec.N, loaded.ResidualCodec.M));
+        }
+
+        var bundle = Path.Combine(root, "from-ckpt");
+        var (code, _, error) = Run("export", "--checkpoint", path, "--out", bundle);
+        Assert.True(code == 0, error);
+        var manifest = Bundles.ModelBundle.Load(bundle).Manifest;
+        Assert.Equal([2], manifest.Qualities);
+        Assert.Equal("compact", manifest.Preset);
+        Assert.Equal([0.0035], manifest.Lambdas);
+        Assert.Equal("compass-compact-q2", manifest.Name);
+    }
+
+    [Fact]
+    public void WeightsOfAnotherModel_AreRejected()
+    {
+        using var codec = new MeanScaleHyperprior(8, 8);
+        var weights = Path.Combine(root, "codec.weights");
+        CompactWeights.Export(codec, weights);
+        var (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(root, "x"), "--quality", "1");
+        Assert.Equal(ExitCodes.InvalidArguments, code);
+        Assert.Contains("not a COMPASS model", error);
+
+        (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(root, "x"));
+        Assert.Equal(ExitCodes.InvalidArguments, code);
+    }
+}
