@@ -11,10 +11,7 @@ internal static class FixedPointFormat
 
     public const ushort Version = 1;
 
-    /// <summary>Saturation bound of every activation (int16 without -32768, so a pmaddwd pair never overflows).</summary>
-    public const int ActivationMax = short.MaxValue;
-
-    /// <summary>Largest weight magnitude (same reason as <see cref="ActivationMax"/>).</summary>
+    /// <summary>Largest weight magnitude (int16 without -32768, so a pmaddwd pair never overflows).</summary>
     public const int WeightMax = short.MaxValue;
 
     /// <summary>Largest fraction-bit count anywhere (keeps threshold derivation exact in double).</summary>

