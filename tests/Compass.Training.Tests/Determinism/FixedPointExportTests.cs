@@ -157,3 +157,48 @@ internal static class IdealBits
         return bits;
     }
 }
+
+/// <summary>
+/// Issue "Trust" item 1(3): how far the float parts (means, synthesis) can move the reconstruction when
+/// another machine computes them with relative errors of 1e-5 (the symbols are identical by construction).
+/// </summary>
+[Trait("Category", "Determinism")]
+public sealed class ReconstructionDriftTests(ITestOutputHelper log)
+{
+    [SkippableFact]
+    public void RelativeNoiseOnMeansAndSynthesisMovesPixelsFarLessThanOneLevel()
+    {
+        set_num_threads(1);
+        using var codec = OfficialCheckpoint.LoadCodec(Fixtures.Path("meanscale/meanscale_state_dict.pt"));
+        codec.eval();
+        var image = ImageLoader.LoadPlanar(Path.Combine(SharedData.Kodak, "kodim23.png"));
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var x = tensor(image.Data, [1, 3, image.Height, image.Width]);
+        var y = codec.Analysis(x);
+        var z = codec.HyperAnalysis(y);
+        var medians = codec.EntropyBottleneck.Medians().view(1, -1, 1, 1);
+        var zHat = z.sub(medians).round().add(medians);
+        var (_, means) = codec.HyperSynthesis(zHat, (int)y.shape[2], (int)y.shape[3]);
+        var symbols = y.sub(means).round();
+        var reference = codec.Synthesis(symbols.add(means), image.Height, image.Width);
+
+        // Another provider: every mean off by a relative +-1e-5 (random signs), every g_s weight likewise.
+        manual_seed(7);
+        Tensor Noise(Tensor t) => t.mul(randint(0, 2, t.shape, dtype: ScalarType.Float32).mul(2).sub(1).mul(1e-5).add(1));
+        var meansB = Noise(means);
+        var fromMeans = codec.Synthesis(symbols.add(meansB), image.Height, image.Width);
+        double dMeans = reference.sub(fromMeans).abs().max().item<float>() * 255;
+
+        var originals = codec.named_parameters().Where(p => p.name.StartsWith("g_s.", StringComparison.Ordinal)).Select(p => (p.parameter, p.parameter.clone())).ToList();
+        foreach (var (p, _) in originals) p.mul_(randint(0, 2, p.shape, dtype: ScalarType.Float32).mul(2).sub(1).mul(1e-5).add(1));
+        var fromBoth = codec.Synthesis(symbols.add(meansB), image.Height, image.Width);
+        foreach (var (p, copy) in originals) p.copy_(copy);
+        double dBoth = reference.sub(fromBoth).abs().max().item<float>() * 255;
+
+        // 8-bit output: how many pixels change their rounded value.
+        long flipped = reference.clamp(0, 1).mul(255).round().ne(fromBoth.clamp(0, 1).mul(255).round()).sum().item<long>();
+        log.WriteLine($"max pixel change (in 1/255 units): means noise {dMeans:E2}, means + g_s weights noise {dBoth:E2}; 8-bit pixels that change: {flipped} of {reference.numel()}");
+        Assert.True(dBoth < 0.25, $"drift {dBoth}/255");
+    }
+}
