@@ -137,22 +137,22 @@ public sealed class FixedPointHyperScales
     /// <exception cref="ArgumentException">A size or length does not match.</exception>
     /// <exception cref="CompassFormatException">A median is not finite.</exception>
     public void ComputeIndexes(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth, Span<int> indexes, int maxDegreeOfParallelism = -1)
-        => ComputeIndexes(zSymbols, zMedians, zHeight, zWidth, yHeight, yWidth, indexes, maxDegreeOfParallelism, FixedPointKernels.SimdAvailable);
+        => ComputeIndexes(zSymbols, zMedians, zHeight, zWidth, yHeight, yWidth, indexes, maxDegreeOfParallelism, FixedPointKernels.BestPath);
 
-    internal void ComputeIndexes(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth, Span<int> indexes, int maxDegreeOfParallelism, bool useSimd)
+    internal void ComputeIndexes(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth, Span<int> indexes, int maxDegreeOfParallelism, KernelPath path)
     {
         if (indexes.Length != YChannels * yHeight * yWidth)
             throw new ArgumentException($"{indexes.Length} indexes for a latent of {YChannels}x{yHeight}x{yWidth}.", nameof(indexes));
-        var acc = ComputeAccumulators(zSymbols, zMedians, zHeight, zWidth, yHeight, yWidth, maxDegreeOfParallelism, useSimd);
+        var acc = ComputeAccumulators(zSymbols, zMedians, zHeight, zWidth, yHeight, yWidth, maxDegreeOfParallelism, path);
         int plane = yHeight * yWidth;
         var output = new int[indexes.Length];
         FixedPointKernels.For(YChannels, maxDegreeOfParallelism, o =>
-            FixedPointKernels.Index(acc.AsSpan(o * plane, plane), _thresholds[o], _alwaysBelow, output.AsSpan(o * plane, plane), useSimd));
+            FixedPointKernels.Index(acc.AsSpan(o * plane, plane), _thresholds[o], _alwaysBelow, output.AsSpan(o * plane, plane), path));
         output.CopyTo(indexes);
     }
 
     /// <summary>The scale of every y element as the integer accumulator of the last layer (real scale = acc / 2^AccFractionBits[channel]).</summary>
-    internal int[] ComputeAccumulators(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth, int maxDegreeOfParallelism, bool useSimd)
+    internal int[] ComputeAccumulators(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth, int maxDegreeOfParallelism, KernelPath path)
     {
         var (zh, zw) = ZSize(yHeight, yWidth);
         if (zHeight != zh || zWidth != zw)
@@ -167,9 +167,9 @@ public sealed class FixedPointHyperScales
         // The odd-size scheme: h_s.0's output is cropped to ceil(yh/2) (top row if odd), h_s.2's is not, h_s.4's to yh.
         int h2 = Half(yHeight), w2 = Half(yWidth), h1 = 2 * h2, w1 = 2 * w2;
         var input = FixedPointKernels.InputPlanes(zSymbols, QuantizeMedians(zMedians), InputFractionBits, ActivationMax, ZChannels, zh, zw);
-        var a1 = FixedPointKernels.Layer(_layers[0], input, zh, zw, h2, w2, 2 * zh - h2, 2 * zw - w2, this, maxDegreeOfParallelism, useSimd);
-        var a2 = FixedPointKernels.Layer(_layers[1], a1, h2, w2, h1, w1, 0, 0, this, maxDegreeOfParallelism, useSimd);
-        return FixedPointKernels.LastLayer(_layers[2], a2, h1, w1, yHeight, yWidth, h1 - yHeight, w1 - yWidth, maxDegreeOfParallelism, useSimd);
+        var a1 = FixedPointKernels.Layer(_layers[0], input, zh, zw, h2, w2, 2 * zh - h2, 2 * zw - w2, this, maxDegreeOfParallelism, path);
+        var a2 = FixedPointKernels.Layer(_layers[1], a1, h2, w2, h1, w1, 0, 0, this, maxDegreeOfParallelism, path);
+        return FixedPointKernels.LastLayer(_layers[2], a2, h1, w1, yHeight, yWidth, h1 - yHeight, w1 - yWidth, maxDegreeOfParallelism, path);
     }
 
     /// <summary>The one rounding of the float medians: round half to even of <c>median * 2^f</c> (exact in double).</summary>

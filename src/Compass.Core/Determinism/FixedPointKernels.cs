@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -44,10 +45,20 @@ internal sealed class FixedPointPlanes
     public static int RoundUp8(int n) => (n + 7) & ~7;
 }
 
+/// <summary>Which row kernel runs; all give bit-identical results.</summary>
+internal enum KernelPath
+{
+    Scalar,
+    Vector,
+    Avx2,
+}
+
 /// <summary>The integer kernels: exact, so the SIMD and scalar paths and any thread count give identical results.</summary>
 internal static class FixedPointKernels
 {
-    public static bool SimdAvailable => Avx2.IsSupported;
+    /// <summary>The fastest path this machine runs (all paths give identical results).</summary>
+    public static KernelPath BestPath =>
+        Avx2.IsSupported ? KernelPath.Avx2 : Vector.IsHardwareAccelerated && Vector<int>.Count <= 8 ? KernelPath.Vector : KernelPath.Scalar;
 
     public static void For(int count, int maxDegreeOfParallelism, Action<int> body)
     {
@@ -78,7 +89,7 @@ internal static class FixedPointKernels
     }
 
     /// <summary>A hidden layer (LeakyReLU, requantised to int16); the output is cropped by (cropTop, cropLeft) to outH x outW.</summary>
-    public static FixedPointPlanes Layer(FixedPointLayer layer, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, FixedPointHyperScales model, int dop, bool simd)
+    public static FixedPointPlanes Layer(FixedPointLayer layer, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, FixedPointHyperScales model, int dop, KernelPath path)
     {
         var output = new FixedPointPlanes(layer.OutChannels, outH, outW);
         int mul = model.LeakyMultiplier, shift = model.LeakyShift, max = model.ActivationMax;
@@ -88,7 +99,7 @@ internal static class FixedPointKernels
             long round = sh > 0 ? 1L << (sh - 1) : 0;
             long bias = layer.Bias[o];
             var data = output.Data;
-            Channel(layer, o, input, inH, inW, outH, outW, cropTop, cropLeft, simd, (fr, fc, acc) =>
+            Channel(layer, o, input, inH, inW, outH, outW, cropTop, cropLeft, path, (fr, fc, acc) =>
             {
                 long v = acc + bias;
                 if (layer.Leaky && v < 0) v = (v * mul) >> shift;
@@ -100,14 +111,14 @@ internal static class FixedPointKernels
     }
 
     /// <summary>The last layer: raw accumulators (+ bias) [out][outH][outW], the fixed-point scales.</summary>
-    public static int[] LastLayer(FixedPointLayer layer, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, int dop, bool simd)
+    public static int[] LastLayer(FixedPointLayer layer, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, int dop, KernelPath path)
     {
         var result = new int[layer.OutChannels * outH * outW];
         For(layer.OutChannels, dop, o =>
         {
             int bias = layer.Bias[o];
             int plane = o * outH * outW;
-            Channel(layer, o, input, inH, inW, outH, outW, cropTop, cropLeft, simd, (fr, fc, acc) => result[plane + fr * outW + fc] = acc + bias);
+            Channel(layer, o, input, inH, inW, outH, outW, cropTop, cropLeft, path, (fr, fc, acc) => result[plane + fr * outW + fc] = acc + bias);
         });
         return result;
     }
@@ -115,7 +126,7 @@ internal static class FixedPointKernels
     private delegate void Epilogue(int row, int col, int acc);
 
     // One output channel: every phase, every input row whose output row survives the crop.
-    private static void Channel(FixedPointLayer layer, int o, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, bool simd, Epilogue store)
+    private static void Channel(FixedPointLayer layer, int o, FixedPointPlanes input, int inH, int inW, int outH, int outW, int cropTop, int cropLeft, KernelPath path, Epilogue store)
     {
         int wv = FixedPointPlanes.RoundUp8(inW);
         Span<int> row = wv <= 256 ? stackalloc int[wv] : new int[wv];
@@ -134,7 +145,8 @@ internal static class FixedPointKernels
                 int fr = (layer.Strided ? 2 * a + phase.Py : a) - cropTop;
                 if (fr < 0 || fr >= outH) continue;
                 int rowOffset = (a + 1) * input.Stride;
-                if (simd) RowAvx2(packed, wBase, pairs, taps, tapOffsets, input, rowOffset, row);
+                if (path == KernelPath.Avx2) RowAvx2(packed, wBase, pairs, taps, tapOffsets, input, rowOffset, row);
+                else if (path == KernelPath.Vector) RowVector(packed, wBase, pairs, taps, tapOffsets, input, rowOffset, row);
                 else RowScalar(packed, wBase, pairs, taps, tapOffsets, input, rowOffset, inW, row);
                 for (int b = 0; b < inW; b++)
                 {
@@ -187,6 +199,31 @@ internal static class FixedPointKernels
         }
     }
 
+    // Portable SIMD (NEON, SSE2): split each pair word into its two int16 halves and multiply in int32 lanes.
+    private static void RowVector(int[] packed, int wBase, int pairs, int taps, ReadOnlySpan<int> tapOffsets, FixedPointPlanes input, int rowOffset, Span<int> row)
+    {
+        ref int src = ref MemoryMarshal.GetReference(MemoryMarshal.Cast<short, int>(input.Data.AsSpan()));
+        int lanes = Vector<int>.Count;
+        for (int b0 = 0; b0 < row.Length; b0 += lanes)
+        {
+            var acc = Vector<int>.Zero;
+            int wi = wBase;
+            for (int p = 0; p < pairs; p++)
+            {
+                int baseOffset = p * input.PlaneWords + rowOffset + b0;
+                for (int t = 0; t < taps; t++, wi++)
+                {
+                    int word = packed[wi];
+                    var x = Vector.LoadUnsafe(ref src, (nuint)(baseOffset + tapOffsets[t]));
+                    var lo = Vector.ShiftRightArithmetic(Vector.ShiftLeft(x, 16), 16);
+                    var hi = Vector.ShiftRightArithmetic(x, 16);
+                    acc += lo * new Vector<int>((short)word) + hi * new Vector<int>((short)(word >> 16));
+                }
+            }
+            acc.CopyTo(row[b0..]);
+        }
+    }
+
     private static void RowScalar(int[] packed, int wBase, int pairs, int taps, ReadOnlySpan<int> tapOffsets, FixedPointPlanes input, int rowOffset, int width, Span<int> row)
     {
         var data = input.Data;
@@ -210,10 +247,10 @@ internal static class FixedPointKernels
     }
 
     /// <summary>Table index per element: <paramref name="always"/> + #{ thresholds t : acc &gt; t }.</summary>
-    public static void Index(ReadOnlySpan<int> acc, int[] thresholds, int always, Span<int> indexes, bool simd)
+    public static void Index(ReadOnlySpan<int> acc, int[] thresholds, int always, Span<int> indexes, KernelPath path)
     {
         int i = 0;
-        if (simd && Vector256.IsHardwareAccelerated)
+        if (path != KernelPath.Scalar && Vector256.IsHardwareAccelerated)
         {
             for (; i + 8 <= acc.Length; i += 8)
             {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Security.Cryptography;
 using Compass.Determinism;
 using Compass.EntropyCoding;
@@ -20,11 +21,11 @@ public sealed class FixedPointHyperScalesTests(ITestOutputHelper log)
     private static readonly QuantizedCdfTable Tables = GaussianTableBuilder.Build(GaussianTableBuilder.DefaultScaleTable());
     private static readonly ScaleTableIndexer FloatIndexer = new(GaussianTableBuilder.DefaultScaleTable());
 
-    private static int[] Indexes(SyntheticHyperScales s, int[] symbols, float[] medians, int yh, int yw, int dop, bool simd = true)
+    private static int[] Indexes(SyntheticHyperScales s, int[] symbols, float[] medians, int yh, int yw, int dop, KernelPath? path = null)
     {
         var (zh, zw) = FixedPointHyperScales.ZSize(yh, yw);
         var indexes = new int[s.Weights.M * yh * yw];
-        s.Model.ComputeIndexes(symbols, medians, zh, zw, yh, yw, indexes, dop, simd && FixedPointKernels.SimdAvailable);
+        s.Model.ComputeIndexes(symbols, medians, zh, zw, yh, yw, indexes, dop, path ?? FixedPointKernels.BestPath);
         return indexes;
     }
 
@@ -43,7 +44,7 @@ public sealed class FixedPointHyperScalesTests(ITestOutputHelper log)
         FloatIndexer.GetIndexes(floatScales, floatIdx);
         var fixedIdx = Indexes(s, symbols, medians, yh, yw, 1);
 
-        var acc = s.Model.ComputeAccumulators(symbols, medians, zh, zw, yh, yw, 1, FixedPointKernels.SimdAvailable);
+        var acc = s.Model.ComputeAccumulators(symbols, medians, zh, zw, yh, yw, 1, FixedPointKernels.BestPath);
         var bits = s.Model.Layers[^1].AccFractionBits;
         double maxErr = 0, maxScale = floatScales.Max(Math.Abs);
         for (int i = 0; i < acc.Length; i++)
@@ -129,14 +130,21 @@ public sealed class FixedPointHyperScalesTests(ITestOutputHelper log)
     public void SimdAndScalarKernelsAgreeExactly()
     {
         var s = Synthetic.Value;
+        var paths = new List<KernelPath> { KernelPath.Scalar };
+        if (Vector.IsHardwareAccelerated && Vector<int>.Count <= 8) paths.Add(KernelPath.Vector);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported) paths.Add(KernelPath.Avx2);
+        log.WriteLine($"paths: {string.Join(", ", paths)}");
         foreach (var (yh, yw) in new[] { (32, 48), (5, 9), (16, 24) })
         {
             var (zh, zw) = FixedPointHyperScales.ZSize(yh, yw);
             var (zSymbols, medians) = s.Inputs(zh, zw, 19);
-            var simd = s.Model.ComputeAccumulators(zSymbols, medians, zh, zw, yh, yw, 2, FixedPointKernels.SimdAvailable);
-            var scalar = s.Model.ComputeAccumulators(zSymbols, medians, zh, zw, yh, yw, 1, false);
-            Assert.Equal(scalar, simd);
-            Assert.Equal(Indexes(s, zSymbols, medians, yh, yw, 1, simd: false), Indexes(s, zSymbols, medians, yh, yw, 2));
+            var scalar = s.Model.ComputeAccumulators(zSymbols, medians, zh, zw, yh, yw, 1, KernelPath.Scalar);
+            var scalarIndexes = Indexes(s, zSymbols, medians, yh, yw, 1, KernelPath.Scalar);
+            foreach (var path in paths.Skip(1))
+            {
+                Assert.Equal(scalar, s.Model.ComputeAccumulators(zSymbols, medians, zh, zw, yh, yw, 2, path));
+                Assert.Equal(scalarIndexes, Indexes(s, zSymbols, medians, yh, yw, 2, path));
+            }
         }
     }
 
@@ -155,7 +163,7 @@ public sealed class FixedPointHyperScalesTests(ITestOutputHelper log)
         for (int i = 0; i < indexes.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(4 * i), indexes[i]);
         string blobHash = Convert.ToHexString(SHA256.HashData(s.Blob));
         string indexHash = Convert.ToHexString(SHA256.HashData(bytes));
-        log.WriteLine($"SIMD {FixedPointKernels.SimdAvailable}; blob {blobHash}; indexes {indexHash}");
+        log.WriteLine($"kernel {FixedPointKernels.BestPath}; blob {blobHash}; indexes {indexHash}");
         Assert.Equal(GoldenBlob, blobHash);
         Assert.Equal(GoldenIndexes, indexHash);
     }

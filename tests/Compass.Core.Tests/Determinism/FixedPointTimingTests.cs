@@ -17,7 +17,7 @@ public sealed class FixedPointTimingTests(ITestOutputHelper log)
     {
         Skip.IfNot(Environment.GetEnvironmentVariable("COMPASS_BENCH") == "1", "set COMPASS_BENCH=1 to time");
         var s = SyntheticHyperScales.Create(n, m, 1);
-        log.WriteLine($"N={n} M={m}, SIMD {FixedPointKernels.SimdAvailable}, {Environment.ProcessorCount} cores");
+        log.WriteLine($"N={n} M={m}, kernel {FixedPointKernels.BestPath}, {Environment.ProcessorCount} cores");
         foreach (int threads in new[] { 1, 2 })
         {
             double total = 0;

@@ -57,7 +57,7 @@ public sealed class FixedPointExportTests(ITestOutputHelper log)
 
         var indexes = new int[yIdx.Length];
         model.ComputeIndexes(zSym.AsInt(), medians, zh, zw, yh, yw, indexes, 1);
-        var acc = model.ComputeAccumulators(zSym.AsInt(), medians, zh, zw, yh, yw, 1, true);
+        var acc = model.ComputeAccumulators(zSym.AsInt(), medians, zh, zw, yh, yw, 1, FixedPointKernels.BestPath);
         var expected = yIdx.AsInt();
         var (maxRel, differing) = Compare(model, acc, scales, indexes, expected, yh * yw);
         log.WriteLine($"{input}: {differing} of {indexes.Length} indexes differ from the float path; max relative scale error {maxRel:E2}");
@@ -101,7 +101,7 @@ public sealed class FixedPointExportTests(ITestOutputHelper log)
             var zs = zSym.to_type(ScalarType.Int32).contiguous().data<int>().ToArray();
             var med = medians.contiguous().data<float>().ToArray();
             model.ComputeIndexes(zs, med, zh, zw, yh, yw, fixedIdx, -1);
-            var acc = model.ComputeAccumulators(zs, med, zh, zw, yh, yw, -1, true);
+            var acc = model.ComputeAccumulators(zs, med, zh, zw, yh, yw, -1, FixedPointKernels.BestPath);
             var (rel, diff) = Compare(model, acc, sc, fixedIdx, floatIdx, yh * yw);
             worstRel = Math.Max(worstRel, rel);
             differing += diff;
