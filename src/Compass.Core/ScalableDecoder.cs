@@ -136,7 +136,7 @@ public sealed class ScalableDecoder
             var watch = Stopwatch.StartNew();
             var size = header.Plan[k];
             var reconstruction = LayerChain.DecodeLayer(networks, k, payload.ZStream.Span, payload.YStream.Span,
-                size.Width, size.Height, previous, cancellationToken);
+                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken);
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;

@@ -107,7 +107,7 @@ public sealed class ScalableEncoder
         ValidatePlanAgainstImage(plan, image.Width, image.Height);
 
         var networks = _model.GetNetworks(quality);
-        var header = new BitstreamHeader(networks.ModelId, checked((byte)quality), plan);
+        var header = new BitstreamHeader(networks.ModelId, checked((byte)quality), plan, networks.EntropyPath);
         var layers = new List<EncodedLayer>(plan.Count);
         var reconstructions = options.KeepReconstructions ? new List<PlanarImage>(plan.Count) : null;
         long accumulated = header.Size;
@@ -122,7 +122,7 @@ public sealed class ScalableEncoder
                 cancellationToken.ThrowIfCancellationRequested();
                 var watch = Stopwatch.StartNew();
                 var target = PlanarImage.FromImage(references[k]);
-                var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, cancellationToken);
+                var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken);
                 var payload = new LayerPayload(coded.ZStream, coded.YStream);
                 if (sync) writer.WriteLayer(k, payload);
                 else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);

@@ -10,11 +10,25 @@ public static class BitstreamFormat
     public const byte Version = 1;
 
     /// <summary>
-    /// The version of the deterministic entropy-parameter path (how a decoder turns network outputs into
-    /// entropy-table indices) this library writes. Streams with another version are refused, because
-    /// decoding them with a different path would silently produce garbage.
+    /// Entropy-parameter path 1: y table indexes come from the float scales of the hyper-synthesis network.
+    /// Such a stream decodes only where that network produces the same floats (same provider, machine and
+    /// thread count); written only by models that lack the fixed-point path.
     /// </summary>
-    public const byte EntropyPathVersion = 1;
+    public const byte FloatEntropyPath = 1;
+
+    /// <summary>
+    /// Entropy-parameter path 2: y table indexes come from the scale branch of the hyper-synthesis evaluated
+    /// in fixed-point integer arithmetic (<see cref="Determinism.FixedPointHyperScales"/>), identical on every
+    /// machine. See docs/determinism.md.
+    /// </summary>
+    public const byte FixedPointEntropyPath = 2;
+
+    /// <summary>
+    /// The newest entropy-parameter path (how a decoder turns network outputs into entropy-table indices)
+    /// this library knows. Streams with an unknown version are refused, because decoding them with a
+    /// different path would silently produce garbage.
+    /// </summary>
+    public const byte EntropyPathVersion = FixedPointEntropyPath;
 
     /// <summary>Size of the fixed part of the header, before the per-layer sizes: magic to layer count.</summary>
     internal const int FixedHeaderSize = 41;
@@ -41,7 +55,7 @@ public static class BitstreamFormat
 
     /// <summary>Whether this library can decode streams with entropy-path version <paramref name="version"/>.</summary>
     /// <param name="version">The version byte from a header.</param>
-    public static bool IsKnownEntropyPathVersion(byte version) => version == EntropyPathVersion;
+    public static bool IsKnownEntropyPathVersion(byte version) => version is FloatEntropyPath or FixedPointEntropyPath;
 
     /// <summary>Size in bytes of the header of a stream with <paramref name="layerCount"/> layers: 45 + 4 per layer.</summary>
     /// <param name="layerCount">Number of layers in the plan.</param>

@@ -33,7 +33,7 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
         }
         if (!BitstreamFormat.IsKnownEntropyPathVersion(entropyPathVersion))
         {
-            throw new ArgumentOutOfRangeException(nameof(entropyPathVersion), entropyPathVersion, $"Entropy-path version {entropyPathVersion} is unknown; this library knows version {BitstreamFormat.EntropyPathVersion}.");
+            throw new ArgumentOutOfRangeException(nameof(entropyPathVersion), entropyPathVersion, $"Entropy-path version {entropyPathVersion} is unknown; this library knows versions {BitstreamFormat.FloatEntropyPath} and {BitstreamFormat.FixedPointEntropyPath}.");
         }
         ModelId = modelId;
         Quality = quality;

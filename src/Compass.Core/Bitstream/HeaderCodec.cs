@@ -86,7 +86,7 @@ internal static class HeaderCodec
         byte entropyPath = bytes[BitstreamFormat.EntropyPathOffset];
         if (!BitstreamFormat.IsKnownEntropyPathVersion(entropyPath))
         {
-            throw new CompassFormatException($"Unsupported entropy-path version {entropyPath}; this library decodes version {BitstreamFormat.EntropyPathVersion} and cannot decode this stream bit-exactly", BitstreamFormat.EntropyPathOffset);
+            throw new CompassFormatException($"Unsupported entropy-path version {entropyPath}; this library decodes versions {BitstreamFormat.FloatEntropyPath} and {BitstreamFormat.FixedPointEntropyPath} and cannot decode this stream bit-exactly", BitstreamFormat.EntropyPathOffset);
         }
         byte quality = bytes[BitstreamFormat.QualityOffset];
         if (quality == 0)

@@ -24,6 +24,12 @@ internal static class BundleFiles
     /// <summary>The codec's integer entropy tables (<see cref="EntropyTablesFile"/>).</summary>
     public const string Entropy = "entropy.json";
 
+    /// <summary>
+    /// The scale branch of h_s in fixed point (<see cref="Determinism.FixedPointHyperScales"/>): makes the y table
+    /// indexes identical on every machine (entropy path 2). Optional: a bundle without it encodes with path 1.
+    /// </summary>
+    public const string HyperScales = Determinism.FixedPointHyperScales.BundleFileName;
+
     /// <summary>LIFF per-source-pixel tensors: <c>x</c> [1,3,h,w] to <c>first</c>, <c>filters</c>, <c>bias</c>.</summary>
     public const string LiffFeatures = "liff/features.onnx";
 

@@ -1,3 +1,4 @@
+using Compass.Determinism;
 using Compass.EntropyCoding;
 
 namespace Compass.Pipeline;
@@ -8,8 +9,12 @@ namespace Compass.Pipeline;
 /// </summary>
 internal sealed class CodecTables
 {
-    public CodecTables(QuantizedCdfTable zTables, float[] zMedians, QuantizedCdfTable yTables, ScaleTableIndexer scaleIndexer)
+    public CodecTables(QuantizedCdfTable zTables, float[] zMedians, QuantizedCdfTable yTables, ScaleTableIndexer scaleIndexer,
+        FixedPointHyperScales? hyperScales = null)
     {
+        if (hyperScales is not null && (hyperScales.ZChannels != zMedians.Length || hyperScales.TableCount != yTables.Count))
+            throw new CompassFormatException($"The fixed-point hyper-synthesis has {hyperScales.ZChannels} z channels and {hyperScales.TableCount} scales; the tables have {zMedians.Length} and {yTables.Count}.");
+        HyperScales = hyperScales;
         ArgumentNullException.ThrowIfNull(zTables);
         ArgumentNullException.ThrowIfNull(zMedians);
         ArgumentNullException.ThrowIfNull(yTables);
@@ -35,6 +40,9 @@ internal sealed class CodecTables
 
     /// <summary>Maps a predicted scale to its table by comparisons only.</summary>
     public ScaleTableIndexer ScaleIndexer { get; }
+
+    /// <summary>The deterministic (fixed-point) scale branch of h_s, when the model provides it (entropy path 2).</summary>
+    public FixedPointHyperScales? HyperScales { get; }
 
     /// <summary>Number of z channels (N).</summary>
     public int ZChannels => ZMedians.Length;

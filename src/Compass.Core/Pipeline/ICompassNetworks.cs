@@ -12,6 +12,14 @@ internal interface ICompassNetworks
     /// <summary>The 32-byte identity of the model bundle (recorded in every bitstream).</summary>
     Bitstream.ModelIdentity ModelId { get; }
 
+    /// <summary>
+    /// The entropy-parameter path streams are encoded with: <see cref="Bitstream.BitstreamFormat.FixedPointEntropyPath"/>
+    /// when both codecs carry a fixed-point scale branch, otherwise <see cref="Bitstream.BitstreamFormat.FloatEntropyPath"/>.
+    /// </summary>
+    byte EntropyPath => GetTables(CodecRole.Base).HyperScales is not null && GetTables(CodecRole.Residual).HyperScales is not null
+        ? Bitstream.BitstreamFormat.FixedPointEntropyPath
+        : Bitstream.BitstreamFormat.FloatEntropyPath;
+
     /// <summary>The entropy tables of a codec.</summary>
     CodecTables GetTables(CodecRole role);
 

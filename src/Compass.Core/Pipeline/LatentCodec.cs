@@ -14,7 +14,7 @@ internal readonly record struct CodedLatents(byte[] ZStream, byte[] YStream);
 internal static class LatentCodec
 {
     /// <summary>Codes <paramref name="image"/> and returns the strings and the reconstruction the decoder will produce.</summary>
-    public static (CodedLatents Coded, PlanarImage Reconstruction) Encode(ICompassNetworks networks, CodecRole role, PlanarImage image)
+    public static (CodedLatents Coded, PlanarImage Reconstruction) Encode(ICompassNetworks networks, CodecRole role, PlanarImage image, byte entropyPath)
     {
         var tables = networks.GetTables(role);
         var (y, z) = networks.Analyze(role, image);
@@ -33,7 +33,7 @@ internal static class LatentCodec
         // y: table index from the predicted scale, symbol = round(y - mean), y_hat = symbol + mean.
         var (scales, means) = networks.HyperSynthesize(role, zHat, yh, yw);
         var yIndexes = new int[y.Data.Length];
-        tables.ScaleIndexer.GetIndexes(scales.Data, yIndexes);
+        ComputeIndexes(tables, entropyPath, zSymbols, z.Height, z.Width, scales, yIndexes);
         var ySymbols = new int[y.Data.Length];
         for (int i = 0; i < ySymbols.Length; i++)
             ySymbols[i] = RoundToInt(y.Data[i] - means.Data[i]);
@@ -45,7 +45,7 @@ internal static class LatentCodec
     }
 
     /// <summary>Decodes the strings of an image of the given size; throws <see cref="CompassFormatException"/> on a damaged string.</summary>
-    public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height)
+    public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height, byte entropyPath)
     {
         var tables = networks.GetTables(role);
         int zc = tables.ZChannels, zh = LatentGeometry.ZExtent(height), zw = LatentGeometry.ZExtent(width);
@@ -59,11 +59,29 @@ internal static class LatentCodec
 
         var (scales, means) = networks.HyperSynthesize(role, zHat, yh, yw);
         var yIndexes = new int[scales.Data.Length];
-        tables.ScaleIndexer.GetIndexes(scales.Data, yIndexes);
+        ComputeIndexes(tables, entropyPath, zSymbols, zh, zw, scales, yIndexes);
         var ySymbols = new int[yIndexes.Length];
         RansDecoder.Decode(yStream, yIndexes, tables.YTables, ySymbols);
         var yHat = AddMeans(ySymbols, means);
         return networks.Synthesize(role, yHat, width, height);
+    }
+
+    /// <summary>
+    /// The y table indexes. Path 2 derives them from the integer z symbols in fixed point, so every machine
+    /// agrees; path 1 from the provider's float scales (only safe where those floats are reproduced exactly).
+    /// </summary>
+    private static void ComputeIndexes(CodecTables tables, byte entropyPath, int[] zSymbols, int zh, int zw, LatentTensor scales, int[] yIndexes)
+    {
+        if (entropyPath == Bitstream.BitstreamFormat.FixedPointEntropyPath)
+        {
+            var hyperScales = tables.HyperScales
+                ?? throw new CompassFormatException("The stream uses the fixed-point entropy path (2), but this model bundle has no fixed-point hyper-synthesis (hs_scales.fxp).");
+            hyperScales.ComputeIndexes(zSymbols, tables.ZMedians, zh, zw, scales.Height, scales.Width, yIndexes);
+        }
+        else
+        {
+            tables.ScaleIndexer.GetIndexes(scales.Data, yIndexes);
+        }
     }
 
     private static int[] ChannelIndexes(LatentTensor shape)

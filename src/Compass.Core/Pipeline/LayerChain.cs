@@ -12,29 +12,29 @@ internal static class LayerChain
 {
     /// <summary>Encodes layer <paramref name="index"/> of <paramref name="target"/>; returns its strings and reconstruction.</summary>
     public static (CodedLatents Coded, PlanarImage Reconstruction) EncodeLayer(
-        ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, CancellationToken cancellationToken)
+        ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken)
     {
         if (index == 0)
-            return LatentCodec.Encode(networks, CodecRole.Base, target);
+            return LatentCodec.Encode(networks, CodecRole.Base, target, entropyPath);
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = networks.Predict(previous, target.Width, target.Height, cancellationToken);
         var residual = Subtract(target, prediction);
-        var (coded, residualHat) = LatentCodec.Encode(networks, CodecRole.Residual, residual);
+        var (coded, residualHat) = LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath);
         return (coded, AddInPlace(prediction, residualHat));
     }
 
     /// <summary>Decodes layer <paramref name="index"/> of size <paramref name="width"/> x <paramref name="height"/>.</summary>
     public static PlanarImage DecodeLayer(
         ICompassNetworks networks, int index, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream,
-        int width, int height, PlanarImage? previous, CancellationToken cancellationToken)
+        int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken)
     {
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height);
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath);
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = networks.Predict(previous, width, height, cancellationToken);
-        var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height);
+        var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath);
         return AddInPlace(prediction, residualHat);
     }
 

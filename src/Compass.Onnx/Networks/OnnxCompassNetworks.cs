@@ -1,5 +1,6 @@
 using Compass.Bitstream;
 using Compass.Bundles;
+using Compass.Determinism;
 using Compass.Imaging;
 using Compass.Pipeline;
 using Microsoft.ML.OnnxRuntime;
@@ -84,6 +85,13 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 var prefix = BundleFiles.Prefix(role);
                 var sizes = role == CodecRole.Base ? config.Base : config.Residual;
                 var tables = EntropyTablesFile.Read(bundle.GetBytes(prefix + BundleFiles.Entropy).Span, $"'{source}' {prefix}{BundleFiles.Entropy}");
+                if (bundle.FileNames.Contains(prefix + BundleFiles.HyperScales))
+                {
+                    var hyperScales = FixedPointHyperScales.Load(bundle.GetBytes(prefix + BundleFiles.HyperScales).Span);
+                    if (hyperScales.YChannels != sizes.M)
+                        throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.HyperScales} has {hyperScales.YChannels} y channels, the config says M = {sizes.M}.");
+                    tables = new CodecTables(tables.ZTables, tables.ZMedians, tables.YTables, tables.ScaleIndexer, hyperScales);
+                }
                 if (tables.ZChannels != sizes.N)
                     throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.Entropy} has {tables.ZChannels} z tables, the config says N = {sizes.N}.");
                 var codec = new CodecGraphs(Load(prefix + BundleFiles.Analysis), Load(prefix + BundleFiles.HyperSynthesis), Load(prefix + BundleFiles.Synthesis), tables, sizes.N, sizes.M);

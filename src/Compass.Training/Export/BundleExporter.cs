@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Compass.Bundles;
+using Compass.EntropyCoding;
+using Compass.Training.Export.FixedPoint;
 using Compass.Training.Modules;
 
 namespace Compass.Training.Export;
@@ -49,6 +51,9 @@ public static class BundleExporter
             files[prefix + BundleFiles.HyperSynthesis] = CodecExporter.HyperSynthesis(codec);
             files[prefix + BundleFiles.Synthesis] = CodecExporter.Synthesis(codec);
             files[prefix + BundleFiles.Entropy] = CodecExporter.EntropyTables(codec, scaleTable);
+            // The same scale table as the Gaussian tables, so fixed-point indexes address those tables.
+            files[prefix + BundleFiles.HyperScales] = FixedPointExporter.Build(
+                codec, scaleTable ?? GaussianTableBuilder.DefaultScaleTable(), GaussianConditional.ScaleBound);
         }
         files[BundleFiles.LiffFeatures] = LiffExporter.Features(liff);
         files[BundleFiles.LiffPredict] = LiffExporter.Predict(liff);

@@ -98,8 +98,8 @@ public class BitstreamFieldValidationTests
     [Fact]
     public void UnknownEntropyPathVersionIsRefused()
     {
-        var ex = ReadEdited(b => b[5] = 2);
-        Assert.Contains("entropy-path version 2", ex.Message);
+        var ex = ReadEdited(b => b[5] = 3);
+        Assert.Contains("entropy-path version 3", ex.Message);
         Assert.Equal(5, ex.ByteOffset);
     }
 

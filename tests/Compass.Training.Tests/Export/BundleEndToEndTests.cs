@@ -1,3 +1,4 @@
+using Compass.Bitstream;
 using System.Text.Json;
 using Compass.Bundles;
 using Compass.Onnx;
@@ -108,6 +109,8 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         using var output = new MemoryStream();
         var result = new ScalableEncoder(model).Encode(image, plan, output, new EncodeOptions { Quality = 3, KeepReconstructions = true });
         using var decoded = new ScalableDecoder(model).Decode(output.ToArray());
+        // Exported bundles carry the fixed-point scale branch, so streams use the machine-independent path.
+        Assert.Equal(BitstreamFormat.FixedPointEntropyPath, decoded.Header.EntropyPathVersion);
         Assert.Equal(plan.Count, decoded.Layers.Count);
         for (int k = 0; k < plan.Count; k++)
         {
