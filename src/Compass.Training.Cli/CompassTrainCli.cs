@@ -75,6 +75,11 @@ internal static class CompassTrainCli
         private readonly Option<long> _ckptEvery = new("--checkpoint-every") { Description = "Checkpoint every n steps; 0: by time and at the end only.", DefaultValueFactory = _ => 1000 };
         private readonly Option<double> _ckptMinutes = new("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes passed since the last one; 0 disables.", DefaultValueFactory = _ => 10 };
         private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
+        private readonly Option<string[]> _init = new("--init")
+        {
+            Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual). Repeatable; joint needs a trained base.",
+            HelpName = "[children=]file", AllowMultipleArgumentsPerToken = false,
+        };
         private readonly Option<bool> _upscaleSmall = new("--upscale-small") { Description = "Upscale images smaller than the crop instead of skipping them." };
 
         public Cli(TextWriter output, TextWriter error, ILoggerFactory? loggerFactory, CancellationToken cancel)
@@ -112,7 +117,7 @@ internal static class CompassTrainCli
 
             Train = new Command("train", "Train one stage of a Compass model, with resumable checkpoints and a model card.");
             foreach (var o in new Option[] { _stage, _preset, _quality, _lambda, _steps, _crop, _batch, _layers, _lr, _schedule, _warmup, _auxLr, _clip,
-                         _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall })
+                         _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init })
                 Train.Options.Add(o);
             Train.Validators.Add(ValidateCombination);
             Train.SetAction(Execute);
@@ -201,6 +206,7 @@ internal static class CompassTrainCli
                 CheckpointMinutes = p.GetValue(_ckptMinutes),
                 Keep = p.GetValue(_keep),
                 SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
+                Init = p.GetValue(_init) ?? [],
             };
         }
 

@@ -2,6 +2,9 @@ using Compass.Training.Data;
 
 namespace Compass.Training.Tests.Data;
 
+// Compass.LayerSize (Core) would win over the using directive from the enclosing namespace.
+using LayerSize = Compass.Training.Data.LayerSize;
+
 public class ScaleSamplerTests
 {
     [Fact]

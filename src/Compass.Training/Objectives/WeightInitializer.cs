@@ -1,0 +1,118 @@
+using System.Text.Json;
+using Compass.Training.Modules;
+using Compass.Training.Training;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Objectives;
+
+/// <summary>
+/// Loads children of a <see cref="CompassNetwork"/> from a previous stage's output: a trainer checkpoint
+/// (<c>.ckpt</c>) or a compact-weights file (<c>model-f16.weights</c>). Both hold a whole network
+/// (keys <c>base.</c>, <c>liff.</c>, <c>residual.</c>); only the chosen children are copied.
+/// </summary>
+public static class WeightInitializer
+{
+    /// <summary>
+    /// Parses an <c>--init</c> value: <c>[children=]file</c>, children a comma-separated subset of
+    /// <c>base</c>, <c>liff</c>, <c>residual</c>. Without it, the children are those trained by the file's stage
+    /// (from the checkpoint header, or the <c>.card.json</c> next to a compact-weights file).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown child name, or no stage to infer the children from.</exception>
+    public static (IReadOnlyList<string> Children, string Path) Parse(string spec)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(spec);
+        int eq = spec.IndexOf('=', StringComparison.Ordinal);
+        if (eq > 0 && !File.Exists(spec))
+        {
+            var children = spec[..eq].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var c in children)
+                if (!CompassNetwork.ChildNames.Contains(c))
+                    throw new ArgumentException($"--init: unknown child '{c}'; expected base, liff or residual.", nameof(spec));
+            return (children, spec[(eq + 1)..]);
+        }
+        var stage = StageOf(spec) ?? throw new ArgumentException(
+            $"--init: cannot tell which stage produced '{spec}' (no checkpoint header or model card); name the children, e.g. base={spec}.", nameof(spec));
+        return (StageObjectives.ChildrenTrainedBy(stage), spec);
+    }
+
+    /// <summary>The stage recorded with a checkpoint or compact-weights file, or null.</summary>
+    public static string? StageOf(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--init: '{path}' does not exist.", path);
+        if (IsCompactWeights(path))
+        {
+            var card = Path.ChangeExtension(path, ".card.json");
+            if (!File.Exists(card)) return null;
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(card));
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (string.Equals(p.Name, "stage", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.String)
+                    return p.Value.GetString();
+            return null;
+        }
+        return Checkpoint.Load(path).Header.Run.Stage;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="children"/> of <paramref name="network"/> from <paramref name="path"/>; every
+    /// parameter and buffer of those children must be present with the same shape.
+    /// </summary>
+    /// <exception cref="CompassFormatException">The file does not hold matching weights for those children.</exception>
+    public static void Load(CompassNetwork network, IReadOnlyList<string> children, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(children);
+        var source = ReadStateDict(network.Preset, path);
+        try
+        {
+            using var _ = no_grad();
+            var target = network.state_dict();
+            foreach (var child in children)
+            {
+                var prefix = child + ".";
+                var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+                foreach (var key in keys)
+                {
+                    if (!source.TryGetValue(key, out var src))
+                        throw new CompassFormatException($"'{path}' has no '{key}': it was not saved by a compatible Compass network.");
+                    if (!src.shape.SequenceEqual(target[key].shape))
+                        throw new CompassFormatException($"'{path}': '{key}' has shape [{string.Join(", ", src.shape)}], the model [{string.Join(", ", target[key].shape)}] (another preset?).");
+                }
+                foreach (var key in keys) target[key].copy_(source[key]);
+            }
+        }
+        finally
+        {
+            foreach (var t in source.Values) t.Dispose();
+        }
+    }
+
+    private static bool IsCompactWeights(string path)
+    {
+        using var f = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[8];
+        return f.Read(head) == 8 && head.SequenceEqual("CMPSW16\0"u8);
+    }
+
+    private static Dictionary<string, Tensor> ReadStateDict(CompassPreset preset, string path)
+    {
+        if (IsCompactWeights(path)) return CompactWeights.Read(path);
+        var checkpoint = Checkpoint.Load(path);
+        if (!checkpoint.Sections.TryGetValue("model", out var model))
+            throw new CompassFormatException($"'{path}' has no model section.");
+        var savedPreset = checkpoint.Header.Run.Preset;
+        // A named preset's checkpoint is read with that preset's shapes; anything else with the target's.
+        var shape = CompassPresets.All.FirstOrDefault(p => p.Name == savedPreset) ?? preset;
+        using var temp = new CompassNetwork(shape);
+        try
+        {
+            using var stream = new MemoryStream(model);
+            using var reader = new BinaryReader(stream);
+            temp.load(reader, strict: true);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or EndOfStreamException)
+        {
+            throw new CompassFormatException($"'{path}' does not hold a Compass network of preset '{shape.Name}': {ex.Message}");
+        }
+        return temp.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
+    }
+}
