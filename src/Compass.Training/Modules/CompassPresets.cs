@@ -17,9 +17,9 @@ public static class CompassPresets
 
     /// <summary>
     /// Sized for a 2-core CPU by measured step time: N = 64, M = 96 for both codecs (the size that trained
-    /// best per CPU-hour here), LIFF with G0 = 32, D = 2, C = 3, G = 16, hidden 128 x 2.
+    /// best per CPU-hour here), LIFF with G0 = 32, D = 2, C = 3, G = 16, hidden 64 x 2.
     /// </summary>
-    public static CompassPreset Compact { get; } = new("compact", 64, 96, 64, 96, new LiffConfig(32, 2, 3, 16, 128, 2));
+    public static CompassPreset Compact { get; } = new("compact", 64, 96, 64, 96, new LiffConfig(32, 2, 3, 16, 64, 2));
 
     /// <summary>All presets, by name.</summary>
     public static IReadOnlyList<CompassPreset> All { get; } = [Paper, Compact];

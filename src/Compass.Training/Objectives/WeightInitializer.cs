@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Compass.Training.Modules;
 using Compass.Training.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Compass.Training.Objectives;
@@ -61,7 +62,7 @@ public static class WeightInitializer
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(children);
-        var source = ReadStateDict(network.Preset, path);
+        var source = ReadStateDict(path);
         try
         {
             using var _ = no_grad();
@@ -86,6 +87,19 @@ public static class WeightInitializer
         }
     }
 
+    // TorchSharp's (internal) BinaryWriter.Encode: unsigned LEB128.
+    private static long ReadEncodedLong(BinaryReader reader)
+    {
+        long value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            byte b = reader.ReadByte();
+            value |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return value;
+        }
+        throw new InvalidOperationException("bad entry count");
+    }
+
     private static bool IsCompactWeights(string path)
     {
         using var f = File.OpenRead(path);
@@ -93,26 +107,30 @@ public static class WeightInitializer
         return f.Read(head) == 8 && head.SequenceEqual("CMPSW16\0"u8);
     }
 
-    private static Dictionary<string, Tensor> ReadStateDict(CompassPreset preset, string path)
+    private static Dictionary<string, Tensor> ReadStateDict(string path)
     {
         if (IsCompactWeights(path)) return CompactWeights.Read(path);
         var checkpoint = Checkpoint.Load(path);
         if (!checkpoint.Sections.TryGetValue("model", out var model))
             throw new CompassFormatException($"'{path}' has no model section.");
-        var savedPreset = checkpoint.Header.Run.Preset;
-        // A named preset's checkpoint is read with that preset's shapes; anything else with the target's.
-        var shape = CompassPresets.All.FirstOrDefault(p => p.Name == savedPreset) ?? preset;
-        using var temp = new CompassNetwork(shape);
+        // The section is TorchSharp's Module.save format: an encoded count, then (name, tensor) pairs.
+        // Read it as a plain dictionary so children of another size (e.g. a different LIFF) do not matter.
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            using var stream = new MemoryStream(model);
-            using var reader = new BinaryReader(stream);
-            temp.load(reader, strict: true);
+            using var reader = new BinaryReader(new MemoryStream(model));
+            long count = ReadEncodedLong(reader);
+            for (long i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                result[name] = TensorExtensionMethods.Load(reader);
+            }
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or EndOfStreamException)
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
         {
-            throw new CompassFormatException($"'{path}' does not hold a Compass network of preset '{shape.Name}': {ex.Message}");
+            foreach (var t in result.Values) t.Dispose();
+            throw new CompassFormatException($"'{path}': unreadable model section: {ex.Message}");
         }
-        return temp.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
+        return result;
     }
 }
