@@ -84,7 +84,7 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
             mse += l.Mse;
             if (layers.Count > 1)
             {
-                metrics[$"bpp{l.Index}"] = l.Bpp;
+                if (!double.IsNaN(l.Bpp)) metrics[$"bpp{l.Index}"] = l.Bpp;
                 metrics[$"psnr{l.Index}"] = Psnr(l.Mse);
             }
         }

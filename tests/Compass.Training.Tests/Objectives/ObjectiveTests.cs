@@ -1,9 +1,11 @@
 using Compass.Training.Modules;
 using Compass.Training.Objectives;
+using Compass.Training.Tests.Data;
 using static TorchSharp.torch;
 
 namespace Compass.Training.Tests.Objectives;
 
+[Collection(TorchGlobalState.Name)]
 public class ObjectiveTests
 {
     [Theory]
