@@ -45,7 +45,7 @@ internal static class CompassTrainCli
         };
         private readonly Option<string> _preset = new("--preset")
         {
-            Description = "Model size: paper (N=128, M=192) or compact.", DefaultValueFactory = _ => "compact", HelpName = "paper|compact",
+            Description = "Model size: paper (codecs N=128, M=192, paper LIFF) or compact (codecs N=64, M=96, small LIFF; see docs/training.md).", DefaultValueFactory = _ => "compact", HelpName = "paper|compact",
         };
         private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Rate point 1..8 on CompressAI's lambda ladder (0.0018 ... 0.18). Exclusive with --lambda." };
         private readonly Option<double?> _lambda = new("--lambda") { Description = "Rate-distortion lambda (loss = bits/px + lambda * 255^2 * MSE). Exclusive with --quality." };

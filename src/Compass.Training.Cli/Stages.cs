@@ -52,7 +52,8 @@ internal static class Stages
                 WeightInitializer.Load(network, children, path);
                 initialised.UnionWith(children);
             }
-            if (s.Stage == "joint" && !initialised.Contains("base"))
+            bool resuming = s.Resume && Directory.Exists(s.Out) && Directory.EnumerateFiles(s.Out, "*.ckpt").Any();
+            if (s.Stage == "joint" && !initialised.Contains("base") && !resuming)
             {
                 reason = "stage 'joint' freezes the base layer, so it needs a trained one: --init <bl output> (or base=<file>)";
                 network.Dispose();
