@@ -45,7 +45,7 @@ internal static class CompassTrainCli
         };
         private readonly Option<string> _preset = new("--preset")
         {
-            Description = "Model size: paper (N=128, M=192) or compact.", DefaultValueFactory = _ => "compact", HelpName = "paper|compact",
+            Description = "Model size: paper (codecs N=128, M=192, paper LIFF) or compact (codecs N=64, M=96, small LIFF; see docs/training.md).", DefaultValueFactory = _ => "compact", HelpName = "paper|compact",
         };
         private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Rate point 1..8 on CompressAI's lambda ladder (0.0018 ... 0.18). Exclusive with --lambda." };
         private readonly Option<double?> _lambda = new("--lambda") { Description = "Rate-distortion lambda (loss = bits/px + lambda * 255^2 * MSE). Exclusive with --quality." };
@@ -75,6 +75,11 @@ internal static class CompassTrainCli
         private readonly Option<long> _ckptEvery = new("--checkpoint-every") { Description = "Checkpoint every n steps; 0: by time and at the end only.", DefaultValueFactory = _ => 1000 };
         private readonly Option<double> _ckptMinutes = new("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes passed since the last one; 0 disables.", DefaultValueFactory = _ => 10 };
         private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
+        private readonly Option<string[]> _init = new("--init")
+        {
+            Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual). Repeatable; joint needs a trained base.",
+            HelpName = "[children=]file", AllowMultipleArgumentsPerToken = false,
+        };
         private readonly Option<bool> _upscaleSmall = new("--upscale-small") { Description = "Upscale images smaller than the crop instead of skipping them." };
 
         public Cli(TextWriter output, TextWriter error, ILoggerFactory? loggerFactory, CancellationToken cancel)
@@ -112,7 +117,7 @@ internal static class CompassTrainCli
 
             Train = new Command("train", "Train one stage of a Compass model, with resumable checkpoints and a model card.");
             foreach (var o in new Option[] { _stage, _preset, _quality, _lambda, _steps, _crop, _batch, _layers, _lr, _schedule, _warmup, _auxLr, _clip,
-                         _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall })
+                         _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init })
                 Train.Options.Add(o);
             Train.Validators.Add(ValidateCombination);
             Train.SetAction(Execute);
@@ -202,6 +207,7 @@ internal static class CompassTrainCli
                 CheckpointMinutes = p.GetValue(_ckptMinutes),
                 Keep = p.GetValue(_keep),
                 SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
+                Init = p.GetValue(_init) ?? [],
             };
         }
 

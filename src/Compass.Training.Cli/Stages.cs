@@ -1,11 +1,13 @@
 using Compass.Training.Data;
+using Compass.Training.Modules;
+using Compass.Training.Objectives;
 using Compass.Training.Training;
 
 namespace Compass.Training.Cli;
 
 /// <summary>
-/// The training stages compass-train knows, and how each is built. The real stages (bl, liff,
-/// residual, joint) are wired here once the codec and LIFF modules are in this build.
+/// The training stages compass-train knows, and how each is built. Every COMPASS stage trains (part of)
+/// one <see cref="CompassNetwork"/> of the chosen preset and saves all of it (keys base., liff., residual.).
 /// </summary>
 internal static class Stages
 {
@@ -21,17 +23,50 @@ internal static class Stages
     public static ScaleSampler ScalesFor(string stage, int layers) =>
         layers == 1 ? ScaleSampler.SingleLayer : ScaleSampler.Compass(layers - 1);
 
-    /// <summary>The stage's objective, or null (with the reason) when this build cannot train it.</summary>
+    /// <summary>The stage's objective, or null (with the reason) when it cannot be built.</summary>
     public static ITrainingObjective? TryCreate(TrainSettings s, out string? reason)
     {
         reason = null;
-        switch (s.Stage)
+        if (s.Stage == "smoke")
         {
-            case "smoke":
-                return new SmokeTestObjective(s.EffectiveLambda ?? 0.0067);
-            default:
-                reason = $"stage '{s.Stage}' is not available in this build yet (its modules are wired in after the codec and LIFF merge); only 'smoke' runs";
+            if (s.Init.Count > 0)
+            {
+                reason = "stage 'smoke' takes no --init";
                 return null;
+            }
+            return new SmokeTestObjective(s.EffectiveLambda ?? 0.0067);
+        }
+        if (s.Stage != "bl" && s.Layers < 2)
+        {
+            reason = $"stage '{s.Stage}' needs at least 2 layers (--layers)";
+            return null;
+        }
+
+        var network = new CompassNetwork(CompassPresets.Get(s.Preset));
+        try
+        {
+            var initialised = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var spec in s.Init)
+            {
+                var (children, path) = WeightInitializer.Parse(spec);
+                WeightInitializer.Load(network, children, path);
+                initialised.UnionWith(children);
+            }
+            bool resuming = s.Resume && Directory.Exists(s.Out) && Directory.EnumerateFiles(s.Out, "*.ckpt").Any();
+            if (s.Stage == "joint" && !initialised.Contains("base") && !resuming)
+            {
+                reason = "stage 'joint' freezes the base layer, so it needs a trained one: --init <bl output> (or base=<file>)";
+                network.Dispose();
+                return null;
+            }
+            // The liff stage has no rate term; its lambda is unused.
+            return StageObjectives.Create(s.Stage, network, s.EffectiveLambda ?? 1.0);
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or CompassFormatException)
+        {
+            network.Dispose();
+            reason = ex.Message.TrimEnd('.');
+            return null;
         }
     }
 }

@@ -32,6 +32,9 @@ internal sealed record TrainSettings
     public required int Keep { get; init; }
     public required SmallImagePolicy SmallImages { get; init; }
 
+    /// <summary>--init values: <c>[children=]file</c> of earlier stages' outputs, applied in order.</summary>
+    public IReadOnlyList<string> Init { get; init; } = [];
+
     /// <summary>CompressAI's MSE lambda ladder, quality 1..8 (METHOD.md section 4).</summary>
     public static readonly double[] LambdaLadder = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
 

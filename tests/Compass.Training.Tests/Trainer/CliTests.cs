@@ -89,15 +89,15 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void RealStagesReportThatTheyAreNotInThisBuild()
+    public void JointWithoutATrainedBaseLayerIsRefused()
     {
         using var data = TestImages.Folder(2);
         using var outDir = new TempFolder();
         var args = Valid(data.Path, outDir.Path).ToList();
-        args[args.IndexOf("smoke")] = "bl";
+        args[args.IndexOf("smoke")] = "joint";
         var (code, _, err) = Run([.. args]);
         Assert.Equal(3, code);
-        Assert.Contains("stage 'bl' is not available in this build", err);
+        Assert.Contains("needs a trained one", err);
     }
 
     [Fact]

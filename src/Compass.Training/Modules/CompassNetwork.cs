@@ -1,0 +1,135 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Modules;
+
+/// <summary>
+/// The whole COMPASS model (METHOD.md section 3): a base-layer codec, one LIFF predictor and one residual
+/// codec shared by every enhancement layer, so any number of layers runs through the same three children.
+/// </summary>
+/// <remarks>
+/// Children are registered as <c>base</c>, <c>liff</c> and <c>residual</c>: every state_dict key starts with
+/// one of those prefixes (the exporter builds its graphs from them). <see cref="Forward"/> is the training
+/// recursion; the base layer is always run with the decoder's rounding and without gradients (it is
+/// trained on its own first, then frozen).
+/// </remarks>
+public sealed class CompassNetwork : nn.Module
+{
+    private readonly MeanScaleHyperprior _base;
+    private readonly Liff _liff;
+    private readonly MeanScaleHyperprior _residual;
+
+    /// <summary>Creates the network with the sizes of <paramref name="preset"/> (PyTorch default initialisation).</summary>
+    public CompassNetwork(CompassPreset preset) : base("CompassNetwork")
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        Preset = preset;
+        _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM);
+        _liff = new Liff(preset.Liff);
+        _residual = new MeanScaleHyperprior(preset.ResidualN, preset.ResidualM);
+        register_module("base", _base);
+        register_module("liff", _liff);
+        register_module("residual", _residual);
+    }
+
+    /// <summary>Names of the three children, which are also the state_dict key prefixes.</summary>
+    public static IReadOnlyList<string> ChildNames { get; } = ["base", "liff", "residual"];
+
+    /// <summary>The sizes this network was built with.</summary>
+    public CompassPreset Preset { get; }
+
+    /// <summary>The base-layer codec (child <c>base</c>).</summary>
+    public MeanScaleHyperprior Base => _base;
+
+    /// <summary>The shared enhancement-layer predictor (child <c>liff</c>).</summary>
+    public Liff Liff => _liff;
+
+    /// <summary>The shared residual codec (child <c>residual</c>).</summary>
+    public MeanScaleHyperprior Residual => _residual;
+
+    /// <summary>The child called <paramref name="name"/> (<c>base</c>, <c>liff</c> or <c>residual</c>).</summary>
+    public nn.Module Child(string name) => name switch
+    {
+        "base" => _base,
+        "liff" => _liff,
+        "residual" => _residual,
+        _ => throw new ArgumentException($"No child '{name}'; expected base, liff or residual.", nameof(name)),
+    };
+
+    /// <summary>
+    /// The COMPASS recursion over <paramref name="layers"/> (base layer first, each [B, 3, H_k, W_k] in [0, 1]):
+    /// R_0 from the frozen base codec (rounding, no gradient), then for every enhancement layer
+    /// P_k = LIFF(R_(k-1)), r_k = I_k - P_k coded by the residual codec and R_k = P_k + r̂_k, not clamped.
+    /// </summary>
+    /// <param name="layers">The layer images, smallest first; at least one.</param>
+    /// <param name="training">Residual codec with uniform noise for the rates (true) or rounding (false).</param>
+    /// <returns>Per-layer rate (bits of y and z per pixel of that layer), MSE and reconstruction, all differentiable for k &gt;= 1.</returns>
+    public CompassForwardResult Forward(IReadOnlyList<Tensor> layers, bool training)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Count == 0) throw new ArgumentException("At least one layer (the base layer).", nameof(layers));
+        var results = new List<LayerResult>(layers.Count);
+        using var scope = NewDisposeScope();
+
+        Tensor reconstruction;
+        using (no_grad())
+        {
+            using var bl = _base.Forward(layers[0], training: false);
+            reconstruction = bl.XHat.detach();
+            results.Add(new LayerResult(Rate(bl, layers[0]), MseOf(reconstruction, layers[0]), reconstruction));
+        }
+        for (int k = 1; k < layers.Count; k++)
+        {
+            var target = layers[k];
+            var prediction = _liff.Predict(reconstruction, (int)target.shape[2], (int)target.shape[3]);
+            var coded = _residual.Forward(target - prediction, training);
+            reconstruction = prediction + coded.XHat;
+            results.Add(new LayerResult(Rate(coded, target), MseOf(reconstruction, target), reconstruction));
+        }
+        foreach (var r in results) r.MoveToOuterDisposeScope();
+        return new CompassForwardResult(results);
+    }
+
+    /// <summary>Bits of y and z of one codec pass divided by the pixels of the layer (batch included).</summary>
+    internal static Tensor Rate(CodecForwardResult coded, Tensor layer)
+    {
+        double pixels = layer.shape[0] * layer.shape[2] * layer.shape[3];
+        var bits = coded.YLikelihoods.log2().sum() + coded.ZLikelihoods.log2().sum();
+        return bits.neg().div(pixels);
+    }
+
+    internal static Tensor MseOf(Tensor reconstruction, Tensor target) => (reconstruction - target).square().mean();
+}
+
+/// <summary>One layer of a <see cref="CompassForwardResult"/>.</summary>
+/// <param name="Rate">Bits per pixel of this layer (scalar).</param>
+/// <param name="Mse">Mean squared error of the unclamped reconstruction on [0, 1] (scalar).</param>
+/// <param name="Reconstruction">R_k [B, 3, H_k, W_k], unclamped.</param>
+public sealed record LayerResult(Tensor Rate, Tensor Mse, Tensor Reconstruction) : IDisposable
+{
+    internal void MoveToOuterDisposeScope()
+    {
+        Rate.MoveToOuterDisposeScope();
+        Mse.MoveToOuterDisposeScope();
+        Reconstruction.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        Rate.Dispose();
+        Mse.Dispose();
+        Reconstruction.Dispose();
+    }
+}
+
+/// <summary>The outputs of <see cref="CompassNetwork.Forward"/>: index 0 is the base layer.</summary>
+/// <param name="Layers">Per-layer results, base layer first.</param>
+public sealed record CompassForwardResult(IReadOnlyList<LayerResult> Layers) : IDisposable
+{
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var l in Layers) l.Dispose();
+    }
+}

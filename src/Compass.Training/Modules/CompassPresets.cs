@@ -1,0 +1,32 @@
+namespace Compass.Training.Modules;
+
+/// <summary>The sizes of a <see cref="CompassNetwork"/>: both codecs and the LIFF predictor.</summary>
+/// <param name="Name">Preset name (<c>paper</c>, <c>compact</c>).</param>
+/// <param name="BaseN">Transform channels of the base-layer codec.</param>
+/// <param name="BaseM">Latent channels of the base-layer codec.</param>
+/// <param name="ResidualN">Transform channels of the residual codec.</param>
+/// <param name="ResidualM">Latent channels of the residual codec.</param>
+/// <param name="Liff">The LIFF architecture.</param>
+public sealed record CompassPreset(string Name, int BaseN, int BaseM, int ResidualN, int ResidualM, LiffConfig Liff);
+
+/// <summary>The named model sizes (see docs/training.md for how <c>compact</c> was chosen).</summary>
+public static class CompassPresets
+{
+    /// <summary>The paper's sizes: N = 128, M = 192 for both codecs, LIFF with G0 = 64, D = 4, C = 4, G = 32, hidden 256 x 3.</summary>
+    public static CompassPreset Paper { get; } = new("paper", 128, 192, 128, 192, LiffConfig.Paper);
+
+    /// <summary>
+    /// Sized for a 2-core CPU by measured step time: N = 64, M = 96 for both codecs (the size that trained
+    /// best per CPU-hour here), LIFF with G0 = 32, D = 2, C = 3, G = 16, hidden 64 x 2.
+    /// </summary>
+    public static CompassPreset Compact { get; } = new("compact", 64, 96, 64, 96, new LiffConfig(32, 2, 3, 16, 64, 2));
+
+    /// <summary>All presets, by name.</summary>
+    public static IReadOnlyList<CompassPreset> All { get; } = [Paper, Compact];
+
+    /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
+    /// <exception cref="ArgumentException">No such preset.</exception>
+    public static CompassPreset Get(string name) =>
+        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown preset '{name}'; expected one of: {string.Join(", ", All.Select(p => p.Name))}.", nameof(name));
+}

@@ -1,0 +1,121 @@
+using Compass.Training.Data;
+using Compass.Training.Modules;
+using Compass.Training.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Objectives;
+
+/// <summary>
+/// Common part of the four COMPASS stage objectives: every stage checkpoints the whole
+/// <see cref="CompassNetwork"/> (keys <c>base.</c>, <c>liff.</c>, <c>residual.</c>) and trains some of its children.
+/// </summary>
+public abstract class CompassObjective : ITrainingObjective, IDisposable
+{
+    /// <summary>Creates the objective over <paramref name="network"/> (owned: disposed with the objective).</summary>
+    /// <param name="network">The model.</param>
+    /// <param name="lambda">Rate-distortion weight of <c>255^2 * MSE</c> (ignored by the LIFF stage).</param>
+    protected CompassObjective(CompassNetwork network, double lambda)
+    {
+        Network = network ?? throw new ArgumentNullException(nameof(network));
+        if (!(lambda > 0 && double.IsFinite(lambda))) throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "Lambda must be positive.");
+        Lambda = lambda;
+    }
+
+    /// <summary>The whole network (what every stage saves).</summary>
+    public CompassNetwork Network { get; }
+
+    /// <summary>The rate-distortion lambda.</summary>
+    public double Lambda { get; }
+
+    /// <summary>The stage name (<c>bl</c>, <c>liff</c>, <c>residual</c>, <c>joint</c>).</summary>
+    public abstract string Stage { get; }
+
+    /// <summary>The children this stage trains (the others are left untouched).</summary>
+    public abstract IReadOnlyList<string> TrainedChildren { get; }
+
+    /// <inheritdoc />
+    public nn.Module Model => Network;
+
+    /// <inheritdoc />
+    public abstract IEnumerable<Parameter> MainParameters();
+
+    /// <inheritdoc />
+    public virtual IEnumerable<Parameter> AuxiliaryParameters() => [];
+
+    /// <inheritdoc />
+    public virtual Tensor? AuxiliaryLoss() => null;
+
+    /// <inheritdoc />
+    public StepResult ComputeLoss(TrainingBatch batch, long step)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        var (loss, metrics) = Compute(batch, training: true);
+        return new StepResult(loss, metrics);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyDictionary<string, double> Evaluate(TrainingBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var scope = NewDisposeScope();
+        return Compute(batch, training: false).Metrics;
+    }
+
+    /// <summary>The loss (graph attached when <paramref name="training"/>) and the metrics of one batch.</summary>
+    protected abstract (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training);
+
+    /// <summary><c>rate + lambda * 255^2 * mse</c>.</summary>
+    protected Tensor RateDistortion(Tensor rate, Tensor mse) => rate + mse * (Lambda * 255 * 255);
+
+    /// <summary>
+    /// Adds <c>bpp</c> (total bits over the pixels of the given layers), <c>mse</c> and <c>psnr</c> (of the mean MSE
+    /// of the clamped reconstructions) and per-layer <c>bpp{k}</c> / <c>psnr{k}</c> when there are several layers.
+    /// </summary>
+    internal static Dictionary<string, double> LayerMetrics(IReadOnlyList<(double Bpp, double Mse, long Pixels, int Index)> layers)
+    {
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        double bits = 0, pixels = 0, mse = 0;
+        foreach (var l in layers)
+        {
+            bits += l.Bpp * l.Pixels;
+            pixels += l.Pixels;
+            mse += l.Mse;
+            if (layers.Count > 1)
+            {
+                if (!double.IsNaN(l.Bpp)) metrics[$"bpp{l.Index}"] = l.Bpp;
+                metrics[$"psnr{l.Index}"] = Psnr(l.Mse);
+            }
+        }
+        mse /= layers.Count;
+        if (layers.Any(l => !double.IsNaN(l.Bpp))) metrics["bpp"] = bits / pixels;
+        metrics["mse"] = mse;
+        metrics["psnr"] = Psnr(mse);
+        return metrics;
+    }
+
+    /// <summary>PSNR in dB of an MSE on [0, 1] images.</summary>
+    internal static double Psnr(double mse) => 10 * Math.Log10(1 / Math.Max(mse, 1e-12));
+
+    /// <summary>MSE of the reconstruction clamped to [0, 1] (what a viewer sees), as a double.</summary>
+    internal static double ClampedMse(Tensor reconstruction, Tensor target)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        return (reconstruction.detach().clamp(0, 1) - target).square().mean().item<float>();
+    }
+
+    /// <summary>Frees the network.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the network when <paramref name="disposing"/>.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing) Network.Dispose();
+    }
+}

@@ -1,0 +1,61 @@
+using Compass.Training.Data;
+using Compass.Training.Modules;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Objectives;
+
+/// <summary>
+/// Stage <c>residual</c>: the residual codec pre-trained with a bicubic predictor. For every enhancement
+/// layer, <c>r_k = I_k - bicubic_up(I_(k-1))</c> (clean layers) is coded and the loss is
+/// <c>sum_k (R_k + lambda * 255^2 * MSE_k)</c> with <c>MSE_k</c> of <c>bicubic_up(I_(k-1)) + r̂_k</c> against I_k;
+/// plus the residual codec's auxiliary loss.
+/// </summary>
+public sealed class ResidualObjective : CompassObjective
+{
+    /// <summary>Creates the stage over <paramref name="network"/> (owned).</summary>
+    public ResidualObjective(CompassNetwork network, double lambda) : base(network, lambda) { }
+
+    /// <inheritdoc />
+    public override string Stage => "residual";
+
+    /// <inheritdoc />
+    public override IReadOnlyList<string> TrainedChildren { get; } = ["residual"];
+
+    /// <inheritdoc />
+    public override IEnumerable<Parameter> MainParameters() => Network.Residual.MainParameters();
+
+    /// <inheritdoc />
+    public override IEnumerable<Parameter> AuxiliaryParameters() => Network.Residual.AuxParameters();
+
+    /// <inheritdoc />
+    public override Tensor? AuxiliaryLoss() => Network.Residual.AuxLoss();
+
+    /// <summary>
+    /// Pillow-style bicubic upscaling (a = -0.5, libtorch's antialiased bicubic, which for upscaling is the
+    /// plain Keys kernel with Pillow's coefficient), not clamped.
+    /// </summary>
+    public static Tensor BicubicUp(Tensor images, int height, int width) =>
+        nn.functional.interpolate(images, size: [height, width], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true);
+
+    /// <inheritdoc />
+    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training)
+    {
+        if (batch.Layers.Count < 2) throw new ArgumentException("The residual stage needs at least two layers per batch.", nameof(batch));
+        Tensor total = zeros(1).squeeze();
+        var layers = new List<(double, double, long, int)>();
+        for (int k = 1; k < batch.Layers.Count; k++)
+        {
+            var target = batch.Layers[k];
+            Tensor prediction;
+            using (no_grad()) prediction = BicubicUp(batch.Layers[k - 1], (int)target.shape[2], (int)target.shape[3]);
+            using var coded = Network.Residual.Forward(target - prediction, training);
+            var reconstruction = prediction + coded.XHat;
+            var rate = CompassNetwork.Rate(coded, target);
+            total = total + RateDistortion(rate, CompassNetwork.MseOf(reconstruction, target));
+            layers.Add((rate.item<float>(), ClampedMse(reconstruction, target), target.shape[0] * target.shape[2] * target.shape[3], k));
+        }
+        return (total, LayerMetrics(layers));
+    }
+}

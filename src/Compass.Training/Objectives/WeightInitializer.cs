@@ -1,0 +1,136 @@
+using System.Text.Json;
+using Compass.Training.Modules;
+using Compass.Training.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Compass.Training.Objectives;
+
+/// <summary>
+/// Loads children of a <see cref="CompassNetwork"/> from a previous stage's output: a trainer checkpoint
+/// (<c>.ckpt</c>) or a compact-weights file (<c>model-f16.weights</c>). Both hold a whole network
+/// (keys <c>base.</c>, <c>liff.</c>, <c>residual.</c>); only the chosen children are copied.
+/// </summary>
+public static class WeightInitializer
+{
+    /// <summary>
+    /// Parses an <c>--init</c> value: <c>[children=]file</c>, children a comma-separated subset of
+    /// <c>base</c>, <c>liff</c>, <c>residual</c>. Without it, the children are those trained by the file's stage
+    /// (from the checkpoint header, or the <c>.card.json</c> next to a compact-weights file).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown child name, or no stage to infer the children from.</exception>
+    public static (IReadOnlyList<string> Children, string Path) Parse(string spec)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(spec);
+        int eq = spec.IndexOf('=', StringComparison.Ordinal);
+        if (eq > 0 && !File.Exists(spec))
+        {
+            var children = spec[..eq].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            foreach (var c in children)
+                if (!CompassNetwork.ChildNames.Contains(c))
+                    throw new ArgumentException($"--init: unknown child '{c}'; expected base, liff or residual.", nameof(spec));
+            return (children, spec[(eq + 1)..]);
+        }
+        var stage = StageOf(spec) ?? throw new ArgumentException(
+            $"--init: cannot tell which stage produced '{spec}' (no checkpoint header or model card); name the children, e.g. base={spec}.", nameof(spec));
+        return (StageObjectives.ChildrenTrainedBy(stage), spec);
+    }
+
+    /// <summary>The stage recorded with a checkpoint or compact-weights file, or null.</summary>
+    public static string? StageOf(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"--init: '{path}' does not exist.", path);
+        if (IsCompactWeights(path))
+        {
+            var card = Path.ChangeExtension(path, ".card.json");
+            if (!File.Exists(card)) return null;
+            using var doc = JsonDocument.Parse(File.ReadAllBytes(card));
+            foreach (var p in doc.RootElement.EnumerateObject())
+                if (string.Equals(p.Name, "stage", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.String)
+                    return p.Value.GetString();
+            return null;
+        }
+        return Checkpoint.Load(path).Header.Run.Stage;
+    }
+
+    /// <summary>
+    /// Copies <paramref name="children"/> of <paramref name="network"/> from <paramref name="path"/>; every
+    /// parameter and buffer of those children must be present with the same shape.
+    /// </summary>
+    /// <exception cref="CompassFormatException">The file does not hold matching weights for those children.</exception>
+    public static void Load(CompassNetwork network, IReadOnlyList<string> children, string path)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(children);
+        var source = ReadStateDict(path);
+        try
+        {
+            using var _ = no_grad();
+            var target = network.state_dict();
+            foreach (var child in children)
+            {
+                var prefix = child + ".";
+                var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+                foreach (var key in keys)
+                {
+                    if (!source.TryGetValue(key, out var src))
+                        throw new CompassFormatException($"'{path}' has no '{key}': it was not saved by a compatible Compass network.");
+                    if (!src.shape.SequenceEqual(target[key].shape))
+                        throw new CompassFormatException($"'{path}': '{key}' has shape [{string.Join(", ", src.shape)}], the model [{string.Join(", ", target[key].shape)}] (another preset?).");
+                }
+                foreach (var key in keys) target[key].copy_(source[key]);
+            }
+        }
+        finally
+        {
+            foreach (var t in source.Values) t.Dispose();
+        }
+    }
+
+    // TorchSharp's (internal) BinaryWriter.Encode: unsigned LEB128.
+    private static long ReadEncodedLong(BinaryReader reader)
+    {
+        long value = 0;
+        for (int shift = 0; shift < 64; shift += 7)
+        {
+            byte b = reader.ReadByte();
+            value |= (long)(b & 0x7F) << shift;
+            if ((b & 0x80) == 0) return value;
+        }
+        throw new InvalidOperationException("bad entry count");
+    }
+
+    private static bool IsCompactWeights(string path)
+    {
+        using var f = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[8];
+        return f.Read(head) == 8 && head.SequenceEqual("CMPSW16\0"u8);
+    }
+
+    private static Dictionary<string, Tensor> ReadStateDict(string path)
+    {
+        if (IsCompactWeights(path)) return CompactWeights.Read(path);
+        var checkpoint = Checkpoint.Load(path);
+        if (!checkpoint.Sections.TryGetValue("model", out var model))
+            throw new CompassFormatException($"'{path}' has no model section.");
+        // The section is TorchSharp's Module.save format: an encoded count, then (name, tensor) pairs.
+        // Read it as a plain dictionary so children of another size (e.g. a different LIFF) do not matter.
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(model));
+            long count = ReadEncodedLong(reader);
+            for (long i = 0; i < count; i++)
+            {
+                var name = reader.ReadString();
+                result[name] = TensorExtensionMethods.Load(reader);
+            }
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw new CompassFormatException($"'{path}': unreadable model section: {ex.Message}");
+        }
+        return result;
+    }
+}
