@@ -25,7 +25,10 @@ packages_dir="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 
 cleanup() {
   rm -rf "$tools"
-  for id in compass.core compass.onnx compass.training; do rm -rf "$packages_dir/$id/$version"; done
+  for id in compass.core compass.onnx compass.training; do
+    rm -rf "${packages_dir:?}/$id/$version"
+    rmdir "$packages_dir/$id" 2>/dev/null || true   # only when no other version is cached
+  done
 }
 trap cleanup EXIT
 fail() { echo "pack-and-consume: FAIL: $*"; exit 1; }
@@ -35,7 +38,8 @@ if [ -n "${COMPASS_MODEL:-}" ]; then
   [ -e "$COMPASS_MODEL" ] || fail "COMPASS_MODEL=$COMPASS_MODEL does not exist"
   model_args=(--model "$COMPASS_MODEL" --provider cpu)
 elif [ -f src/Compass.Onnx/Models/default.zip ]; then
-  model_args=()
+  # The tool ships ONNX Runtime's CPU build: asking for CPU skips ONNX Runtime's CUDA-probe error lines.
+  model_args=(--provider cpu)
 else
   fail "no model: src/Compass.Onnx/Models/default.zip is missing (no default model is embedded) and COMPASS_MODEL is not set"
 fi
@@ -106,7 +110,7 @@ consumer=samples/PackageConsumer
 dotnet build "$consumer/PackageConsumer.csproj" -c Release -p:CompassVersion="$version" -o "$work/app" --nologo -v q -clp:NoSummary \
   || fail "samples/PackageConsumer did not build against the packages"
 step "running the consumer"
-dotnet "$work/app/PackageConsumer.dll" "$work/consumer.cmps"
+COMPASS_EXPECT_VERSION="$version" dotnet "$work/app/PackageConsumer.dll" "$work/consumer.cmps"
 rc=$?
 [ "$rc" -eq 0 ] || fail "the consumer app exited with $rc"
 

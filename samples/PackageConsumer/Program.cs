@@ -5,7 +5,9 @@
 //   COMPASS_MODEL=<bundle folder or zip>  use that model instead of the embedded default (CPU provider)
 //   COMPASS_MIN_PSNR=<dB>                 lowest acceptable PSNR of the last layer (default 20 for the
 //                                          embedded model; 0 for COMPASS_MODEL, e.g. a random-init bundle)
+//   COMPASS_EXPECT_VERSION=<version>      the Compass.Onnx package version this run must be using
 using System.Globalization;
+using System.Reflection;
 using Compass;
 using Compass.Imaging;
 using Compass.Onnx;
@@ -39,7 +41,10 @@ catch (InvalidOperationException ex)
 using (model)
 {
     double minPsnr = double.Parse(Environment.GetEnvironmentVariable("COMPASS_MIN_PSNR") ?? (modelPath is null ? "20" : "0"));
-    Console.WriteLine($"consumer: model {model.Description} on {model.ActiveProvider}; Compass.Onnx {typeof(OnnxCompassModel).Assembly.GetName().Version}");
+    string? used = typeof(OnnxCompassModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+    Console.WriteLine($"consumer: model {model.Description} on {model.ActiveProvider}; Compass.Onnx {used}");
+    if (Environment.GetEnvironmentVariable("COMPASS_EXPECT_VERSION") is { Length: > 0 } expected)
+        Check(used is not null && (used == expected || used.StartsWith(expected + "+", StringComparison.Ordinal)), $"uses Compass.Onnx {expected}");
 
     // A 256x170 Kodak crop keeps the run short on a 2-core CI machine.
     using var image = Image.Load<Rgb24>(Path.Combine(AppContext.BaseDirectory, "kodim23.png"));
@@ -74,6 +79,7 @@ using (model)
     using var thumbnail = new ScalableDecoder(model).Decode(stream, new DecodeOptions { MaxLayers = 1 });
     Check(thumbnail.Layers.Count == 1 && thumbnail.Layers[0].Size == plan[0], "MaxLayers = 1 decodes only the base layer");
     foreach (var reference in references) reference.Dispose();
+    image.SaveAsPng(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(streamPath))!, "photo.png"));
 }
 
 // The README's example needs the embedded default model; with COMPASS_MODEL it is only compiled.
@@ -83,7 +89,8 @@ if (string.IsNullOrEmpty(modelPath))
     string previous = Environment.CurrentDirectory;
     try
     {
-        File.Copy(Path.Combine(AppContext.BaseDirectory, "kodim23.png"), Path.Combine(folder.FullName, "photo.png"));
+        // The same 256x170 image, so that the example's encode stays short.
+        File.Copy(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(streamPath))!, "photo.png"), Path.Combine(folder.FullName, "photo.png"));
         Environment.CurrentDirectory = folder.FullName;
         ReadmeExample.Run();
         Check(Enumerable.Range(0, 3).All(k => File.Exists($"layer{k}.png")), "README example wrote layer0..2.png");
