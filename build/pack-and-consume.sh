@@ -47,6 +47,9 @@ fi
 # --- 1. pack ---
 step "packing version $version into $feed"
 rm -rf "$feed" "$work"; mkdir -p "$feed" "$work"
+# The tool's Release output may hold another ONNX Runtime variant's natives (-p:CompassToolOnnxRuntime=gpu...),
+# which an incremental publish would keep (they are newer than the package's): start it clean.
+rm -rf src/Compass.Cli/bin/Release src/Compass.Cli/obj/Release
 for project in Compass.Core Compass.Onnx Compass.Training Compass.Cli; do
   dotnet pack "src/$project/$project.csproj" -c Release -o "$feed" -p:Version="$version" --nologo -v q -clp:NoSummary \
     || fail "dotnet pack src/$project failed"
@@ -54,9 +57,9 @@ done
 
 # --- 2. package contents ---
 step "checking package contents"
-python3 - "$feed" "$version" "$root" <<'PY' || fail "package contents (see above)"
-import re, sys, zipfile, os
-feed, version, root = sys.argv[1:4]
+python3 - "$feed" "$version" "$root" "$packages_dir" <<'PY' || fail "package contents (see above)"
+import glob, hashlib, re, sys, zipfile, os
+feed, version, root, packages_dir = sys.argv[1:5]
 errors = []
 def check(ok, what):
     print(("  ok   " if ok else "  FAIL ") + what)
@@ -91,6 +94,11 @@ for pid in ["Compass.Core", "Compass.Onnx", "Compass.Training", "Compass.Cli"]:
         check(not any("providers_cuda" in n for n in names), "Compass.Cli: no CUDA provider natives (CPU ONNX Runtime)")
         check(any(n.endswith("linux-x64/native/libonnxruntime.so") for n in names), "Compass.Cli: ONNX Runtime natives for linux-x64")
         check(not any("/runtimes/android/" in n or "/runtimes/ios/" in n for n in names), "Compass.Cli: no Android/iOS natives")
+        cpu = {hashlib.sha256(open(f, "rb").read()).hexdigest() for f in
+               glob.glob(os.path.join(packages_dir, "microsoft.ml.onnxruntime", "*", "runtimes", "linux-x64", "native", "libonnxruntime.so"))}
+        shipped = hashlib.sha256(z.read("tools/net10.0/any/runtimes/linux-x64/native/libonnxruntime.so")).hexdigest() \
+            if "tools/net10.0/any/runtimes/linux-x64/native/libonnxruntime.so" in names else None
+        check(shipped in cpu, "Compass.Cli: its libonnxruntime.so is the one of Microsoft.ML.OnnxRuntime (CPU build)")
 # The README example compiles: every line of its code block appears, in order, in the consumer app.
 example = open(os.path.join(root, "samples/PackageConsumer/ReadmeExample.cs")).read().splitlines()
 for doc in ["Compass.Onnx", "Compass.Core"]:
