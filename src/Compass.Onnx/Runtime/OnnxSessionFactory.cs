@@ -9,10 +9,15 @@ namespace Compass.Onnx;
 /// throws, and a missing device fails at session creation) are caught around the whole CUDA attempt:
 /// <see cref="ExecutionProvider.Auto"/> logs the reason and builds a CPU session,
 /// <see cref="ExecutionProvider.Cuda"/> rethrows as <see cref="NotSupportedException"/>.
-/// Each call tries again (no process-wide cache), so a provider fixed at run time is picked up.
+/// <see cref="ExecutionProvider.Auto"/> remembers, for the process, that the CUDA provider could not be set up
+/// and goes straight to the CPU afterwards: each failed attempt makes ONNX Runtime print an error line of its
+/// own, and a model has ten graphs. <see cref="ExecutionProvider.Cuda"/> always tries.
 /// </summary>
 internal static class OnnxSessionFactory
 {
+    /// <summary>Why the CUDA provider could not be set up in this process (null: not tried, or it worked).</summary>
+    private static volatile string? s_cudaUnavailable;
+
     /// <summary>Creates a session for <paramref name="model"/> and reports the provider it runs on.</summary>
     public static InferenceSession Create(byte[] model, OnnxRuntimeOptions options, string graphName, out ExecutionProvider provider)
     {
@@ -22,6 +27,14 @@ internal static class OnnxSessionFactory
 
         if (options.Provider == ExecutionProvider.Cpu)
         {
+            provider = ExecutionProvider.Cpu;
+            return CreateCpu(model, options, graphName, logger);
+        }
+
+        if (options.Provider == ExecutionProvider.Auto && s_cudaUnavailable is { } known)
+        {
+            logger.LogInformation(
+                "CUDA execution provider unavailable for ONNX graph '{Graph}', falling back to the CPU: {Reason}", graphName, known);
             provider = ExecutionProvider.Cpu;
             return CreateCpu(model, options, graphName, logger);
         }
@@ -43,6 +56,7 @@ internal static class OnnxSessionFactory
                     ex);
             }
 
+            s_cudaUnavailable = ex.Message.Trim();
             logger.LogInformation(
                 "CUDA execution provider unavailable for ONNX graph '{Graph}', falling back to the CPU: {Reason}",
                 graphName, ex.Message.Trim());
