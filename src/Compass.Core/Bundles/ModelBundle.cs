@@ -141,7 +141,16 @@ public sealed class ModelBundle
     private static Dictionary<string, ZipArchiveEntry> Entries(ZipArchive archive, string source)
     {
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
-        foreach (var e in archive.Entries.Where(e => !e.FullName.EndsWith('/')))
+        IEnumerable<ZipArchiveEntry> all;
+        try
+        {
+            all = archive.Entries; // reads the central directory
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new CompassFormatException($"Model bundle '{source}' has a corrupt zip directory: {ex.Message}", ex);
+        }
+        foreach (var e in all.Where(e => !e.FullName.EndsWith('/')))
         {
             if (!entries.TryAdd(e.FullName.Replace('\\', '/'), e))
             {
@@ -170,19 +179,44 @@ public sealed class ModelBundle
                 throw new CompassFormatException($"Model bundle '{source}': file '{name}' is {entry.Length} bytes, over the {MaxFileBytes}-byte limit.");
             }
 
-            using var s = entry.Open();
-            using var buffer = new MemoryStream((int)entry.Length);
             try
             {
-                s.CopyTo(buffer);
+                // Open() parses the local file header, so it can find the zip corrupt too.
+                using var s = entry.Open();
+                // The size in the zip directory is only a claim (a 100-byte zip can claim 1 GiB): start small and
+                // let the buffer grow with the bytes that actually decompress, up to the limit.
+                using var buffer = new MemoryStream((int)Math.Min(entry.Length, InitialReadBytes));
+                if (!CopyBounded(s, buffer, MaxFileBytes))
+                {
+                    throw new CompassFormatException($"Model bundle '{source}': file '{name}' decompresses to more than the {MaxFileBytes}-byte limit.");
+                }
+                return buffer.ToArray();
             }
             catch (InvalidDataException ex)
             {
                 throw new CompassFormatException($"Model bundle '{source}': file '{name}' cannot be decompressed: {ex.Message}", ex);
             }
-
-            return buffer.ToArray();
         });
+
+    private const int InitialReadBytes = 1 << 20;
+
+    /// <summary>Copies <paramref name="source"/> to its end; false (and stops) once more than <paramref name="limit"/> bytes arrive.</summary>
+    private static bool CopyBounded(Stream source, Stream destination, long limit)
+    {
+        var chunk = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = source.Read(chunk)) > 0)
+        {
+            total += read;
+            if (total > limit)
+            {
+                return false;
+            }
+            destination.Write(chunk, 0, read);
+        }
+        return true;
+    }
 
     private static ModelBundle LoadFolder(string folder)
     {

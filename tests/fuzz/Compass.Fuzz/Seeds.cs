@@ -1,0 +1,104 @@
+using Compass.Bundles;
+using Compass.Determinism;
+using Compass.EntropyCoding;
+using Compass.Pipeline;
+using Compass.Testing;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace Compass.Fuzz;
+
+/// <summary>Writes small valid inputs for every target: the starting corpus (tests/fuzz/corpus/&lt;target&gt;/seed-*).</summary>
+internal static class Seeds
+{
+    public static void Write(string root)
+    {
+        void Put(string target, string name, byte[] bytes)
+        {
+            var dir = Path.Combine(root, target);
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(Path.Combine(dir, "seed-" + name), bytes);
+        }
+
+        // Multi-layer streams from the fake model (both qualities), for the reader and the decoder.
+        using (var model = new FakeModel())
+        {
+            var encoder = new ScalableEncoder(model);
+            foreach (var (plan, quality) in new[] { ("16x16", 1), ("40x30,64x48", 2), ("24x20,40x30,70x33", 1) })
+            {
+                using var image = TestImage(200, 150);
+                var bytes = encoder.Encode(image, LayerPlan.Parse(plan), new EncodeOptions { Quality = quality });
+                Put("bitstream", $"{plan.Replace(',', '_')}-q{quality}", bytes);
+                Put("decoder", $"{plan.Replace(',', '_')}-q{quality}", [.. bytes, (byte)1]);
+            }
+        }
+
+        // rANS strings: [table set][count LE16][index bytes][rANS bytes], Gaussian and factorized tables.
+        var rng = new Random(7);
+        var gaussian = GaussianTableBuilder.Build(GaussianTableBuilder.DefaultScaleTable());
+        var factorized = new FakeNetworks().GetTables(CodecRole.Base).ZTables;
+        foreach (var (set, tables) in new[] { (0, gaussian), (1, factorized) })
+        {
+            foreach (int n in new[] { 0, 1, 7, 64, 300 })
+            {
+                var indexBytes = new byte[n];
+                rng.NextBytes(indexBytes);
+                var indexes = indexBytes.Select(b => b % tables.Count).ToArray();
+                var symbols = indexes.Select(t => rng.Next(-3, 4) * (1 + t / 16) + (rng.Next(50) == 0 ? 40 : 0)).ToArray();
+                var rans = RansEncoder.Encode(symbols, indexes, tables);
+                Put("rans", $"t{set}-n{n}", [(byte)set, (byte)n, (byte)(n >> 8), .. indexBytes, .. rans]);
+            }
+        }
+
+        // Fixed-point h_s blobs (FixedPointQuantizer) for two small shapes.
+        var blobs = new Dictionary<string, byte[]>();
+        foreach (var (n, m) in new[] { (2, 4), (3, 2) })
+        {
+            var blob = FixedPointQuantizer.Build(Weights(n, m, rng), GaussianTableBuilder.DefaultScaleTable(), ScaleTableIndexer.DefaultLowerBound);
+            blobs[$"{n}x{m}"] = blob;
+            Put("hyperscales", $"n{n}-m{m}", blob);
+        }
+
+        // entropy.json of the fake model's tables.
+        var fake = new FakeNetworks().GetTables(CodecRole.Base);
+        // A 3-scale y table keeps the file small (the 64-scale default is 140 KB, slow to mutate).
+        float[] scaleTable = [0.11f, 1f, 5f];
+        var entropyJson = EntropyTablesFile.Write(fake.ZTables, fake.ZMedians, GaussianTableBuilder.Build(scaleTable), scaleTable);
+        Put("tables", "fake", entropyJson);
+
+        // A small valid bundle zip holding the entropy tables and a blob.
+        var files = new Dictionary<string, byte[]>
+        {
+            ["bl/entropy.json"] = entropyJson,
+            ["bl/" + FixedPointHyperScales.BundleFileName] = blobs["3x2"],
+            ["el/net.onnx"] = [1, 2, 3],
+        };
+        var manifest = ModelBundleWriter.CreateManifest("fuzz", "tiny", [1], [0.01], files);
+        using (var zip = new MemoryStream())
+        {
+            ModelBundleWriter.WriteZip(zip, manifest, files);
+            Put("bundle", "small", zip.ToArray());
+        }
+    }
+
+    private static HyperScaleWeights Weights(int n, int m, Random rng)
+    {
+        int mid = m * 3 / 2;
+        float[] U(int count, double gain) => Enumerable.Range(0, count).Select(_ => (float)((rng.NextDouble() * 2 - 1) * gain)).ToArray();
+        return new HyperScaleWeights(
+            n, m,
+            U(m * n * 25, 0.5), U(m, 0.1),
+            U(mid * m * 25, 0.3), U(mid, 0.1),
+            U(m * mid * 9, 0.3), U(m, 0.5).Select(b => b + 1.5f).ToArray(),
+            Enumerable.Repeat(-6.0, n).ToArray(), Enumerable.Repeat(6.0, n).ToArray());
+    }
+
+    private static Image<Rgb24> TestImage(int width, int height)
+    {
+        var image = new Image<Rgb24>(width, height);
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+                image[x, y] = new Rgb24((byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / height));
+        return image;
+    }
+}
