@@ -17,7 +17,7 @@ public class BitstreamLayoutTests
         Assert.Equal(57, header.Size); // 45 + 4 * 3
         Assert.Equal("CMPS"u8.ToArray(), bytes[0..4]);
         Assert.Equal(1, bytes[4]); // format version
-        Assert.Equal(1, bytes[5]); // entropy-path version
+        Assert.Equal(BitstreamFormat.FixedPointEntropyPath, bytes[5]); // entropy-path version (the default header)
         Assert.Equal(7, bytes[6]); // quality
         Assert.Equal(0, bytes[7]); // flags
         Assert.Equal(Model.ToArray(), bytes[8..40]);

@@ -65,7 +65,7 @@ public class BitstreamWriterTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, 0, LayerPlan.Parse("16x16")));
         Assert.Throws<ArgumentException>(() => new BitstreamHeader(Model, 1, default));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, 1, LayerPlan.Parse("16x16"), entropyPathVersion: 2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, 1, LayerPlan.Parse("16x16"), entropyPathVersion: 3));
         Assert.Throws<ArgumentException>(() => new BitstreamWriter(new MemoryStream([], writable: false), Header()));
     }
 
