@@ -118,7 +118,8 @@ public sealed class MeanScaleHyperpriorTests
             auxLoss.backward();
             aux.step();
             if (step == 0) (first, auxFirst) = (loss.item<float>(), auxLoss.item<float>());
-            (last, auxLast) = (loss.item<float>(), auxLoss.item<float>());
+            if (step >= 15) last += loss.item<float>() / 5; // mean of the last five steps: one noisy step is not a trend
+            auxLast = auxLoss.item<float>();
         }
         Assert.True(last < 0.8 * first, $"RD loss {first} -> {last}");
         Assert.True(auxLast < auxFirst, $"aux loss {auxFirst} -> {auxLast}");
