@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using Compass.Training.Cli.Recipes;
 using Compass.Training.Data;
 using Compass.Training.Training;
 using Microsoft.Extensions.Logging;
@@ -36,6 +37,17 @@ internal static class CompassTrainCli
 
         public RootCommand Root { get; }
         public Command Train { get; }
+        public Command BenchRecipe { get; }
+        internal TextWriter Output => _output;
+        internal TextWriter Error => _error;
+        internal CancellationToken Cancel => _cancel;
+
+        /// <summary>The options of <c>train</c> that <c>bench-recipe</c> shares (all but --stage and --layers).</summary>
+        internal IEnumerable<Option> SharedTrainingOptions() =>
+        [
+            _preset, _quality, _lambda, _steps, _budgetMinutes, _budgetCpuMinutes, _crop, _batch, _lr, _schedule, _warmup, _auxLr, _clip,
+            _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init,
+        ];
 
         private readonly Option<string> _stage = new("--stage")
         {
@@ -49,7 +61,9 @@ internal static class CompassTrainCli
         };
         private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Rate point 1..8 on CompressAI's lambda ladder (0.0018 ... 0.18). Exclusive with --lambda." };
         private readonly Option<double?> _lambda = new("--lambda") { Description = "Rate-distortion lambda (loss = bits/px + lambda * 255^2 * MSE). Exclusive with --quality." };
-        private readonly Option<long> _steps = new("--steps") { Description = "Total training steps (a resumed run continues up to this).", Required = true };
+        private readonly Option<long?> _steps = new("--steps") { Description = "Total training steps (a resumed run continues up to this). Required unless a budget is given." };
+        private readonly Option<double?> _budgetMinutes = new("--budget-minutes") { Description = "Train for this many wall-clock minutes (whole run, resumes included); the lr schedule then follows the fraction of the budget used." };
+        private readonly Option<double?> _budgetCpuMinutes = new("--budget-cpu-minutes") { Description = "Like --budget-minutes, in CPU minutes of the process (fair when other work shares the machine)." };
         private readonly Option<int> _crop = new("--crop") { Description = "Side of the square random training crops, pixels.", DefaultValueFactory = _ => 128 };
         private readonly Option<int> _batch = new("--batch") { Description = "Crops per batch.", DefaultValueFactory = _ => 8 };
         private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
@@ -91,7 +105,9 @@ internal static class CompassTrainCli
 
             _stage.AcceptOnlyFromAmong(Stages.Names);
             _preset.AcceptOnlyFromAmong("paper", "compact");
-            Positive(_steps, 1);
+            _steps.Validators.Add(r => { if (TryValue<long?>(r, out var v) && v is < 1) r.AddError("--steps must be at least 1."); });
+            foreach (var o in new[] { _budgetMinutes, _budgetCpuMinutes })
+                o.Validators.Add(r => { if (TryValue<double?>(r, out var v) && v is { } m && !(m > 0 && double.IsFinite(m))) r.AddError($"{r.Option.Name} must be positive."); });
             Positive(_batch, 1);
             Positive(_crop, 16);
             Positive(_threads, 1);
@@ -116,11 +132,12 @@ internal static class CompassTrainCli
             });
 
             Train = new Command("train", "Train one stage of a Compass model, with resumable checkpoints and a model card.");
-            foreach (var o in new Option[] { _stage, _preset, _quality, _lambda, _steps, _crop, _batch, _layers, _lr, _schedule, _warmup, _auxLr, _clip,
-                         _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init })
-                Train.Options.Add(o);
+            Train.Options.Add(_stage);
+            foreach (var o in SharedTrainingOptions()) Train.Options.Add(o);
+            Train.Options.Add(_layers);
             Train.Validators.Add(ValidateCombination);
             Train.SetAction(Execute);
+            BenchRecipe = BenchRecipeCommand.Create(this);
 
             Root = new RootCommand(
                 "compass-train: trains Compass (COMPASS, ICCV 2023) models with TorchSharp on the CPU. " +
@@ -128,6 +145,8 @@ internal static class CompassTrainCli
                 "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.");
             Root.Subcommands.Add(Train);
             Root.Subcommands.Add(ExportCommand.Create(output, error));
+            Root.Subcommands.Add(BenchRecipe);
+            Root.Subcommands.Add(BenchRecipeCommand.CreateRecord(this));
         }
 
         /// <summary>
@@ -148,7 +167,7 @@ internal static class CompassTrainCli
             }
         }
 
-        private void ValidateCombination(CommandResult r)
+        internal void ValidateCombination(CommandResult r)
         {
             string? stage;
             int? quality;
@@ -156,7 +175,7 @@ internal static class CompassTrainCli
             int? layersValue;
             try
             {
-                stage = r.GetValue(_stage);
+                stage = r.Command == Train ? r.GetValue(_stage) : "bl";
                 quality = r.GetValue(_quality);
                 lambda = r.GetValue(_lambda);
                 layersValue = r.GetValue(_layers);
@@ -169,6 +188,20 @@ internal static class CompassTrainCli
             else if (stage is not null && Stages.NeedsLambda(stage) && quality is null && lambda is null)
                 r.AddError($"stage '{stage}' needs --quality or --lambda.");
             if (layersValue is { } layers && stage == "bl" && layers != 1) r.AddError("stage 'bl' trains a single layer: omit --layers or give 1.");
+            long? steps;
+            double? budget, cpuBudget;
+            try
+            {
+                steps = r.GetValue(_steps);
+                budget = r.GetValue(_budgetMinutes);
+                cpuBudget = r.GetValue(_budgetCpuMinutes);
+            }
+            catch (InvalidOperationException)
+            {
+                return;
+            }
+            if (budget is not null && cpuBudget is not null) r.AddError("--budget-minutes and --budget-cpu-minutes are exclusive; give one.");
+            else if (steps is null && budget is null && cpuBudget is null) r.AddError("give --steps, --budget-minutes or --budget-cpu-minutes.");
         }
 
         private static void Positive<T>(Option<T> option, T min) where T : IComparable<T> =>
@@ -177,19 +210,24 @@ internal static class CompassTrainCli
         private static void NonNegative<T>(Option<T> option) where T : System.Numerics.INumber<T> =>
             option.Validators.Add(r => { if (TryValue<T>(r, out var v) && v < T.Zero) r.AddError($"{option.Name} must not be negative."); });
 
-        internal TrainSettings Settings(ParseResult p)
+        internal TrainSettings Settings(ParseResult p, string? stageOverride = null)
         {
-            var stage = p.GetValue(_stage)!;
+            var stage = stageOverride ?? p.GetValue(_stage)!;
+            var budgetMinutes = p.GetValue(_budgetMinutes);
+            var budgetCpuMinutes = p.GetValue(_budgetCpuMinutes);
             return new TrainSettings
             {
                 Stage = stage,
                 Preset = p.GetValue(_preset)!,
                 Quality = p.GetValue(_quality),
                 Lambda = p.GetValue(_lambda),
-                Steps = p.GetValue(_steps),
+                // A budgeted run without --steps stops on its budget only.
+                Steps = p.GetValue(_steps) ?? long.MaxValue / 2,
+                Budget = budgetMinutes is { } wm ? new TrainingBudget(TimeSpan.FromMinutes(wm), BudgetClock.Wall)
+                    : budgetCpuMinutes is { } cm ? new TrainingBudget(TimeSpan.FromMinutes(cm), BudgetClock.Cpu) : null,
                 Crop = p.GetValue(_crop),
                 Batch = p.GetValue(_batch),
-                Layers = p.GetValue(_layers) ?? Stages.DefaultLayers(stage),
+                Layers = (p.CommandResult.Command == Train ? p.GetValue(_layers) : null) ?? Stages.DefaultLayers(stage),
                 Schedule = LearningRateSchedule.Parse(p.GetValue(_schedule)!, p.GetValue(_lr), p.GetValue(_warmup)),
                 AuxLearningRate = p.GetValue(_auxLr),
                 Clip = p.GetValue(_clip),
@@ -211,9 +249,12 @@ internal static class CompassTrainCli
             };
         }
 
-        private int Execute(ParseResult parse)
+        private int Execute(ParseResult parse) => RunTraining(Settings(parse), out _);
+
+        /// <summary>Trains as <paramref name="s"/> says; returns the exit code and, when training ran, its summary.</summary>
+        internal int RunTraining(TrainSettings s, out TrainingSummary? trained)
         {
-            var s = Settings(parse);
+            trained = null;
             using var ownedFactory = _loggerFactory is null
                 ? LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; }).SetMinimumLevel(LogLevel.Information))
                 : null;
@@ -264,6 +305,7 @@ internal static class CompassTrainCli
                     KeepCheckpoints = s.Keep,
                     LogEverySteps = s.LogEvery,
                     ValidateEverySteps = s.ValidateEvery,
+                    Budget = s.Budget,
                     Run = new RunDescription
                     {
                         Stage = s.Stage, Preset = s.Preset, Lambda = s.EffectiveLambda, Quality = s.Lambda is null ? s.Quality : null,
@@ -281,6 +323,7 @@ internal static class CompassTrainCli
                     _error.WriteLine($"{Name}: error: {ex.Message}");
                     return ExitCodes.TrainingFailed;
                 }
+                trained = summary;
                 _output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{(summary.Cancelled ? "stopped" : "done")} at step {summary.StepsCompleted}; checkpoint {summary.LastCheckpoint}"));
                 return summary.Cancelled ? ExitCodes.Cancelled : ExitCodes.Success;

@@ -11,6 +11,7 @@ internal sealed record TrainSettings
     public int? Quality { get; init; }
     public double? Lambda { get; init; }
     public required long Steps { get; init; }
+    public TrainingBudget? Budget { get; init; }
     public required int Crop { get; init; }
     public required int Batch { get; init; }
     public required int Layers { get; init; }

@@ -52,6 +52,9 @@ public sealed record CheckpointHeader
     /// <summary>The learning-rate schedule (<see cref="LearningRateSchedule.ToString"/>); the schedule's only state.</summary>
     public string Schedule { get; init; } = "";
 
+    /// <summary>The run's time budget (<see cref="TrainingBudget.ToString"/>), when it trains for a fixed time; null otherwise.</summary>
+    public string? Budget { get; init; }
+
     /// <summary>Learning rate of the last completed step.</summary>
     public double LearningRate { get; init; }
 

@@ -51,6 +51,23 @@ public sealed record LearningRateSchedule(
     }
 
     /// <summary>
+    /// The learning rate of step <paramref name="step"/> when the run's progress is measured as a fraction
+    /// (of a time budget) rather than in steps: warm-up still counts steps, the shape follows <paramref name="progress"/> in [0, 1].
+    /// </summary>
+    public double RateAtProgress(long step, double progress)
+    {
+        if (step < WarmupSteps) return BaseRate * (step + 1) / WarmupSteps;
+        progress = Math.Clamp(progress, 0, 1);
+        return Kind switch
+        {
+            LearningRateScheduleKind.Constant => BaseRate,
+            LearningRateScheduleKind.Step => progress >= DropAt ? BaseRate * DropFactor : BaseRate,
+            LearningRateScheduleKind.Cosine => BaseRate * (FinalFactor + (1 - FinalFactor) * 0.5 * (1 + Math.Cos(Math.PI * progress))),
+            _ => throw new InvalidOperationException($"Unknown schedule kind {Kind}."),
+        };
+    }
+
+    /// <summary>
     /// Parses <c>constant</c>, <c>step[:dropAt[:factor]]</c> (default <c>step:0.75:0.2</c>) or
     /// <c>cosine[:finalFactor]</c> (default 0).
     /// </summary>

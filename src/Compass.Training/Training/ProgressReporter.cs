@@ -28,18 +28,26 @@ internal sealed class ProgressReporter
     }
 
     /// <summary>Formats the line for the interval ending after <paramref name="completed"/> steps, then starts a new interval.</summary>
-    public string Flush(long completed, long total, double learningRate)
+    /// <param name="completed">Steps completed.</param>
+    /// <param name="total">The run's total steps (ignored when <paramref name="budgetUsed"/> is given).</param>
+    /// <param name="learningRate">The current learning rate.</param>
+    /// <param name="budgetUsed">Fraction of a time budget used, for budgeted runs (no step total, no ETA).</param>
+    public string Flush(long completed, long total, double learningRate, double? budgetUsed = null)
     {
         double seconds = _clock.Elapsed.TotalSeconds;
         double rate = _count / Math.Max(seconds, 1e-9);
         var avg = Averages();
         var ci = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.Append(ci, $"step {completed}/{total}  loss {avg["loss"]:F4}");
+        if (budgetUsed is null) sb.Append(ci, $"step {completed}/{total}  loss {avg["loss"]:F4}");
+        else sb.Append(ci, $"step {completed}  loss {avg["loss"]:F4}");
         foreach (var key in avg.Keys.Where(k => k != "loss").OrderBy(OrderKey).ThenBy(k => k, StringComparer.Ordinal))
             sb.Append(ci, $"  {key} {Format(key, avg[key])}");
-        var eta = TimeSpan.FromSeconds(Math.Round((total - completed) / Math.Max(rate, 1e-9)));
-        sb.Append(ci, $"  lr {learningRate:0.00e+00}  {rate:F2} step/s  ETA {FormatSpan(eta)}");
+        sb.Append(ci, $"  lr {learningRate:0.00e+00}  {rate:F2} step/s");
+        if (budgetUsed is { } used)
+            sb.Append(ci, $"  budget {100 * used:F1}% used");
+        else
+            sb.Append(ci, $"  ETA {FormatSpan(TimeSpan.FromSeconds(Math.Min(Math.Round((total - completed) / Math.Max(rate, 1e-9)), TimeSpan.MaxValue.TotalSeconds / 2)))}");
         _sums.Clear();
         _lossSum = 0;
         _count = 0;

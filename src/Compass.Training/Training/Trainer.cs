@@ -108,13 +108,16 @@ public sealed class Trainer : IDisposable
         string? lastCheckpoint = null;
         var progress = new ProgressReporter();
         _objective.Model.train();
-        _logger.LogInformation("Training {Stage} from step {Step} to {Total} ({Schedule}, seed {Seed}, {Threads} threads)",
-            _options.Run.Stage, Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads());
+        _logger.LogInformation("Training {Stage} from step {Step} to {Total} ({Schedule}, seed {Seed}, {Threads} threads{Budget})",
+            _options.Run.Stage, Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads(),
+            _options.Budget is { } b ? ", budget " + b : "");
 
         (double Wall, double Cpu) Elapsed() =>
             (_priorWallSeconds + wall.Elapsed.TotalSeconds, _priorCpuSeconds + (Process.GetCurrentProcess().TotalProcessorTime - cpuStart).TotalSeconds);
 
-        while (Step < _options.TotalSteps)
+        double BudgetUsed() { var (w, c) = Elapsed(); return _options.Budget?.FractionUsed(w, c) ?? 0; }
+
+        while (Step < _options.TotalSteps && !(_options.Budget is not null && BudgetUsed() >= 1))
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -123,16 +126,16 @@ public sealed class Trainer : IDisposable
                 return new TrainingSummary(Step, true, lastCheckpoint, _validationMetrics);
             }
 
-            var report = TrainStep(Step);
+            var report = TrainStep(Step, _options.Budget is null ? null : BudgetUsed());
             Step++;
             progress.Add(report.Loss, report.Metrics);
             StepCompleted?.Invoke(report);
 
-            bool last = Step == _options.TotalSteps;
+            bool last = Step == _options.TotalSteps || (_options.Budget is not null && BudgetUsed() >= 1);
             if (Step % Math.Max(1, _options.LogEverySteps) == 0 || last)
             {
                 _lastTrainMetrics = progress.Averages();
-                WriteProgress(progress.Flush(Step, _options.TotalSteps, _learningRate));
+                WriteProgress(progress.Flush(Step, _options.TotalSteps, _learningRate, _options.Budget is null ? null : BudgetUsed()));
             }
             if (_validation is not null && ((_options.ValidateEverySteps > 0 && Step % _options.ValidateEverySteps == 0) || last))
                 Validate();
@@ -155,12 +158,14 @@ public sealed class Trainer : IDisposable
         return new TrainingSummary(Step, false, lastCheckpoint, _validationMetrics);
     }
 
-    private StepReport TrainStep(long step)
+    private StepReport TrainStep(long step, double? budgetProgress)
     {
         using var scope = NewDisposeScope();
         // Reseeding per step makes torch's draws (quantisation noise) a pure function of (seed, step).
         torch.manual_seed((long)(StepRandom.Hash(_options.Seed, step, RandomStream.Torch) & long.MaxValue));
-        _learningRate = _options.Schedule.RateAt(step, _options.TotalSteps);
+        _learningRate = budgetProgress is { } p
+            ? _options.Schedule.RateAtProgress(step, p)
+            : _options.Schedule.RateAt(step, _options.TotalSteps);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = _learningRate;
 
         using var batch = _data.GetBatch(step);
@@ -218,6 +223,7 @@ public sealed class Trainer : IDisposable
             TotalSteps = _options.TotalSteps,
             Seed = _options.Seed,
             Schedule = _options.Schedule.ToString(),
+            Budget = _options.Budget?.ToString(),
             LearningRate = _learningRate,
             Run = _options.Run with { DataFolder = _data.Dataset.Folder, DataImageCount = _data.Dataset.Count, ValidationFolder = _validation?.Folder ?? _options.Run.ValidationFolder, BatchSize = _data.BatchSize, CropSize = _data.Dataset.CropSize, Threads = torch.get_num_threads() },
             WallSeconds = elapsed.Wall,

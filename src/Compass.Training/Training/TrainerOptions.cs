@@ -42,6 +42,12 @@ public sealed record TrainerOptions
     /// <summary>Write compact float16 weights (<c>model-f16.weights</c> + card) when the run completes.</summary>
     public bool ExportCompactWeights { get; init; } = true;
 
+    /// <summary>
+    /// Optional time budget: the run stops once this much wall or CPU time (over all its sessions) is spent,
+    /// and the learning-rate schedule follows the fraction of the budget used instead of the step count.
+    /// </summary>
+    public TrainingBudget? Budget { get; init; }
+
     /// <summary>What is being trained (for checkpoints and model cards).</summary>
     public RunDescription Run { get; init; } = new();
 }

@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Compass.Training.Export;
+using Compass.Training.Training;
+
+namespace Compass.Training.Cli.Recipes;
+
+/// <summary>
+/// <c>compass-train bench-recipe</c> trains a single-layer codec (stage bl) with a recipe, usually for a fixed
+/// time budget, then measures it on Kodak with real bitstreams and appends one line to the experiments
+/// file; <c>compass-train record-recipe</c> does the measuring and recording for an existing checkpoint
+/// (e.g. a long background run).
+/// </summary>
+internal static class BenchRecipeCommand
+{
+    private static readonly Option<string> Kodak = new("--kodak") { Description = "Evaluation images (PNG): each is coded as one layer at its original size.", Required = true, HelpName = "folder" };
+    private static readonly Option<int> KodakCount = new("--kodak-count") { Description = "Evaluate the first n images (by name).", DefaultValueFactory = _ => 24 };
+    private static readonly Option<string> Jsonl = new("--jsonl") { Description = "Experiments file to append one JSON line to (docs/training/experiments.jsonl in the repository).", Required = true, HelpName = "file" };
+    private static readonly Option<string?> Plot = new("--plot") { Description = "Redraw this PNG from the whole experiments file afterwards (docs/training/experiments.png).", HelpName = "file" };
+    private static readonly Option<string?> Label = new("--label") { Description = "Short name of the recipe in the file and the plot (default: preset, lr schedule, crop x batch, threads)." };
+    private static readonly Option<string?> Note = new("--note") { Description = "Free text recorded with the run (what it tests)." };
+
+    public static Command Create(CompassTrainCli.Cli cli)
+    {
+        var command = new Command("bench-recipe",
+            "Train a single-layer codec (stage bl) with a recipe, usually for a fixed --budget-minutes or --budget-cpu-minutes, " +
+            "then code the --kodak images as one-layer streams and append bpp, PSNR, cost and the distance to the JPEG / JPEG 2000 curves to --jsonl.");
+        foreach (var o in cli.SharedTrainingOptions()) command.Options.Add(o);
+        foreach (var o in new Option[] { Kodak, KodakCount, Jsonl, Plot, Label, Note }) command.Options.Add(o);
+        KodakCount.Validators.Add(r => { try { if (r.GetValueOrDefault<int>() < 1) r.AddError("--kodak-count must be at least 1."); } catch (InvalidOperationException) { } });
+        command.Validators.Add(cli.ValidateCombination);
+        command.SetAction(parse =>
+        {
+            if (!Directory.Exists(parse.GetValue(Kodak)))
+            {
+                cli.Error.WriteLine($"compass-train: error: no such folder '{parse.GetValue(Kodak)}'.");
+                return ExitCodes.InvalidArguments;
+            }
+            var settings = cli.Settings(parse, stageOverride: "bl");
+            int others = RecipeRecord.OtherTrainingRuns();
+            int code = cli.RunTraining(settings, out var summary);
+            if (code != ExitCodes.Success || summary?.LastCheckpoint is null) return code;
+            others = Math.Max(others, RecipeRecord.OtherTrainingRuns());
+            var label = parse.GetValue(Label) ?? string.Create(CultureInfo.InvariantCulture,
+                $"{settings.Preset} {settings.Schedule} {settings.Crop}x{settings.Batch} t{settings.Threads}");
+            return Record(cli, summary.LastCheckpoint, label, parse.GetValue(Note), others, parse.GetValue(Kodak)!, parse.GetValue(KodakCount),
+                parse.GetValue(Jsonl)!, parse.GetValue(Plot));
+        });
+        return command;
+    }
+
+    public static Command CreateRecord(CompassTrainCli.Cli cli)
+    {
+        var checkpoint = new Option<string>("--checkpoint") { Description = "A bl checkpoint (.ckpt) whose header records the run (steps, wall and CPU time).", Required = true, HelpName = "file" };
+        var runs = new Option<int?>("--concurrent-runs") { Description = "Training runs that shared the machine with it (recorded; default: those running now)." };
+        var command = new Command("record-recipe", "Measure an existing single-layer (bl) checkpoint on Kodak with real bitstreams and append it to the experiments file, like bench-recipe.");
+        foreach (var o in new Option[] { checkpoint, runs, Kodak, KodakCount, Jsonl, Plot, Label, Note }) command.Options.Add(o);
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(checkpoint)!;
+            if (!File.Exists(path) || !Directory.Exists(parse.GetValue(Kodak)))
+            {
+                cli.Error.WriteLine($"compass-train: error: no such file '{path}' or folder '{parse.GetValue(Kodak)}'.");
+                return ExitCodes.InvalidArguments;
+            }
+            return Record(cli, path, parse.GetValue(Label) ?? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "run",
+                parse.GetValue(Note), parse.GetValue(runs) ?? RecipeRecord.OtherTrainingRuns(), parse.GetValue(Kodak)!, parse.GetValue(KodakCount),
+                parse.GetValue(Jsonl)!, parse.GetValue(Plot));
+        });
+        return command;
+    }
+
+    private static int Record(CompassTrainCli.Cli cli, string checkpointPath, string label, string? note, int concurrentRuns,
+        string kodak, int kodakCount, string jsonl, string? plot)
+    {
+        var output = cli.Output;
+        try
+        {
+            using var weights = CompassWeights.Load(checkpointPath);
+            var header = weights.Header ?? throw new CompassFormatException($"'{checkpointPath}' is not a checkpoint (no header): it records no run.");
+            if (header.Run.Stage != "bl")
+                throw new CompassFormatException($"'{checkpointPath}' is a '{header.Run.Stage}' checkpoint; recipes are measured on single-layer (bl) runs.");
+
+            // Only the base codec is measured (one-layer streams); the bundle carries the checkpoint's
+            // untrained LIFF and residual codec because a bundle always has all three networks.
+            var bundleFolder = Path.Combine(Path.GetTempPath(), $"compass-recipe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+            try
+            {
+                BundleExporter.Export(weights.BaseCodec, weights.Liff, weights.ResidualCodec, new BundleExportOptions
+                {
+                    Name = $"recipe-{header.Run.Preset}-bl-only",
+                    Preset = header.Run.Preset,
+                    Quality = header.Run.Quality ?? 1,
+                    Lambda = header.Run.Lambda,
+                    Zip = true,
+                }, bundleFolder);
+                output.WriteLine($"Kodak, one layer at the original size ({kodakCount} images at most):");
+                var points = KodakSingleLayer.Evaluate(bundleFolder + ".zip", kodak, kodakCount, output, cli.Cancel);
+                var record = RecipeRecord.Create(label, note, header, weights.BaseCodec.N, weights.BaseCodec.M, concurrentRuns, points, kodak, checkpointPath);
+                RecipeRecord.Append(jsonl, record);
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{label}: {header.Step} steps, {header.WallSeconds / 3600:F2} h wall, {header.CpuSeconds / 3600:F2} h CPU -> Kodak {record["kodak"]!["bpp"]} bpp / {record["kodak"]!["psnr"]} dB; " +
+                    $"vs JPEG {record["vsAnchors"]!["jpeg-420"]!["dbAtEqualRate"]?.ToString() ?? "n/a"} dB, vs JPEG 2000 {record["vsAnchors"]!["jpeg2000"]!["dbAtEqualRate"]?.ToString() ?? "n/a"} dB at equal rate; appended to {jsonl}"));
+                if (plot is not null)
+                {
+                    ExperimentsPlot.Render(RecipeRecord.ReadAll(jsonl), plot);
+                    output.WriteLine($"plot: {plot}");
+                }
+                return ExitCodes.Success;
+            }
+            finally
+            {
+                if (Directory.Exists(bundleFolder)) Directory.Delete(bundleFolder, recursive: true);
+                if (File.Exists(bundleFolder + ".zip")) File.Delete(bundleFolder + ".zip");
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            cli.Error.WriteLine("compass-train: cancelled; nothing recorded.");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception ex) when (ex is CompassFormatException or IOException or JsonException or UnauthorizedAccessException)
+        {
+            cli.Error.WriteLine($"compass-train: error: {ex.Message}");
+            return ExitCodes.InvalidArguments;
+        }
+    }
+}
