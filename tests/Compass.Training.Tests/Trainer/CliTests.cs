@@ -137,4 +137,33 @@ public sealed class CliTests
         Assert.Equal(0.0067, card.Lambda);
         Assert.Equal(3, card.Quality);
     }
+
+    [Fact]
+    public void BudgetedRunStopsOnItsBudgetAndRecordsIt()
+    {
+        using var data = TestImages.Folder(4);
+        using var outDir = new TempFolder();
+        var args = Valid(data.Path, outDir.Path, "--log-every", "1").ToList();
+        args.RemoveRange(args.IndexOf("--steps"), 2);
+        args.AddRange(["--budget-minutes", "0.02"]); // 1.2 s of wall time
+        var (code, output, err) = Run([.. args]);
+        Assert.True(code == 0, err);
+        Assert.Contains("budget", output);
+        Assert.Contains("% used", output);
+        var header = Checkpoint.Load(new CheckpointStore(outDir.Path).List()[0]).Header;
+        Assert.Equal("0.02 min wall", header.Budget);
+        Assert.True(header.WallSeconds >= 1.2 && header.WallSeconds < 30, $"wall {header.WallSeconds}");
+        Assert.True(header.Step >= 1);
+    }
+
+    [Fact]
+    public void BudgetsAreExclusiveAndAStopIsNeeded()
+    {
+        var (code, _, err) = Run(Valid("/tmp/x", "/tmp/y", "--budget-minutes", "1", "--budget-cpu-minutes", "1"));
+        Assert.Equal(2, code);
+        Assert.Contains("exclusive", err);
+        (code, _, err) = Run(Valid("/tmp/x", "/tmp/y", "--budget-minutes", "0"));
+        Assert.Equal(2, code);
+        Assert.Contains("--budget-minutes must be positive", err);
+    }
 }

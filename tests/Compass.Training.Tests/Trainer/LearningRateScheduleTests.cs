@@ -25,6 +25,19 @@ public class LearningRateScheduleTests
     }
 
     [Fact]
+    public void BudgetProgressDrivesTheShapeAfterWarmup()
+    {
+        var step = LearningRateSchedule.Parse("step:0.75:0.2", 5e-4, warmupSteps: 4);
+        Assert.Equal(5e-4 / 4, step.RateAtProgress(0, 0.9), 15); // warm-up counts steps, whatever the budget
+        Assert.Equal(5e-4, step.RateAtProgress(10, 0.7499));
+        Assert.Equal(1e-4, step.RateAtProgress(10, 0.75), 15);
+        var cosine = LearningRateSchedule.Parse("cosine:0.1", 1e-3);
+        Assert.Equal(1e-3, cosine.RateAtProgress(0, 0), 15);
+        Assert.Equal(1e-3 * 0.55, cosine.RateAtProgress(5, 0.5), 15);
+        Assert.Equal(1e-4, cosine.RateAtProgress(9, 1.7), 15); // clamped
+    }
+
+    [Fact]
     public void CosineDecaysToTheFinalFactor()
     {
         var s = LearningRateSchedule.Parse("cosine:0.1", 1e-3);

@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Compass.Training.Cli;
+using Compass.Training.Cli.Recipes;
+using Compass.Training.Tests.Data;
+using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
+
+namespace Compass.Training.Tests.Trainer;
+
+[Collection(TorchGlobalState.Name)]
+public sealed class BenchRecipeTests
+{
+    [Fact]
+    public void AnchorCurveIsZeroOnItsPointsAndInterpolatesInLogRate()
+    {
+        var jpeg = AnchorCurve.Jpeg;
+        Assert.Equal(0, jpeg.DbAtEqualRate(0.450, 29.14)!.Value, 9);
+        Assert.Equal(1.0, jpeg.DbAtEqualRate(0.450, 30.14)!.Value, 9);
+        Assert.Equal(-10, jpeg.RatePercentAtEqualPsnr(0.405, 29.14)!.Value, 9);
+        // Halfway in log-rate between 0.450 and 0.743 the curve is halfway in PSNR.
+        double mid = Math.Sqrt(0.450 * 0.743);
+        Assert.Equal(0, jpeg.DbAtEqualRate(mid, (29.14 + 31.42) / 2)!.Value, 9);
+        Assert.Equal(0, jpeg.RatePercentAtEqualPsnr(mid, (29.14 + 31.42) / 2)!.Value, 9);
+        Assert.Null(jpeg.DbAtEqualRate(0.1, 25)); // below the measured range: no extrapolation
+        Assert.Null(AnchorCurve.Jpeg2000.RatePercentAtEqualPsnr(0.5, 40));
+    }
+
+    [Fact]
+    public void BenchRecipeTrainsMeasuresAndAppendsOneLine()
+    {
+        using var data = TestImages.Folder(3, 48, 40);
+        using var kodak = new TempFolder();
+        for (int i = 0; i < 2; i++) TestImages.Write(kodak.File($"kodim{i:D2}.png"), 52, 44, i);
+        using var outDir = new TempFolder();
+        var jsonl = Path.Combine(outDir.Path, "exp", "experiments.jsonl");
+        var plot = Path.Combine(outDir.Path, "exp", "experiments.png");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int threads = torch.get_num_threads();
+        int code;
+        try
+        {
+            code = CompassTrainCli.Run(
+                ["bench-recipe", "--preset", "compact", "--quality", "3", "--budget-cpu-minutes", "0.01", "--crop", "32", "--batch", "2",
+                 "--data", data.Path, "--out", Path.Combine(outDir.Path, "run"), "--kodak", kodak.Path, "--kodak-count", "1",
+                 "--jsonl", jsonl, "--plot", plot, "--label", "test recipe", "--val-every", "0"],
+                output, error, NullLoggerFactory.Instance);
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+        Assert.True(code == 0, error.ToString() + output);
+        var record = Assert.Single(RecipeRecord.ReadAll(jsonl));
+        Assert.Equal("test recipe", record["label"]!.GetValue<string>());
+        Assert.Equal("bl", record["recipe"]!["stage"]!.GetValue<string>());
+        Assert.Equal(64, record["recipe"]!["N"]!.GetValue<int>());
+        Assert.Equal("0.01 min cpu", record["recipe"]!["budget"]!.GetValue<string>());
+        Assert.True(record["training"]!["steps"]!.GetValue<long>() >= 1);
+        var kodakResult = record["kodak"]!;
+        Assert.Equal(1, kodakResult["images"]!.GetValue<int>());
+        var image = kodakResult["perImage"]!.AsArray().Single()!;
+        // bpp is the real stream's bytes over the image's pixels.
+        Assert.Equal(image["bytes"]!.GetValue<long>() * 8.0 / (52 * 44), kodakResult["bpp"]!.GetValue<double>(), 4);
+        Assert.InRange(kodakResult["psnr"]!.GetValue<double>(), 3, 60);
+        Assert.True(File.Exists(plot) && new FileInfo(plot).Length > 1000);
+        Assert.IsType<JsonObject>(record["vsAnchors"]!["jpeg-420"]);
+    }
+}
