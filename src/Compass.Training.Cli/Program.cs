@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Compass.Training.Cli;
 
 internal static class Program
@@ -13,6 +15,15 @@ internal static class Program
             Console.Error.WriteLine("compass-train: stopping after this step and writing a checkpoint (Ctrl+C again to kill)...");
             cancel.Cancel();
         };
+        // A background run (nohup, &) ignores SIGINT; SIGTERM (kill, a session or container shutting down)
+        // gets the same graceful stop so the steps since the last periodic checkpoint are not lost.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            if (cancel.IsCancellationRequested) return;
+            context.Cancel = true;
+            Console.Error.WriteLine("compass-train: SIGTERM: stopping after this step and writing a checkpoint...");
+            cancel.Cancel();
+        });
         return CompassTrainCli.Run(args, Console.Out, Console.Error, loggerFactory: null, cancel.Token);
     }
 }
