@@ -21,6 +21,7 @@ internal sealed class CompassCli
             new DecodeCommand(context, Common).Command,
             new InfoCommand(context, Common).Command,
             new EvalCommand(context, Common).Command,
+            new ReportCommand(context).Command,
         };
         Root.Options.Add(Common.Verbose);
     }

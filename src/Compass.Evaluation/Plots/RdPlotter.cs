@@ -10,7 +10,7 @@ namespace Compass.Evaluation;
 public static class RdPlotter
 {
     /// <summary>Width of the written images in pixels.</summary>
-    public const int Width = 900;
+    public const int Width = 1100;
 
     /// <summary>Height of the written images in pixels.</summary>
     public const int Height = 600;
@@ -69,7 +69,7 @@ public static class RdPlotter
         plot.Title($"Compass RD, {setup.Name} ({imageCount} image{(imageCount == 1 ? "" : "s")})");
         plot.XLabel("bits per pixel (all layers, over the final layer's pixels)");
         plot.YLabel("PSNR-RGB of the final layer (dB)");
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right); // outside the data area: a legend inside hides points
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
         plot.SavePng(path, Width, Height);
