@@ -89,7 +89,7 @@ internal sealed class EvalCommand
                 MarkdownReport.Write(results, markdown);
                 written.Add(markdown);
             }
-            if (parse.GetValue(_plots) is { } plots) written.AddRange(RdPlotter.WriteAll(results, plots));
+            if (parse.GetValue(_plots) is { } plots) written.AddRange(Plots.Write(results, plots));
 
             if (parse.GetValue(_common.Json)) _context.Out.WriteLine(ResultsJson.Serialize(results));
             else _context.Out.Write(MarkdownReport.Render(results));

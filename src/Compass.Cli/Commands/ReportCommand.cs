@@ -32,7 +32,7 @@ internal sealed class ReportCommand
         var merged = Merge(results);
         if (parse.GetValue(_out) is { } output) ResultsJson.Write(merged, output);
         if (parse.GetValue(_plots) is { } plots)
-            foreach (string plot in RdPlotter.WriteAll(merged, plots)) _context.Error.WriteLine($"compass: report: wrote {plot}");
+            foreach (string plot in Plots.Write(merged, plots)) _context.Error.WriteLine($"compass: report: wrote {plot}");
         if (parse.GetValue(_markdown) is { } markdown) MarkdownReport.Write(merged, markdown);
         else _context.Out.Write(MarkdownReport.Render(merged));
         return ExitCodes.Success;
