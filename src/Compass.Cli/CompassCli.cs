@@ -20,6 +20,8 @@ internal sealed class CompassCli
             new EncodeCommand(context, Common).Command,
             new DecodeCommand(context, Common).Command,
             new InfoCommand(context, Common).Command,
+            new EvalCommand(context, Common).Command,
+            new ReportCommand(context).Command,
         };
         Root.Options.Add(Common.Verbose);
     }

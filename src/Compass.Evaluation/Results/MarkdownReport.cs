@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+
+namespace Compass.Evaluation;
+
+/// <summary>
+/// Renders <see cref="EvaluationResults"/> as Markdown: the BD-rate table in the COMPASS paper's layout
+/// (rows: vs Simulcast, vs Single-layer; columns: two-layer 1.2x ... 2.8x, then three-layer 2.4x ... 4.0x),
+/// one table per BD method, the classic-codec comparison of the single setup, and the mean RD points.
+/// </summary>
+public static class MarkdownReport
+{
+    /// <summary>The Markdown text.</summary>
+    /// <param name="results">The results to render.</param>
+    public static string Render(EvaluationResults results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var md = new StringBuilder();
+        md.AppendLine("# Compass evaluation");
+        md.AppendLine();
+        if (results.Note is { } note) md.AppendLine($"> {note}").AppendLine();
+        md.AppendLine(Invariant($"{results.Images.Count} image(s): {string.Join(", ", results.Images.Select(i => i.Name))}. Created {results.Created:yyyy-MM-dd HH:mm} UTC."));
+        md.AppendLine();
+        md.AppendLine("Models (one rate point each):");
+        md.AppendLine();
+        foreach (var m in results.Models)
+            md.AppendLine($"- `{m.Name}` (quality {m.Quality}, identity `{m.Identity ?? "?"}`): {m.Description}");
+        md.AppendLine();
+
+        var two = Find(results, EvaluationSetup.TwoLayer.Name);
+        var three = Find(results, EvaluationSetup.ThreeLayer.Name);
+        if (two is not null || three is not null)
+        {
+            foreach (var method in ResultsBuilder.Methods)
+            {
+                string name = ResultsBuilder.MethodName(method);
+                md.AppendLine($"## BD-rate of COMPASS (%, {name}; negative = COMPASS saves bits)");
+                md.AppendLine();
+                var columns = EvaluationSetup.TwoLayer.Configurations.Select(c => (Setup: two, Label: c.Label, Header: c.Label))
+                    .Concat(EvaluationSetup.ThreeLayer.Configurations.Select((c, i) => (Setup: three, Label: c.Label, Header: i == 0 ? "3L " + c.Label : c.Label)))
+                    .ToList();
+                md.AppendLine("| vs | " + string.Join(" | ", columns.Select(c => c.Header)) + " |");
+                md.AppendLine("|---|" + string.Concat(columns.Select(_ => "---|")));
+                foreach (var (reference, title) in new[] { (Curves.Simulcast, "Simulcast"), (Curves.SingleLayer, "Single-layer") })
+                {
+                    var cells = columns.Select(c => c.Setup?.BdRates.FirstOrDefault(b => b.Configuration == c.Label && b.Reference == reference && b.Method == name)?.Text ?? "-");
+                    md.AppendLine($"| {title} | " + string.Join(" | ", cells) + " |");
+                }
+                md.AppendLine();
+            }
+        }
+
+        if (Find(results, EvaluationSetup.Single.Name) is { } single)
+        {
+            md.AppendLine("## Single-layer codec vs classic codecs (BD-rate %, negative = fewer bits)");
+            md.AppendLine();
+            md.AppendLine("The classic codecs' points are means over all 24 Kodak images (issue 6); a run on fewer images compares different image sets.");
+            md.AppendLine();
+            md.AppendLine("| vs | " + string.Join(" | ", ResultsBuilder.Methods.Select(ResultsBuilder.MethodName)) + " |");
+            md.AppendLine("|---|" + string.Concat(ResultsBuilder.Methods.Select(_ => "---|")));
+            foreach (var anchor in ClassicCodecAnchors.All)
+            {
+                var cells = ResultsBuilder.Methods.Select(m => single.BdRates.FirstOrDefault(b => b.Reference == anchor.Name && b.Method == ResultsBuilder.MethodName(m))?.Text ?? "-");
+                md.AppendLine($"| {anchor.Name} | " + string.Join(" | ", cells) + " |");
+            }
+            md.AppendLine();
+        }
+
+        foreach (var setup in results.Setups)
+        {
+            md.AppendLine($"## Mean RD points: {setup.Name}");
+            md.AppendLine();
+            md.AppendLine("| configuration | curve | model | images | bpp | PSNR (dB) |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            foreach (var p in setup.Means)
+                md.AppendLine(Invariant($"| {p.Configuration} | {p.Curve} | {p.Model} | {p.Images} | {p.Bpp:0.0000} | {p.Psnr:0.00} |"));
+            md.AppendLine();
+            md.AppendLine("Time per model: " + string.Join("; ", setup.Timings.Select(t => Invariant($"`{t.Model}` {t.Seconds:0.0} s for {t.Images} image(s)"))) + ".");
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
+    /// <summary>Writes <see cref="Render"/> to <paramref name="path"/>.</summary>
+    /// <param name="results">The results to render.</param>
+    /// <param name="path">The Markdown file to write.</param>
+    public static void Write(EvaluationResults results, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ResultsJson.WriteAtomically(path, Render(results));
+    }
+
+    private static SetupResults? Find(EvaluationResults results, string name) => results.Setups.FirstOrDefault(s => s.Name == name);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}

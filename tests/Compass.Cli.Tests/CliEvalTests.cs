@@ -1,0 +1,152 @@
+using System.Text.Json;
+
+namespace Compass.Cli.Tests;
+
+/// <summary><c>compass eval</c>: the command around Compass.Evaluation's RdEvaluator.</summary>
+public sealed class CliEvalTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    private string ImageFolder(int count, int width = 96, int height = 64)
+    {
+        string folder = _cli.PathOf("images");
+        Directory.CreateDirectory(folder);
+        for (int i = 0; i < count; i++)
+            File.Move(_cli.WriteImage($"img{i}.png", width + 16 * i, height), Path.Combine(folder, $"img{i}.png"));
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "not an image");
+        return folder;
+    }
+
+    [Fact]
+    public void WritesResultsMarkdownAndPlotsWithProgressPerImage()
+    {
+        string images = ImageFolder(3);
+        string results = _cli.PathOf("out/results.json"), markdown = _cli.PathOf("out/results.md"), plots = _cli.PathOf("out/plots");
+        var run = _cli.Run("eval", "--images", images, "--setup", "two-layer,single", "--count", "2", "--out", results,
+            "--markdown", markdown, "--plots", plots, "--note", "cli test");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+
+        using var json = JsonDocument.Parse(File.ReadAllText(results));
+        Assert.Equal("compass-eval/1", json.RootElement.GetProperty("schema").GetString());
+        Assert.Equal(2, json.RootElement.GetProperty("images").GetArrayLength());
+        // The fake model has qualities 1 and 2: two rate points.
+        Assert.Equal(["model1-q1", "model1-q2"], json.RootElement.GetProperty("models").EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal(["two-layer", "single"], json.RootElement.GetProperty("setups").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.True(File.Exists(Path.Combine(plots, "rd-two-layer.png")));
+        Assert.True(File.Exists(Path.Combine(plots, "rd-single.png")));
+        Assert.Contains("n/a (needs 4 rate points, has 2)", File.ReadAllText(markdown));
+        Assert.Contains("| vs | 1.2x |", run.Out);
+        // One progress line per image, setup and model, in order.
+        var progress = run.ErrorLines.Where(l => l.Contains("compass: eval: [", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2 * 2 * 2, progress.Count);
+        Assert.StartsWith("compass: eval: [two-layer] model1-q1 1/2 img0.png", progress[0]);
+        Assert.Contains(_cli.Requests, r => r.Path is null);
+    }
+
+    [Fact]
+    public void JsonPrintsTheResultsDocument()
+    {
+        string images = ImageFolder(1);
+        var run = _cli.Run("eval", "--images", images, "--setup", "single", "--out", _cli.PathOf("r.json"), "--json");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.Equal("single", json.RootElement.GetProperty("setups")[0].GetProperty("name").GetString());
+    }
+
+    [Theory]
+    [InlineData("--setup", "four-layer")]
+    [InlineData("--count", "0")]
+    public void InvalidArgumentsExitWithTwo(string option, string value)
+    {
+        string images = ImageFolder(1);
+        var args = new List<string> { "eval", "--images", images, "--out", _cli.PathOf("r.json"), "--setup", "single" };
+        args.AddRange([option, value]);
+        var run = _cli.Run([.. args]);
+        Assert.Equal(ExitCodes.InvalidArguments, run.ExitCode);
+        Assert.StartsWith("compass: error:", run.ErrorLines[0]);
+    }
+
+    [Fact]
+    public void MissingOrEmptyImageFoldersFailWithOneLine()
+    {
+        var run = _cli.Run("eval", "--images", _cli.PathOf("nowhere"), "--setup", "single", "--out", _cli.PathOf("r.json"));
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.Contains("no image folder", run.Error);
+        Directory.CreateDirectory(_cli.PathOf("empty"));
+        run = _cli.Run("eval", "--images", _cli.PathOf("empty"), "--setup", "single", "--out", _cli.PathOf("r.json"));
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.Contains("no images", run.Error);
+        Assert.False(File.Exists(_cli.PathOf("r.json")));
+    }
+
+    [Fact]
+    public void CancellationExitsWith130AndWritesNothing()
+    {
+        string images = ImageFolder(1);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var run = _cli.Run(cancel.Token, "eval", "--images", images, "--setup", "single", "--out", _cli.PathOf("r.json"));
+        Assert.Equal(ExitCodes.Cancelled, run.ExitCode);
+        Assert.False(File.Exists(_cli.PathOf("r.json")));
+    }
+
+    [Fact]
+    public void RunsEndToEndWithTheEmbeddedDefaultModel()
+    {
+        _cli.LoadModel = ModelLoading.Load; // the real ONNX default model, CPU
+        string images = ImageFolder(2);
+        string results = _cli.PathOf("results.json");
+        var run = _cli.Run("eval", "--images", images, "--setup", "two-layer", "--count", "2", "--out", results, "--provider", "cpu", "--threads", "1");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        using var json = JsonDocument.Parse(File.ReadAllText(results));
+        var model = json.RootElement.GetProperty("models")[0];
+        Assert.StartsWith("compass-", model.GetProperty("name").GetString());
+        Assert.Equal(64, model.GetProperty("identity").GetString()!.Length);
+        Assert.Equal(JsonValueKind.Object, model.GetProperty("card").ValueKind);
+        var rows = json.RootElement.GetProperty("setups")[0].GetProperty("rows");
+        Assert.Equal(2 * 5 * 3, rows.GetArrayLength()); // images x configurations x curves
+        foreach (var row in rows.EnumerateArray())
+        {
+            Assert.InRange(row.GetProperty("psnr").GetDouble(), 10, 60);
+            Assert.Equal(row.GetProperty("totalBytes").GetInt64(), row.GetProperty("layers").EnumerateArray().Sum(l => l.GetProperty("bytes").GetInt64()));
+        }
+    }
+}
+
+/// <summary><c>compass report</c>: re-renders and merges results without coding.</summary>
+public sealed class CliReportTests : IDisposable
+{
+    private readonly CliHarness _cli = new();
+
+    public void Dispose() => _cli.Dispose();
+
+    [Fact]
+    public void MergesRunsOfDifferentSetupsIntoOneTableAndPlots()
+    {
+        string folder = _cli.PathOf("images");
+        Directory.CreateDirectory(folder);
+        File.Move(_cli.WriteImage("a.png", 96, 64), Path.Combine(folder, "a.png"));
+        Assert.Equal(0, _cli.Run("eval", "--images", folder, "--setup", "two-layer", "--out", _cli.PathOf("two.json")).ExitCode);
+        Assert.Equal(0, _cli.Run("eval", "--images", folder, "--setup", "single", "--out", _cli.PathOf("single.json")).ExitCode);
+
+        var run = _cli.Run("report", _cli.PathOf("two.json"), _cli.PathOf("single.json"), "--plots", _cli.PathOf("plots"), "--out", _cli.PathOf("all.json"));
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+        Assert.Contains("| Simulcast |", run.Out);
+        Assert.Contains("| JPEG 4:2:0 |", run.Out);
+        Assert.True(File.Exists(_cli.PathOf("plots/rd-two-layer.png")));
+        Assert.True(File.Exists(_cli.PathOf("plots/rd-single.png")));
+        using var merged = JsonDocument.Parse(File.ReadAllText(_cli.PathOf("all.json")));
+        Assert.Equal(2, merged.RootElement.GetProperty("setups").GetArrayLength());
+    }
+
+    [Fact]
+    public void RejectsFilesThatAreNotResults()
+    {
+        File.WriteAllText(_cli.PathOf("bad.json"), "[1, 2]");
+        var run = _cli.Run("report", _cli.PathOf("bad.json"));
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.Contains("not a results file", run.Error);
+    }
+}
