@@ -4,7 +4,34 @@ namespace Compass.Evaluation;
 /// <param name="Name">Codec name, e.g. <c>JPEG 4:2:0</c>.</param>
 /// <param name="Source">How and where it was measured.</param>
 /// <param name="Points">Its RD points, lowest rate first.</param>
-public sealed record AnchorCurve(string Name, string Source, IReadOnlyList<RdPoint> Points);
+public sealed record AnchorCurve(string Name, string Source, IReadOnlyList<RdPoint> Points)
+{
+    /// <summary>
+    /// PSNR of <paramref name="point"/> minus the curve's PSNR at the same rate (linear in log-rate between
+    /// the measured points); null outside the measured range (no extrapolation). Positive: above the curve.
+    /// </summary>
+    public double? DbAtEqualRate(RdPoint point) =>
+        Interpolate(Points.Select(p => (Math.Log(p.Bpp), p.Psnr)).ToArray(), Math.Log(point.Bpp)) is { } psnr ? point.Psnr - psnr : null;
+
+    /// <summary>
+    /// Rate of <paramref name="point"/> over the curve's rate at the same PSNR, minus 1, in percent (log-rate
+    /// interpolated linearly in PSNR): the one-point form of a BD-rate, for a single model against this
+    /// curve; null outside the measured range. Negative: fewer bits than the curve.
+    /// </summary>
+    public double? RatePercentAtEqualPsnr(RdPoint point) =>
+        Interpolate(Points.Select(p => (p.Psnr, Math.Log(p.Bpp))).ToArray(), point.Psnr) is { } logRate ? 100 * (point.Bpp / Math.Exp(logRate) - 1) : null;
+
+    private static double? Interpolate((double X, double Y)[] curve, double x)
+    {
+        for (int i = 1; i < curve.Length; i++)
+        {
+            var (x0, y0) = curve[i - 1];
+            var (x1, y1) = curve[i];
+            if (x >= x0 && x <= x1) return y0 + (y1 - y0) * (x - x0) / (x1 - x0);
+        }
+        return null;
+    }
+}
 
 /// <summary>
 /// Classic codecs on the 24 Kodak images at full resolution, measured on this project's machine (issue 6):

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Compass.Evaluation;
 using Compass.Training.Training;
 
 namespace Compass.Training.Cli.Recipes;
@@ -12,16 +13,21 @@ namespace Compass.Training.Cli.Recipes;
 /// </summary>
 internal static class RecipeRecord
 {
+    /// <summary>The classic-codec curves and their keys in the file.</summary>
+    public static readonly (string Key, AnchorCurve Curve)[] AnchorKeys =
+        [("jpeg-420", ClassicCodecAnchors.Jpeg), ("jpeg2000", ClassicCodecAnchors.Jpeg2000), ("webp", ClassicCodecAnchors.WebP)];
+
     public static JsonObject Create(string label, string? note, CheckpointHeader header, int? n, int? m, int concurrentRuns,
         IReadOnlyList<ImagePoint> kodak, string kodakFolder, string checkpointPath)
     {
         double bpp = kodak.Average(p => p.Bpp), psnr = kodak.Average(p => p.Psnr);
         var anchors = new JsonObject();
-        foreach (var curve in AnchorCurve.All)
-            anchors[curve.Name] = new JsonObject
+        var point = new RdPoint(bpp, psnr);
+        foreach (var (key, curve) in AnchorKeys)
+            anchors[key] = new JsonObject
             {
-                ["dbAtEqualRate"] = Round(curve.DbAtEqualRate(bpp, psnr), 3),
-                ["ratePercentAtEqualPsnr"] = Round(curve.RatePercentAtEqualPsnr(bpp, psnr), 2),
+                ["dbAtEqualRate"] = Round(curve.DbAtEqualRate(point), 3),
+                ["ratePercentAtEqualPsnr"] = Round(curve.RatePercentAtEqualPsnr(point), 2),
             };
         var run = header.Run;
         return new JsonObject
