@@ -31,6 +31,9 @@ public sealed class OnnxRuntimeOptions
         init => interOpThreads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(InterOpThreads), value, "Must be 0 (default) or positive.");
     }
 
+    /// <summary>Experiment knob: ORT's session.intra_op.allow_spinning (null: ORT's default, spinning on).</summary>
+    internal bool? AllowSpinning { get; init; }
+
     /// <summary>Graph optimisation level; <see cref="GraphOptimizationLevel.ORT_ENABLE_ALL"/> by default.</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 

@@ -96,6 +96,11 @@ internal static class OnnxSessionFactory
                 sessionOptions.InterOpNumThreads = options.InterOpThreads;
             }
 
+            if (options.AllowSpinning is { } spin)
+            {
+                sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
+            }
+
             return sessionOptions;
         }
         catch
