@@ -28,6 +28,11 @@ public static class Program
             Profiling.OrtOpProfile.Run(args[1..]);
             return;
         }
+        if (args.Length > 0 && args[0] == "ab")
+        {
+            Profiling.OptionsComparison.Run(args[1..]);
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

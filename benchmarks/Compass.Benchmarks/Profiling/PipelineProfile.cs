@@ -21,7 +21,7 @@ internal static class PipelineProfile
         int repeats = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
         int intra = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 0;
         int inter = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 0;
-        bool? spin = args.Length > 4 && args[4] != "-" ? args[4] == "1" : null;
+        bool spin = args.Length > 4 && args[4] == "1";
         int chunk = args.Length > 5 ? int.Parse(args[5], CultureInfo.InvariantCulture) : 16384;
         var options = new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = intra, InterOpThreads = inter, AllowSpinning = spin };
 

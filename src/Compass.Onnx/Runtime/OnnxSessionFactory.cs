@@ -96,10 +96,7 @@ internal static class OnnxSessionFactory
                 sessionOptions.InterOpNumThreads = options.InterOpThreads;
             }
 
-            if (options.AllowSpinning is { } spin)
-            {
-                sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", spin ? "1" : "0");
-            }
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
 
             return sessionOptions;
         }
