@@ -18,6 +18,21 @@ public static class Program
             LiffPeakMemory.Compare(args[1..]);
             return;
         }
+        if (args.Length > 0 && args[0] == "profile")
+        {
+            Profiling.PipelineProfile.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "ort-ops")
+        {
+            Profiling.OrtOpProfile.Run(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "ab")
+        {
+            Profiling.OptionsComparison.Run(args[1..]);
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

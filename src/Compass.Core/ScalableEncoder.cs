@@ -122,7 +122,9 @@ public sealed class ScalableEncoder
                 cancellationToken.ThrowIfCancellationRequested();
                 var watch = Stopwatch.StartNew();
                 var target = PlanarImage.FromImage(references[k]);
-                var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken);
+                // The last layer's reconstruction feeds nothing: skip its synthesis unless the caller keeps it.
+                bool reconstruct = k < plan.Count - 1 || reconstructions is not null;
+                var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken, reconstruct);
                 var payload = new LayerPayload(coded.ZStream, coded.YStream);
                 if (sync) writer.WriteLayer(k, payload);
                 else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);
@@ -134,7 +136,7 @@ public sealed class ScalableEncoder
                 _logger.LogDebug("Encoded layer {Layer}/{Count} {Size}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
                     k, plan.Count, plan[k], layer.PayloadBytes, layer.BitsPerPixel, watch.Elapsed.TotalMilliseconds);
                 progress?.Report(new LayerProgress(k, plan.Count, plan[k], watch.Elapsed));
-                reconstructions?.Add(reconstruction.Clone());
+                reconstructions?.Add(reconstruction!.Clone());
                 previous = reconstruction;
             }
             if (sync) writer.Complete();

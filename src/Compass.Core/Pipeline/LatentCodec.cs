@@ -13,8 +13,12 @@ internal readonly record struct CodedLatents(byte[] ZStream, byte[] YStream);
 /// </summary>
 internal static class LatentCodec
 {
-    /// <summary>Codes <paramref name="image"/> and returns the strings and the reconstruction the decoder will produce.</summary>
-    public static (CodedLatents Coded, PlanarImage Reconstruction) Encode(ICompassNetworks networks, CodecRole role, PlanarImage image, byte entropyPath)
+    /// <summary>
+    /// Codes <paramref name="image"/> and returns the strings and the reconstruction the decoder will produce
+    /// (null when <paramref name="reconstruct"/> is false, which skips the synthesis).
+    /// </summary>
+    public static (CodedLatents Coded, PlanarImage? Reconstruction) Encode(ICompassNetworks networks, CodecRole role, PlanarImage image, byte entropyPath,
+        bool reconstruct = true)
     {
         var tables = networks.GetTables(role);
         var (y, z) = networks.Analyze(role, image);
@@ -39,6 +43,7 @@ internal static class LatentCodec
             ySymbols[i] = RoundToInt(y.Data[i] - means.Data[i]);
         byte[] yStream = RansEncoder.Encode(ySymbols, yIndexes, tables.YTables);
 
+        if (!reconstruct) return (new CodedLatents(zStream, yStream), null);
         var yHat = AddMeans(ySymbols, means);
         var reconstruction = networks.Synthesize(role, yHat, image.Width, image.Height);
         return (new CodedLatents(zStream, yStream), reconstruction);

@@ -10,18 +10,22 @@ namespace Compass.Pipeline;
 /// </summary>
 internal static class LayerChain
 {
-    /// <summary>Encodes layer <paramref name="index"/> of <paramref name="target"/>; returns its strings and reconstruction.</summary>
-    public static (CodedLatents Coded, PlanarImage Reconstruction) EncodeLayer(
-        ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Encodes layer <paramref name="index"/> of <paramref name="target"/>; returns its strings and reconstruction
+    /// (null when <paramref name="reconstruct"/> is false: the last layer's synthesis only serves callers that keep it).
+    /// </summary>
+    public static (CodedLatents Coded, PlanarImage? Reconstruction) EncodeLayer(
+        ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
+        bool reconstruct = true)
     {
         if (index == 0)
-            return LatentCodec.Encode(networks, CodecRole.Base, target, entropyPath);
+            return LatentCodec.Encode(networks, CodecRole.Base, target, entropyPath, reconstruct);
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = networks.Predict(previous, target.Width, target.Height, cancellationToken);
         var residual = Subtract(target, prediction);
-        var (coded, residualHat) = LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath);
-        return (coded, AddInPlace(prediction, residualHat));
+        var (coded, residualHat) = LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath, reconstruct);
+        return (coded, residualHat is null ? null : AddInPlace(prediction, residualHat));
     }
 
     /// <summary>Decodes layer <paramref name="index"/> of size <paramref name="width"/> x <paramref name="height"/>.</summary>
@@ -33,9 +37,21 @@ internal static class LayerChain
             return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath);
 
         ArgumentNullException.ThrowIfNull(previous);
-        var prediction = networks.Predict(previous, width, height, cancellationToken);
-        var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath);
-        return AddInPlace(prediction, residualHat);
+        // The prediction needs only the previous layer, the residual only this layer's strings: run them at
+        // once, so the single-threaded parts of each (rANS, data movement inside the graphs) overlap the other.
+        var prediction = Task.Run(() => networks.Predict(previous, width, height, cancellationToken), cancellationToken);
+        PlanarImage residualHat;
+        try
+        {
+            residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath);
+        }
+        catch
+        {
+            // Let the prediction finish before the caller unwinds; its own failure is secondary.
+            try { prediction.Wait(CancellationToken.None); } catch (AggregateException) { }
+            throw;
+        }
+        return AddInPlace(prediction.GetAwaiter().GetResult(), residualHat);
     }
 
     private static PlanarImage Subtract(PlanarImage a, PlanarImage b)

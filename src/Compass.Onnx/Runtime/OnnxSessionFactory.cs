@@ -96,6 +96,8 @@ internal static class OnnxSessionFactory
                 sessionOptions.InterOpNumThreads = options.InterOpThreads;
             }
 
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", options.AllowSpinning ? "1" : "0");
+
             return sessionOptions;
         }
         catch

@@ -1,0 +1,52 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Compass.Imaging;
+using Compass.Pipeline;
+
+namespace Compass.Benchmarks.Profiling;
+
+/// <summary>Wraps networks and records the wall time of every call, keyed by stage, codec and size.</summary>
+internal sealed class TimingNetworks(ICompassNetworks inner) : ICompassNetworks
+{
+    public ConcurrentDictionary<string, List<double>> Times { get; } = new(StringComparer.Ordinal);
+
+    public Bitstream.ModelIdentity ModelId => inner.ModelId;
+
+    public byte EntropyPath => inner.EntropyPath;
+
+    public CodecTables GetTables(CodecRole role) => inner.GetTables(role);
+
+    public (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image) =>
+        Time($"{role} analysis {image.Width}x{image.Height}", () => inner.Analyze(role, image));
+
+    public (LatentTensor Scales, LatentTensor Means) HyperSynthesize(CodecRole role, LatentTensor zHat, int yHeight, int yWidth) =>
+        Time($"{role} hyper_synthesis y {yWidth}x{yHeight}", () => inner.HyperSynthesize(role, zHat, yHeight, yWidth));
+
+    public PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height) =>
+        Time($"{role} synthesis {width}x{height}", () => inner.Synthesize(role, yHat, width, height));
+
+    public PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken) =>
+        Time($"liff {previous.Width}x{previous.Height}->{width}x{height}", () => inner.Predict(previous, width, height, cancellationToken));
+
+    private T Time<T>(string key, Func<T> run)
+    {
+        var watch = Stopwatch.StartNew();
+        var result = run();
+        Times.GetOrAdd(key, _ => []).Add(watch.Elapsed.TotalMilliseconds);
+        return result;
+    }
+}
+
+/// <summary>A model whose networks are a <see cref="TimingNetworks"/> around another model's.</summary>
+internal sealed class TimingModel(CompassModel inner) : CompassModel
+{
+    private readonly TimingNetworks networks = new(inner.GetNetworks(inner.DefaultQuality));
+
+    public TimingNetworks Networks => networks;
+
+    public override IReadOnlyList<int> Qualities => inner.Qualities;
+
+    public override string Description => inner.Description;
+
+    internal override ICompassNetworks GetNetworks(int quality) => networks;
+}
