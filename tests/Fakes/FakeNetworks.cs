@@ -74,26 +74,34 @@ internal sealed class FakeNetworks : ICompassNetworks
         return (scales, means);
     }
 
+    // Row y of the image is latent row (y + D) / 16 with D = 16 * yh - height: the real g_s crops its first
+    // rows/columns the same way, so tiles of this fake line up exactly as tiles of the real network do.
     public PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height)
     {
         var image = new PlanarImage(width, height);
         float shift = role == CodecRole.Base ? 0 : 0.3f;
+        int cropY = 16 * yHat.Height - height, cropX = 16 * yHat.Width - width;
         for (int c = 0; c < 3; c++)
             for (int y = 0; y < height; y++)
                 for (int x = 0; x < width; x++)
-                    image.Data[(c * height + y) * width + x] = (yHat.Data[(c * yHat.Height + y / 16) * yHat.Width + x / 16] - shift) / YGain;
+                    image.Data[(c * height + y) * width + x] = (yHat.Data[(c * yHat.Height + (y + cropY) / 16) * yHat.Width + (x + cropX) / 16] - shift) / YGain;
         return image;
     }
 
-    public PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken)
+    public int LiffRadius => 0;
+
+    // Nearest neighbour through the real LIFF grid, so windows line up as the real network's do.
+    public PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref PredictCalls);
         cancellationToken.ThrowIfCancellationRequested();
-        var image = new PlanarImage(width, height);
+        var grid = LiffGrid.Create(window.SourceHeight, window.SourceWidth, window.TargetHeight, window.TargetWidth);
+        var t = window.Target;
+        var image = new PlanarImage(t.Width, t.Height);
         for (int c = 0; c < 3; c++)
-            for (int y = 0; y < height; y++)
-                for (int x = 0; x < width; x++)
-                    image.Data[(c * height + y) * width + x] = previous[c, y * previous.Height / height, x * previous.Width / width];
+            for (int y = 0; y < t.Height; y++)
+                for (int x = 0; x < t.Width; x++)
+                    image[c, y, x] = source[c, grid.RowIndex[t.Y + y] - window.Source.Y, grid.ColumnIndex[t.X + x] - window.Source.X];
         return image;
     }
 

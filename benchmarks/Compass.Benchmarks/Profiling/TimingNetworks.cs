@@ -25,8 +25,10 @@ internal sealed class TimingNetworks(ICompassNetworks inner) : ICompassNetworks
     public PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height) =>
         Time($"{role} synthesis {width}x{height}", () => inner.Synthesize(role, yHat, width, height));
 
-    public PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken) =>
-        Time($"liff {previous.Width}x{previous.Height}->{width}x{height}", () => inner.Predict(previous, width, height, cancellationToken));
+    public int LiffRadius => inner.LiffRadius;
+
+    public PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken) =>
+        Time($"liff {source.Width}x{source.Height}->{window.TargetWidth}x{window.TargetHeight}", () => inner.Predict(source, window, cancellationToken));
 
     private T Time<T>(string key, Func<T> run)
     {

@@ -32,6 +32,19 @@ internal interface ICompassNetworks
     /// <summary>g_s: the reconstruction (unclamped) at the given image size.</summary>
     PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height);
 
-    /// <summary>LIFF: the prediction of a layer of the given size from the previous layer's reconstruction.</summary>
-    PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken);
+    /// <summary>
+    /// How far (in source pixels) a LIFF prediction looks around the nearest source pixel of a target pixel: the
+    /// receptive field of the feature network plus its 3x3 unfold. Tiled prediction gives each window this halo.
+    /// </summary>
+    int LiffRadius { get; }
+
+    /// <summary>
+    /// LIFF on a window: the prediction of <see cref="LiffWindow.Target"/> from <paramref name="source"/>, the
+    /// <see cref="LiffWindow.Source"/> part of the previous layer's reconstruction (see <see cref="LiffWindow"/>).
+    /// </summary>
+    PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken);
+
+    /// <summary>LIFF: the prediction of a whole layer of the given size from the whole previous layer, in one run.</summary>
+    PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken) =>
+        Predict(previous, LiffWindow.Whole(previous.Width, previous.Height, width, height), cancellationToken);
 }

@@ -15,10 +15,11 @@ internal static class LatentCodec
 {
     /// <summary>
     /// Codes <paramref name="image"/> and returns the strings and the reconstruction the decoder will produce
-    /// (null when <paramref name="reconstruct"/> is false, which skips the synthesis).
+    /// (synthesised tile by tile as <paramref name="tiling"/> says, and added into <paramref name="addTo"/> when given;
+    /// null when <paramref name="reconstruct"/> is false, which skips the synthesis).
     /// </summary>
     public static (CodedLatents Coded, PlanarImage? Reconstruction) Encode(ICompassNetworks networks, CodecRole role, PlanarImage image, byte entropyPath,
-        bool reconstruct = true)
+        TilingPolicy tiling, PlanarImage? addTo = null, bool reconstruct = true, CancellationToken cancellationToken = default)
     {
         var tables = networks.GetTables(role);
         var (y, z) = networks.Analyze(role, image);
@@ -45,12 +46,16 @@ internal static class LatentCodec
 
         if (!reconstruct) return (new CodedLatents(zStream, yStream), null);
         var yHat = AddMeans(ySymbols, means);
-        var reconstruction = networks.Synthesize(role, yHat, image.Width, image.Height);
+        var reconstruction = TiledSynthesis.Synthesize(networks, role, yHat, image.Width, image.Height, tiling, addTo, cancellationToken);
         return (new CodedLatents(zStream, yStream), reconstruction);
     }
 
-    /// <summary>Decodes the strings of an image of the given size; throws <see cref="CompassFormatException"/> on a damaged string.</summary>
-    public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height, byte entropyPath)
+    /// <summary>
+    /// Decodes the strings of an image of the given size (added into <paramref name="addTo"/> when given); throws
+    /// <see cref="CompassFormatException"/> on a damaged string.
+    /// </summary>
+    public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height, byte entropyPath,
+        TilingPolicy tiling, PlanarImage? addTo = null, CancellationToken cancellationToken = default)
     {
         var tables = networks.GetTables(role);
         int zc = tables.ZChannels, zh = LatentGeometry.ZExtent(height), zw = LatentGeometry.ZExtent(width);
@@ -68,7 +73,7 @@ internal static class LatentCodec
         var ySymbols = new int[yIndexes.Length];
         RansDecoder.Decode(yStream, yIndexes, tables.YTables, ySymbols);
         var yHat = AddMeans(ySymbols, means);
-        return networks.Synthesize(role, yHat, width, height);
+        return TiledSynthesis.Synthesize(networks, role, yHat, width, height, tiling, addTo, cancellationToken);
     }
 
     /// <summary>

@@ -8,6 +8,11 @@ namespace Compass.Pipeline;
 /// unclamped reconstruction, the residual coded by the shared residual codec, and the reconstruction
 /// <c>prediction + decoded residual</c>, not clamped before it feeds the next layer.
 /// </summary>
+/// <remarks>
+/// Large layers run tile by tile (<see cref="TilingPolicy"/>): the prediction and the synthesis are computed in
+/// bounded memory, and the decoded residual is added into the prediction tile by tile, so a layer holds one
+/// full-size image (plus, when encoding, the target and the residual).
+/// </remarks>
 internal static class LayerChain
 {
     /// <summary>
@@ -16,34 +21,43 @@ internal static class LayerChain
     /// </summary>
     public static (CodedLatents Coded, PlanarImage? Reconstruction) EncodeLayer(
         ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
-        bool reconstruct = true)
+        bool reconstruct = true, TilingPolicy? tiling = null)
     {
+        tiling ??= TilingPolicy.Default;
         if (index == 0)
-            return LatentCodec.Encode(networks, CodecRole.Base, target, entropyPath, reconstruct);
+            return LatentCodec.Encode(networks, CodecRole.Base, target, entropyPath, tiling, reconstruct: reconstruct, cancellationToken: cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
-        var prediction = networks.Predict(previous, target.Width, target.Height, cancellationToken);
+        var prediction = TiledPrediction.Predict(networks, previous, target.Width, target.Height, tiling, cancellationToken);
         var residual = Subtract(target, prediction);
-        var (coded, residualHat) = LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath, reconstruct);
-        return (coded, residualHat is null ? null : AddInPlace(prediction, residualHat));
+        return LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath, tiling, addTo: prediction, reconstruct, cancellationToken);
     }
 
     /// <summary>Decodes layer <paramref name="index"/> of size <paramref name="width"/> x <paramref name="height"/>.</summary>
     public static PlanarImage DecodeLayer(
         ICompassNetworks networks, int index, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream,
-        int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken)
+        int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
+        TilingPolicy? tiling = null)
     {
+        tiling ??= TilingPolicy.Default;
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath);
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath, tiling, cancellationToken: cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
         // The prediction needs only the previous layer, the residual only this layer's strings: run them at
         // once, so the single-threaded parts of each (rANS, data movement inside the graphs) overlap the other.
-        var prediction = Task.Run(() => networks.Predict(previous, width, height, cancellationToken), cancellationToken);
-        PlanarImage residualHat;
+        var prediction = Task.Run(() => TiledPrediction.Predict(networks, previous, width, height, tiling, cancellationToken), cancellationToken);
         try
         {
-            residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath);
+            if (TiledSynthesis.IsSingleTile(height, width, tiling))
+            {
+                // One synthesis tile: a separate residual image costs little, and the synthesis overlaps the prediction.
+                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, cancellationToken: cancellationToken);
+                return AddInPlace(prediction.GetAwaiter().GetResult(), residualHat);
+            }
+            // Large layers: add the residual into the prediction tile by tile (bounded memory), after the prediction.
+            var predicted = prediction.GetAwaiter().GetResult();
+            return LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, addTo: predicted, cancellationToken);
         }
         catch
         {
@@ -51,7 +65,6 @@ internal static class LayerChain
             try { prediction.Wait(CancellationToken.None); } catch (AggregateException) { }
             throw;
         }
-        return AddInPlace(prediction.GetAwaiter().GetResult(), residualHat);
     }
 
     private static PlanarImage Subtract(PlanarImage a, PlanarImage b)

@@ -160,24 +160,33 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     }
 
     /// <inheritdoc />
-    public PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken)
+    /// <remarks>The 3x3 convolutions of the RDN (SFENet1, SFENet2, GFF.1 and one per dense layer) and the 3x3 unfold.</remarks>
+    public int LiffRadius => 4 + (Config.Liff.Blocks * Config.Liff.LayersPerBlock);
+
+    /// <inheritdoc />
+    public PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(previous);
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.Width != window.Source.Width || source.Height != window.Source.Height)
+            throw new ArgumentException($"The source window is {window.Source}, the image {source.Width}x{source.Height}.", nameof(source));
         cancellationToken.ThrowIfCancellationRequested();
         int hidden = Config.Liff.HiddenWidth;
-        long sourcePixels = (long)previous.Width * previous.Height;
+        long sourcePixels = (long)source.Width * source.Height;
         var first = new float[checked(sourcePixels * hidden)];
         var filters = new float[checked(sourcePixels * 3 * hidden)];
         var bias = new float[checked(sourcePixels * 3)];
         liffFeatures.Run(
-            [OnnxInput.Float("x", previous.Data, 1, 3, previous.Height, previous.Width)],
+            [OnnxInput.Float("x", source.Data, 1, 3, source.Height, source.Width)],
             [new OnnxOutputBuffer("first", first, sourcePixels, hidden), new OnnxOutputBuffer("filters", filters, sourcePixels, 3 * hidden),
              new OnnxOutputBuffer("bias", bias, sourcePixels, 3)],
             cancellationToken);
 
-        var grid = LiffGrid.Create(previous.Height, previous.Width, height, width);
+        // The query geometry of the whole layer; indices are shifted into the window.
+        var grid = LiffGrid.Create(window.SourceHeight, window.SourceWidth, window.TargetHeight, window.TargetWidth);
+        var target = window.Target;
+        int width = target.Width, height = target.Height;
         var output = new PlanarImage(width, height);
-        int total = grid.TargetPixels, chunk = Math.Min(predictChunk, total);
+        int total = width * height, chunk = Math.Min(predictChunk, total);
         var index = new long[chunk];
         var coord = new float[2 * chunk];
         var rgb = new float[3 * chunk];
@@ -188,8 +197,11 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
             int count = Math.Min(chunk, total - start);
             for (int k = 0; k < count; k++)
             {
-                int p = start + k, i = p / width, j = p - (i * width);
-                index[k] = ((long)grid.RowIndex[i] * grid.SourceWidth) + grid.ColumnIndex[j];
+                int p = start + k, i = target.Y + (p / width), j = target.X + (p % width);
+                int si = grid.RowIndex[i] - window.Source.Y, sj = grid.ColumnIndex[j] - window.Source.X;
+                if ((uint)si >= (uint)source.Height || (uint)sj >= (uint)source.Width)
+                    throw new ArgumentException($"Target pixel ({i}, {j}) needs a source pixel outside the window {window.Source}.", nameof(window));
+                index[k] = ((long)si * source.Width) + sj;
                 coord[2 * k] = grid.RowOffset[i];
                 coord[(2 * k) + 1] = grid.ColumnOffset[j];
             }

@@ -1,0 +1,44 @@
+using Compass.Imaging;
+
+namespace Compass.Pipeline;
+
+/// <summary>Copies between planar images and their tiles.</summary>
+internal static class Tiles
+{
+    /// <summary>
+    /// Writes (or, when <paramref name="add"/>, adds) the <paramref name="destinationRect"/>-sized block of
+    /// <paramref name="source"/> starting at (<paramref name="sourceX"/>, <paramref name="sourceY"/>) into
+    /// <paramref name="destination"/> at <paramref name="destinationRect"/>.
+    /// </summary>
+    public static void Blit(PlanarImage source, int sourceX, int sourceY, PlanarImage destination, PixelRect destinationRect, bool add)
+    {
+        int w = destinationRect.Width, h = destinationRect.Height;
+        if (sourceX < 0 || sourceY < 0 || sourceX + w > source.Width || sourceY + h > source.Height
+            || destinationRect.X < 0 || destinationRect.Y < 0 || destinationRect.Right > destination.Width || destinationRect.Bottom > destination.Height)
+            throw new ArgumentOutOfRangeException(nameof(destinationRect), $"Block {destinationRect} from ({sourceX}, {sourceY}) does not fit a {source.Width}x{source.Height} tile and a {destination.Width}x{destination.Height} image.");
+        for (int c = 0; c < PlanarImage.Channels; c++)
+        {
+            for (int r = 0; r < h; r++)
+            {
+                var from = source.GetRow(c, sourceY + r).Slice(sourceX, w);
+                var to = destination.GetRow(c, destinationRect.Y + r).Slice(destinationRect.X, w);
+                if (add)
+                {
+                    for (int x = 0; x < w; x++) to[x] += from[x];
+                }
+                else
+                {
+                    from.CopyTo(to);
+                }
+            }
+        }
+    }
+
+    /// <summary>A copy of the <paramref name="rect"/> part of <paramref name="image"/>.</summary>
+    public static PlanarImage Crop(PlanarImage image, PixelRect rect)
+    {
+        var result = new PlanarImage(rect.Width, rect.Height);
+        Blit(image, rect.X, rect.Y, result, PixelRect.Whole(rect.Width, rect.Height), add: false);
+        return result;
+    }
+}

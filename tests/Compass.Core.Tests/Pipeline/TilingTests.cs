@@ -1,0 +1,134 @@
+using Compass.Imaging;
+using Compass.Pipeline;
+using Compass.Testing;
+
+namespace Compass.Tests.Pipeline;
+
+/// <summary>
+/// Tiled synthesis and prediction (<see cref="TilingPolicy"/>) with the fake networks, whose outputs are exact per
+/// pixel: a tiled layer must equal the untiled one bit for bit, so any misplaced tile, crop offset or window shows.
+/// (The real networks are checked in Compass.Onnx.Tests/Networks/TilingParityTests.)
+/// </summary>
+public class TilingTests
+{
+    private static readonly TilingPolicy Untiled = new(synthesisTile: 100_000, synthesisHalo: 1, liffTile: 100_000);
+
+    [Theory]
+    [InlineData(10, 3, new[] { 0, 2, 5, 7, 10 })]
+    [InlineData(7, 7, new[] { 0, 7 })]
+    [InlineData(8, 3, new[] { 0, 2, 5, 8 })]
+    [InlineData(1, 64, new[] { 0, 1 })]
+    public void Split_CutsIntoTheFewestNearEqualParts(int extent, int maxPart, int[] bounds)
+    {
+        var parts = TilingPolicy.Split(extent, maxPart);
+        Assert.Equal(bounds.Length - 1, parts.Length);
+        for (int k = 0; k < parts.Length; k++)
+        {
+            Assert.Equal((bounds[k], bounds[k + 1]), parts[k]);
+            Assert.InRange(parts[k].End - parts[k].Start, 1, maxPart);
+        }
+    }
+
+    [Fact]
+    public void DefaultPolicy_LeavesKodakSizeLayersInOneTile()
+    {
+        var policy = TilingPolicy.Default;
+        Assert.Single(TilingPolicy.Split(LatentGeometry.YExtent(768), policy.SynthesisTile));
+        Assert.Single(TilingPolicy.Split(384, policy.LiffTile)); // the source of a 768-wide layer predicted at 2x
+        Assert.Equal(6, TilingPolicy.Split(LatentGeometry.YExtent(6000), policy.SynthesisTile).Length);
+    }
+
+    // Odd sizes and sizes that are not multiples of 16 exercise every crop of g_s.
+    [Theory]
+    [InlineData(203, 141, 3, 1)]
+    [InlineData(160, 97, 2, 2)]
+    [InlineData(17, 33, 1, 1)]
+    [InlineData(250, 129, 5, 4)]
+    public void Synthesis_TiledEqualsUntiled(int width, int height, int tile, int halo)
+    {
+        var networks = new FakeNetworks();
+        var yHat = RandomLatent(4, LatentGeometry.YExtent(height), LatentGeometry.YExtent(width), seed: width + height);
+        var whole = TiledSynthesis.Synthesize(networks, CodecRole.Residual, yHat, width, height, Untiled);
+        var tiled = TiledSynthesis.Synthesize(networks, CodecRole.Residual, yHat, width, height, new TilingPolicy(tile, halo, 1000));
+        Assert.Equal(whole.Data, tiled.Data);
+    }
+
+    [Fact]
+    public void Synthesis_AddsIntoTheGivenImage()
+    {
+        var networks = new FakeNetworks();
+        var yHat = RandomLatent(4, LatentGeometry.YExtent(90), LatentGeometry.YExtent(70), seed: 5);
+        var whole = TiledSynthesis.Synthesize(networks, CodecRole.Base, yHat, 70, 90, Untiled);
+        var addTo = RandomImage(70, 90, seed: 6);
+        var expected = addTo.Data.Zip(whole.Data, (a, b) => a + b).ToArray();
+        var result = TiledSynthesis.Synthesize(networks, CodecRole.Base, yHat, 70, 90, new TilingPolicy(2, 1, 1000), addTo);
+        Assert.Same(addTo, result);
+        Assert.Equal(expected, result.Data);
+    }
+
+    [Theory]
+    [InlineData(61, 45, 150, 101, 7)]
+    [InlineData(40, 30, 41, 60, 4)]
+    [InlineData(33, 20, 99, 20, 5)]
+    [InlineData(100, 80, 233, 157, 31)]
+    public void Prediction_TiledEqualsUntiled(int sourceWidth, int sourceHeight, int width, int height, int tile)
+    {
+        var networks = new FakeNetworks();
+        var previous = RandomImage(sourceWidth, sourceHeight, seed: tile);
+        var whole = TiledPrediction.Predict(networks, previous, width, height, Untiled, CancellationToken.None);
+        int before = networks.PredictCalls;
+        var tiled = TiledPrediction.Predict(networks, previous, width, height, new TilingPolicy(1000, 1, tile), CancellationToken.None);
+        Assert.True(networks.PredictCalls - before > 1, "the small tile must force several windows");
+        Assert.Equal(whole.Data, tiled.Data);
+    }
+
+    [Fact]
+    public void Prediction_ChecksCancellationBetweenTiles()
+    {
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() =>
+            TiledPrediction.Predict(new FakeNetworks(), RandomImage(40, 30, 1), 80, 60, new TilingPolicy(1000, 1, 8), cts.Token));
+    }
+
+    // Encoder and decoder tile alike, so the decoder still reproduces the encoder's reconstructions exactly, and
+    // with these exact fakes tiling changes nothing at all.
+    [Fact]
+    public void LayerChain_TiledEncodeAndDecodeAgreeExactly()
+    {
+        ICompassNetworks networks = new FakeNetworks();
+        var image = RandomImage(331, 203, seed: 9);
+        (int W, int H)[] plan = [(83, 51), (165, 101), (331, 203)];
+        var small = new TilingPolicy(synthesisTile: 2, synthesisHalo: 1, liffTile: 16);
+        byte path = networks.EntropyPath;
+
+        PlanarImage? previousEncoded = null, previousUntiled = null, previousDecoded = null;
+        for (int k = 0; k < plan.Length; k++)
+        {
+            var target = Resampler.ResizeBicubic(image, plan[k].W, plan[k].H);
+            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previousEncoded, path, CancellationToken.None, tiling: small);
+            var (codedUntiled, untiled) = LayerChain.EncodeLayer(networks, k, target, previousUntiled, path, CancellationToken.None, tiling: Untiled);
+            var decoded = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, previousDecoded, path, CancellationToken.None, small);
+            Assert.Equal(reconstruction!.Data, decoded.Data);
+            Assert.Equal(untiled!.Data, reconstruction.Data);
+            Assert.Equal(codedUntiled.YStream, coded.YStream);
+            (previousEncoded, previousUntiled, previousDecoded) = (reconstruction, untiled, decoded);
+        }
+    }
+
+    private static LatentTensor RandomLatent(int channels, int height, int width, int seed)
+    {
+        var rng = new Random(seed);
+        var t = new LatentTensor(channels, height, width);
+        for (int i = 0; i < t.Data.Length; i++) t.Data[i] = MathF.Round((float)(rng.NextDouble() * 20 - 10));
+        return t;
+    }
+
+    private static PlanarImage RandomImage(int width, int height, int seed)
+    {
+        var rng = new Random(seed);
+        var image = new PlanarImage(width, height);
+        for (int i = 0; i < image.Data.Length; i++) image.Data[i] = (float)rng.NextDouble();
+        return image;
+    }
+}
