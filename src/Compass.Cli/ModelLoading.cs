@@ -9,7 +9,8 @@ namespace Compass.Cli;
 /// <param name="Provider">Where ONNX Runtime runs the networks.</param>
 /// <param name="Threads">Intra-op threads; 0 lets ONNX Runtime choose.</param>
 /// <param name="Logging">Receives provider choices and fallbacks.</param>
-internal sealed record ModelRequest(string? Path, ExecutionProvider Provider, int Threads, ILoggerFactory Logging);
+/// <param name="MemoryArena">Keep ONNX Runtime's memory arena (<see cref="OnnxRuntimeOptions.EnableMemoryArena"/>).</param>
+internal sealed record ModelRequest(string? Path, ExecutionProvider Provider, int Threads, ILoggerFactory Logging, bool MemoryArena = false);
 
 /// <summary>
 /// The only place that touches <see cref="OnnxCompassModel"/>: the CLI gets models through a
@@ -25,6 +26,7 @@ internal static class ModelLoading
         {
             Provider = request.Provider,
             IntraOpThreads = request.Threads,
+            EnableMemoryArena = request.MemoryArena,
             Logger = request.Logging.CreateLogger("Compass.Onnx"),
         };
         try

@@ -54,7 +54,7 @@ internal sealed class EvalCommand
         });
         Command = new Command("eval", "Measure rate and PSNR of real streams on a folder of images (paper protocol: COMPASS vs simulcast vs single-layer, BD-rate).")
         {
-            _images, _setups, _models, _count, _out, _plots, _markdown, _note, common.Json, common.Provider, common.Threads,
+            _images, _setups, _models, _count, _out, _plots, _markdown, _note, common.Json, common.Provider, common.Threads, common.MemoryArena,
         };
         Command.SetAction(ExecuteAsync);
     }
@@ -74,7 +74,7 @@ internal sealed class EvalCommand
         try
         {
             foreach (string? path in paths)
-                loaded.Add(_context.LoadModel(new ModelRequest(path, ProviderOf(parse), parse.GetValue(_common.Threads), logging)));
+                loaded.Add(_context.LoadModel(new ModelRequest(path, ProviderOf(parse), parse.GetValue(_common.Threads), logging, parse.GetValue(_common.MemoryArena))));
             var models = RatePoints(loaded);
             _context.Error.WriteLine($"compass: eval: {images.Count} image(s), setup(s) {string.Join(", ", setups)}, {models.Count} model(s): {string.Join(", ", models.Select(m => m.Name))}");
 

@@ -83,7 +83,12 @@ internal static class OnnxSessionFactory
 
     private static SessionOptions BaseOptions(OnnxRuntimeOptions options)
     {
-        var sessionOptions = new SessionOptions { GraphOptimizationLevel = options.OptimizationLevel };
+        var sessionOptions = new SessionOptions
+        {
+            GraphOptimizationLevel = options.OptimizationLevel,
+            EnableCpuMemArena = options.EnableMemoryArena,
+            EnableMemoryPattern = options.EnableMemoryArena,
+        };
         try
         {
             if (options.IntraOpThreads > 0)
