@@ -21,6 +21,11 @@ internal static class ExportCommand
         var lambda = new Option<double?>("--lambda") { Description = "Rate-distortion lambda recorded in the manifest (default: the checkpoint's)." };
         var name = new Option<string?>("--name") { Description = "Bundle name (default: compass-<preset>-q<quality>)." };
         var preset = new Option<string?>("--preset") { Description = "Preset recorded in the manifest (default: the checkpoint's, else 'custom')." };
+        var take = new Option<string[]>("--take")
+        {
+            Description = "Replace a child with another file's: base=<file>, liff=<file> or residual=<file> (checkpoint or compact weights). Repeatable; e.g. a longer-trained base layer with a joint run's LIFF and residual codec.",
+            HelpName = "child=file", AllowMultipleArgumentsPerToken = false,
+        };
         var card = new Option<string?>("--card") { Description = "Model card JSON to embed (default: the checkpoint's <name>.card.json when present).", HelpName = "file" };
         quality.Validators.Add(r =>
         {
@@ -29,7 +34,7 @@ internal static class ExportCommand
         });
 
         var command = new Command("export", "Export a trained COMPASS model to an ONNX model bundle (graphs, entropy tables, manifest, card).");
-        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card }) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card, take }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(checkpoint)!;
@@ -40,7 +45,25 @@ internal static class ExportCommand
             }
             try
             {
-                using var weights = CompassWeights.Load(path);
+                var replacements = new List<(string, string)>();
+                foreach (var spec in parse.GetValue(take) ?? [])
+                {
+                    int eq = spec.IndexOf('=');
+                    var child = eq > 0 ? spec[..eq] : "";
+                    var file = eq > 0 ? spec[(eq + 1)..] : "";
+                    if (child is not ("base" or "liff" or "residual") || file.Length == 0)
+                    {
+                        error.WriteLine($"compass-train: error: --take '{spec}': use base=<file>, liff=<file> or residual=<file>.");
+                        return ExitCodes.InvalidArguments;
+                    }
+                    if (!File.Exists(file))
+                    {
+                        error.WriteLine($"compass-train: error: no such file '{file}'.");
+                        return ExitCodes.InvalidArguments;
+                    }
+                    replacements.Add((child, file));
+                }
+                using var weights = CompassWeights.Load(path, replacements);
                 var run = weights.Header?.Run;
                 int? q = parse.GetValue(quality) ?? run?.Quality;
                 if (q is null)

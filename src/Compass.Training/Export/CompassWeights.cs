@@ -47,34 +47,64 @@ public sealed partial class CompassWeights : IDisposable
 
     /// <summary>Reads a checkpoint or a compact-weights file and builds the modules.</summary>
     /// <exception cref="CompassFormatException">Neither format, or the keys / shapes do not describe a COMPASS model.</exception>
-    public static CompassWeights Load(string path)
+    public static CompassWeights Load(string path) => Load(path, []);
+
+    /// <summary>
+    /// Reads a checkpoint or compact-weights file, replaces whole children (<c>base</c>, <c>liff</c>, <c>residual</c>)
+    /// with those of other files (e.g. a longer-trained base layer with the LIFF and residual codec of a joint run),
+    /// and builds the modules. The header is the first file's.
+    /// </summary>
+    /// <exception cref="CompassFormatException">A file is in neither format, lacks a replaced child, or the result is not a COMPASS model.</exception>
+    public static CompassWeights Load(string path, IReadOnlyList<(string Child, string Path)> replacements)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var head = new byte[8];
-        using (var f = File.OpenRead(path)) f.ReadExactly(head, 0, Math.Min(8, (int)f.Length));
-        Dictionary<string, Tensor> state;
-        CheckpointHeader? header = null;
-        if (head.AsSpan().SequenceEqual("CMPSCKPT"u8))
-        {
-            var checkpoint = Checkpoint.Load(path);
-            header = checkpoint.Header;
-            if (!checkpoint.Sections.TryGetValue("model", out var model))
-                throw new CompassFormatException($"Checkpoint '{path}' has no 'model' section.");
-            state = ReadModuleSave(model, path);
-        }
-        else
-        {
-            state = CompactWeights.Read(path);
-        }
-
+        ArgumentNullException.ThrowIfNull(replacements);
+        var state = ReadState(path, out var header);
         try
         {
+            foreach (var (child, other) in replacements)
+            {
+                var prefix = child switch { "base" => BasePrefix, "liff" => LiffPrefix, "residual" => ResidualPrefix, _ => throw new ArgumentException($"Unknown child '{child}': use base, liff or residual.", nameof(replacements)) };
+                var otherState = ReadState(other, out _);
+                var taken = otherState.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+                if (taken.Count == 0)
+                {
+                    foreach (var t in otherState.Values) t.Dispose();
+                    throw new CompassFormatException($"'{other}' has no '{prefix}*' weights to take.");
+                }
+                foreach (var key in state.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList())
+                {
+                    state[key].Dispose();
+                    state.Remove(key);
+                }
+                foreach (var (key, tensor) in otherState)
+                {
+                    if (key.StartsWith(prefix, StringComparison.Ordinal)) state[key] = tensor;
+                    else tensor.Dispose();
+                }
+            }
             return FromStateDict(state, path, header);
         }
         finally
         {
             foreach (var t in state.Values) t.Dispose();
         }
+    }
+
+    private static Dictionary<string, Tensor> ReadState(string path, out CheckpointHeader? header)
+    {
+        var head = new byte[8];
+        using (var f = File.OpenRead(path)) f.ReadExactly(head, 0, Math.Min(8, (int)f.Length));
+        header = null;
+        if (head.AsSpan().SequenceEqual("CMPSCKPT"u8))
+        {
+            var checkpoint = Checkpoint.Load(path);
+            header = checkpoint.Header;
+            if (!checkpoint.Sections.TryGetValue("model", out var model))
+                throw new CompassFormatException($"Checkpoint '{path}' has no 'model' section.");
+            return ReadModuleSave(model, path);
+        }
+        return CompactWeights.Read(path);
     }
 
     /// <summary>Builds the modules from a prefixed state dict (values are copied).</summary>

@@ -113,4 +113,37 @@ public sealed class ExportCommandTests : IDisposable
         (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(root, "x"));
         Assert.Equal(ExitCodes.InvalidArguments, code);
     }
+
+    [Fact]
+    public void Take_ReplacesOneChildWithAnotherFiles()
+    {
+        using var a = new CompassLike(41);
+        using var b = new CompassLike(51);
+        var aPath = Path.Combine(root, "a.weights");
+        var bPath = Path.Combine(root, "b.weights");
+        CompactWeights.Export(a, aPath);
+        CompactWeights.Export(b, bPath);
+
+        using (var mixed = CompassWeights.Load(aPath, [("base", bPath)]))
+        using (var onlyA = CompassWeights.Load(aPath))
+        using (var onlyB = CompassWeights.Load(bPath))
+        {
+            Assert.True(Same(mixed.BaseCodec, onlyB.BaseCodec));
+            Assert.False(Same(mixed.BaseCodec, onlyA.BaseCodec));
+            Assert.True(Same(mixed.ResidualCodec, onlyA.ResidualCodec));
+        }
+
+        var (code, output, error) = Run("export", "--checkpoint", aPath, "--take", "base=" + bPath, "--out", Path.Combine(root, "mixed"), "--quality", "3");
+        Assert.True(code == 0, error + output);
+        (code, _, error) = Run("export", "--checkpoint", aPath, "--take", "everything=" + bPath, "--out", Path.Combine(root, "bad"), "--quality", "3");
+        Assert.Equal(2, code);
+        Assert.Contains("--take 'everything=", error);
+    }
+
+    private static bool Same(nn.Module x, nn.Module y)
+    {
+        var sx = x.state_dict();
+        var sy = y.state_dict();
+        return sx.Keys.All(k => sy.ContainsKey(k) && sx[k].eq(sy[k]).all().item<bool>());
+    }
 }
