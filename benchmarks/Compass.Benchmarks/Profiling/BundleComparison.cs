@@ -25,7 +25,9 @@ internal static class BundleComparison
         int repeats = int.Parse(args[2], CultureInfo.InvariantCulture);
         string filter = args.Length > 3 ? args[3] : "";
         var config = BundleConfig.Parse(bundles[0].Manifest.Config, "old");
-        var options = new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu };
+        // COMPASS_BENCH_INTRA: intra-op threads (1 gives a CPU time that the machine's load barely disturbs).
+        int intra = int.Parse(Environment.GetEnvironmentVariable("COMPASS_BENCH_INTRA") ?? "0", CultureInfo.InvariantCulture);
+        var options = new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = intra };
         foreach (var c in GraphCase.Kodak(config, OnnxCompassNetworks.DefaultPredictChunk).Where(c => c.Name.Contains(filter, StringComparison.Ordinal)))
         {
             var sessions = bundles.Select(b => OnnxSessionFactory.Create(b.GetArray(c.File), options, c.File, out _)).ToArray();
@@ -34,16 +36,25 @@ internal static class BundleComparison
                 : OrtValue.CreateTensorValueFromMemory(i.Longs!, i.Shape)).ToList();
             var names = c.Inputs.Select(i => i.Name).ToArray();
             var times = new[] { new List<double>(), new List<double>() };
+            var cpu = new[] { new List<double>(), new List<double>() };
+            var process = Process.GetCurrentProcess();
             using var run = new RunOptions();
             float[][][] outputs = new float[2][][];
             for (int r = 0; r <= repeats; r++)
             {
                 for (int s = 0; s < 2; s++)
                 {
+                    process.Refresh();
+                    var cpu0 = process.TotalProcessorTime;
                     var w = Stopwatch.StartNew();
                     using var result = sessions[s].Run(run, names, values, sessions[s].OutputNames);
                     double ms = w.Elapsed.TotalMilliseconds;
-                    if (r > 0) times[s].Add(ms);
+                    process.Refresh();
+                    if (r > 0)
+                    {
+                        times[s].Add(ms);
+                        cpu[s].Add((process.TotalProcessorTime - cpu0).TotalMilliseconds);
+                    }
                     else outputs[s] = result.Select(o => o.GetTensorDataAsSpan<float>().ToArray()).ToArray();
                 }
             }
@@ -59,7 +70,7 @@ internal static class BundleComparison
             }
             double old = Median(times[0]), neu = Median(times[1]);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{c.Name,-46} old {old,8:F1} ms  new {neu,8:F1} ms  x{old / neu,5:F2}  max|diff| {maxAbs:E2} (rel {maxAbs / maxOld:E2})"));
+                $"{c.Name,-46} old {old,8:F1} ms  new {neu,8:F1} ms  x{old / neu,5:F2}  cpu old {Median(cpu[0]),8:F1} new {Median(cpu[1]),8:F1} x{Median(cpu[0]) / Median(cpu[1]),5:F2}  max|diff| {maxAbs:E2} (rel {maxAbs / maxOld:E2})"));
             foreach (var v in values) v.Dispose();
             foreach (var s in sessions) s.Dispose();
         }

@@ -65,6 +65,20 @@ internal static class OrtOpProfile
                 var op = e.GetProperty("args").GetProperty("op_name").GetString()!;
                 byOp[op] = byOp.GetValueOrDefault(op) + e.GetProperty("dur").GetDouble() / 1000.0 / (repeats + 1);
             }
+            if (Environment.GetEnvironmentVariable("COMPASS_BENCH_NODES") == "1")
+            {
+                // Per node (name and op type), for finding the expensive nodes of one graph.
+                var byNode = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var e in doc.RootElement.EnumerateArray())
+                {
+                    var name = e.GetProperty("name").GetString()!;
+                    if (e.GetProperty("cat").GetString() != "Node" || !name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                    var key = e.GetProperty("args").GetProperty("op_name").GetString() + " " + name[..^"_kernel_time".Length];
+                    byNode[key] = byNode.GetValueOrDefault(key) + e.GetProperty("dur").GetDouble() / 1000.0 / (repeats + 1);
+                }
+                foreach (var (k, v) in byNode.OrderByDescending(p => p.Value).Take(40))
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {v,8:F1} ms  {k}"));
+            }
             Console.WriteLine("    " + string.Join(", ", byOp.OrderByDescending(p => p.Value).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F1}"))));
         }
         Directory.Delete(dir, recursive: true);
