@@ -93,8 +93,9 @@ internal static class LiffExporter
         using var w1Coord = w1.narrow(1, unfolded, 2).contiguous();
         using var w1Cell = w1.narrow(1, unfolded + 2, 2).contiguous();
         var cellTerm = b.Linear(b.Reshape(cell, 1, 2), "liff.cell", w1Cell, null);        // [1, hidden]
-        var h = b.Add(b.Gather(first, index), b.Linear(coord, "liff.coord", w1Coord, null)); // [n, hidden]
-        h = b.Relu(b.Add(h, cellTerm));
+        // The gathered feature term plus the per-call scale-token term is Gemm's C input (one Add fewer per pixel, and
+        // ONNX Runtime fuses the ReLU into the Gemm).
+        var h = b.Relu(b.Gemm(coord, b.Initializer("liff.coord.weight", w1Coord), b.Add(b.Gather(first, index), cellTerm), transB: true)); // [n, hidden]
         for (int l = 1; l <= c.HiddenLayers; l++)
         {
             var name = $"imnet.{2 * l}";

@@ -69,6 +69,53 @@ public class OnnxOpParityTests
     }
 
     [Fact]
+    public void SubPixelConvTranspose_EqualsStrideTwoDeconv()
+    {
+        using var scope = NewDisposeScope();
+        var g = Seeded(21);
+        var w5 = Randn(g, 4, 6, 5, 5) * 0.1f;   // [C_in, C_out, k, k]
+        var b5 = Randn(g, 6);
+        var w3 = Randn(g, 4, 3, 3, 3) * 0.2f;
+
+        var onnx = new OnnxGraphBuilder("subpixel");
+        var x = onnx.Input("x", Float, 1, 4, "H", "W");
+        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "d5", w5, b5), "y5", Float, null);
+        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "d3", w3, null), "y3", Float, null);
+        using var model = new OrtModel(onnx.ToBytes());
+
+        foreach (var (h, w) in Sizes)
+        {
+            var input = Randn(g, 1, 4, h, w);
+            var y = model.Run(("x", input));
+            AssertClose(F.conv_transpose2d(input, w5, b5, strides: [2, 2], padding: [2, 2], output_padding: [1, 1]), y["y5"], $"sub-pixel deconv5x5/2 {h}x{w}");
+            AssertClose(F.conv_transpose2d(input, w3, null, strides: [2, 2], padding: [1, 1], output_padding: [1, 1]), y["y3"], $"sub-pixel deconv3x3/2 {h}x{w}");
+        }
+    }
+
+    [Fact]
+    public void ConvOfConcat_EqualsConvOfConcatenation()
+    {
+        using var scope = NewDisposeScope();
+        var g = Seeded(22);
+        var w = Randn(g, 5, 7, 3, 3) * 0.2f;
+        var bias = Randn(g, 5);
+
+        var onnx = new OnnxGraphBuilder("conv_of_concat");
+        var a = onnx.Input("a", Float, 1, 4, "H", "W");
+        var b = onnx.Input("b", Float, 1, 3, "H", "W");
+        onnx.Output(onnx.ConvOfConcat([(a, 4), (b, 3)], "c", w, bias, padding: 1), "y", Float, null);
+        using var model = new OrtModel(onnx.ToBytes());
+
+        foreach (var (h, wd) in Sizes)
+        {
+            var ia = Randn(g, 1, 4, h, wd);
+            var ib = Randn(g, 1, 3, h, wd);
+            var y = model.Run(("a", ia), ("b", ib));
+            AssertClose(F.conv2d(cat([ia, ib], 1), w, bias, padding: [1, 1]), y["y"], $"conv of concat {h}x{wd}");
+        }
+    }
+
+    [Fact]
     public void Elementwise_WithBroadcasting()
     {
         using var scope = NewDisposeScope();

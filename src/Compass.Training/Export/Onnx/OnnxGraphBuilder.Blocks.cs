@@ -97,7 +97,6 @@ internal sealed partial class OnnxGraphBuilder
                 eMax = Math.Max(eMax, e);
             }
         }
-        if (eMin != -eMax) throw new InvalidOperationException("Sub-pixel form needs a symmetric window.");
         int window = eMax - eMin + 1;
         var w = weight.detach().cpu().to_type(torch.ScalarType.Float32).contiguous().data<float>().ToArray();
         var sub = new float[cout * 4 * cin * window * window];
@@ -132,39 +131,10 @@ internal sealed partial class OnnxGraphBuilder
             for (int c = 0; c < rep.Length; c++) rep[c] = bv[c / 4];
             subBias = Initializer(name + ".bias", rep, cout * 4L);
         }
-        var phases = Conv(x, subWeight, subBias, stride: 1, padding: eMax);
+        // Input offsets eMin..eMax around each position: pad -eMin before and eMax after (k = 5: 1 and 1; k = 3: 0 and 1).
+        var phases = Node("Conv", subBias is null ? [x, subWeight] : [x, subWeight, subBias.Value], Attr("pads", -eMin, -eMin, eMax, eMax));
         return Node("DepthToSpace", [phases], Attr("blocksize", 2L), Attr("mode", "CRD"));
     }
-    /// <summary>
-    /// The 3x3 neighbourhoods of an NCHW tensor (batch 1, zeros outside) as rows: [H*W, 9C], row = source pixel in
-    /// row-major order, column (ky*3 + kx)*C + c. Built channels-last (Pad, Transpose, nine Slices, Concat), so a
-    /// 3x3 conv becomes one Gemm whose output is already [H*W, C_out] (no transpose of a large NCHW output).
-    /// </summary>
-    public OnnxValue Im2Rows3x3(OnnxValue x, int channels)
-    {
-        var padded = Transpose(Pad(x, [0, 0, 1, 1, 0, 0, 1, 1]), 0, 2, 3, 1); // [1, H+2, W+2, C]
-        var taps = new OnnxValue[9];
-        for (int ky = 0; ky < 3; ky++)
-        {
-            for (int kx = 0; kx < 3; kx++)
-            {
-                taps[(ky * 3) + kx] = Slice(padded, [ky, kx], [ky == 2 ? long.MaxValue : ky - 2, kx == 2 ? long.MaxValue : kx - 2], [1, 2]);
-            }
-        }
-        return Reshape(Concat(3, taps), -1, 9L * channels);
-    }
-
-    /// <summary>
-    /// A 3x3 conv (padding 1) applied to <see cref="Im2Rows3x3"/> rows: Gemm with the weight [C_out, C_in, 3, 3]
-    /// rearranged to [(ky*3 + kx)*C_in + c, C_out]; output [H*W, C_out].
-    /// </summary>
-    public OnnxValue Conv3x3OnRows(OnnxValue rows, string name, torch.Tensor weight, torch.Tensor? bias)
-    {
-        ArgumentNullException.ThrowIfNull(weight);
-        using var w = weight.permute(2, 3, 1, 0).reshape(-1, weight.shape[0]).contiguous();
-        return Gemm(rows, Initializer(name + ".weight", w), bias is null ? null : Initializer(name + ".bias", bias));
-    }
-
     /// <summary>
     /// conv(concat(parts, axis 1)) written as the sum of one conv per part (the weight split along its input
     /// channels; the bias added once): the same products, summed in another order, without materialising the
