@@ -52,8 +52,8 @@ internal static class CodecExporter
         // Sizes of h_a's stages for this y (OddSizePadding.HyperAnalysisFlags): s0 = y, s1 = 2 ceil(s0/2), s2 = ceil(s1/2).
         var s1 = b.Mul(b.CeilHalf(ySize), b.Constant(2));
         var s2 = b.CeilHalf(s1);
-        var h = b.CropTopLeftTo(Deconv(b, zHat, "h_s.0", p), s2);
-        h = b.CropTopLeftTo(Deconv(b, b.LeakyRelu(h), "h_s.2", p), s1);
+        var h = b.CropTopLeftTo(b.ConvTranspose(zHat, "h_s.0", p["h_s.0.weight"], p["h_s.0.bias"], stride: 2, padding: 2, outputPadding: 1), s2);
+        h = b.CropTopLeftTo(b.ConvTranspose(b.LeakyRelu(h), "h_s.2", p["h_s.2.weight"], p["h_s.2.bias"], stride: 2, padding: 2, outputPadding: 1), s1);
         h = b.CropTopLeftTo(b.Conv(b.LeakyRelu(h), "h_s.4", p["h_s.4.weight"], p["h_s.4.bias"], stride: 1, padding: 1), ySize);
         var parts = b.Split(h, 1, codec.M, codec.M);
         b.Output(parts[0], "scales", OnnxElementType.Float, 1, codec.M, "yh", "yw");
@@ -80,7 +80,7 @@ internal static class CodecExporter
         {
             int layer = 2 * (OddSizePadding.AnalysisStages - 1 - stage);
             var name = $"g_s.{layer}";
-            h = b.CropTopLeftTo(Deconv(b, h, name, p), sizes[stage]);
+            h = b.CropTopLeftTo(b.ConvTranspose(h, name, p[name + ".weight"], p[name + ".bias"], stride: 2, padding: 2, outputPadding: 1), sizes[stage]);
             if (stage > 0) h = Gdn(b, h, codec, $"g_s.{layer + 1}");
         }
         b.Output(h, "x_hat", OnnxElementType.Float, 1, 3, "H", "W");
@@ -103,10 +103,6 @@ internal static class CodecExporter
         var yTables = GaussianTableBuilder.Build(scaleTable);
         return EntropyTablesFile.Write(zTables, medians, yTables, scaleTable);
     }
-
-    // A 5x5 stride-2 deconv (padding 2, output padding 1: exactly doubles) as a sub-pixel convolution.
-    private static OnnxValue Deconv(OnnxGraphBuilder b, OnnxValue x, string name, Dictionary<string, Tensor> p) =>
-        b.ConvTransposeStride2AsSubPixel(x, name, p[name + ".weight"], p[name + ".bias"]);
 
     private static OnnxValue Gdn(OnnxGraphBuilder b, OnnxValue x, MeanScaleHyperprior codec, string name)
     {

@@ -69,30 +69,6 @@ public class OnnxOpParityTests
     }
 
     [Fact]
-    public void SubPixelConvTranspose_EqualsStrideTwoDeconv()
-    {
-        using var scope = NewDisposeScope();
-        var g = Seeded(21);
-        var w5 = Randn(g, 4, 6, 5, 5) * 0.1f;   // [C_in, C_out, k, k]
-        var b5 = Randn(g, 6);
-        var w3 = Randn(g, 4, 3, 3, 3) * 0.2f;
-
-        var onnx = new OnnxGraphBuilder("subpixel");
-        var x = onnx.Input("x", Float, 1, 4, "H", "W");
-        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "d5", w5, b5), "y5", Float, null);
-        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "d3", w3, null), "y3", Float, null);
-        using var model = new OrtModel(onnx.ToBytes());
-
-        foreach (var (h, w) in Sizes)
-        {
-            var input = Randn(g, 1, 4, h, w);
-            var y = model.Run(("x", input));
-            AssertClose(F.conv_transpose2d(input, w5, b5, strides: [2, 2], padding: [2, 2], output_padding: [1, 1]), y["y5"], $"sub-pixel deconv5x5/2 {h}x{w}");
-            AssertClose(F.conv_transpose2d(input, w3, null, strides: [2, 2], padding: [1, 1], output_padding: [1, 1]), y["y3"], $"sub-pixel deconv3x3/2 {h}x{w}");
-        }
-    }
-
-    [Fact]
     public void ConvOfConcat_EqualsConvOfConcatenation()
     {
         using var scope = NewDisposeScope();
