@@ -72,10 +72,12 @@ internal sealed partial class OnnxGraphBuilder
         var w = Initializer(Fresh(name + ".weight"), weight, channels * 9L, 1, 3, 3);
         return Conv(x, w, null, stride: 1, padding: 1, groups: channels);
     }
+
     /// <summary>
     /// conv(concat(parts, axis 1)) written as the sum of one conv per part (the weight split along its input
     /// channels; the bias added once): the same products, summed in another order, without materialising the
-    /// concatenation. ONNX Runtime fuses each Add into the following conv's accumulator.
+    /// concatenation. ONNX Runtime's NCHWc pass fuses most of the Adds into a conv's accumulator, and every tensor stays
+    /// in the blocked layout (a Concat forced reorders around it).
     /// </summary>
     public OnnxValue ConvOfConcat(IReadOnlyList<(OnnxValue Value, int Channels)> parts, string name, torch.Tensor weight, torch.Tensor? bias, int padding)
     {
