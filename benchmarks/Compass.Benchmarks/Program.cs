@@ -28,6 +28,16 @@ public static class Program
             Profiling.OrtOpProfile.Run(args[1..]);
             return;
         }
+        if (args.Length > 0 && args[0] == "graph-ab")
+        {
+            Profiling.BundleComparison.Graphs(args[1..]);
+            return;
+        }
+        if (args.Length > 0 && args[0] == "e2e-ab")
+        {
+            Profiling.BundleComparison.EndToEnd(args[1..]);
+            return;
+        }
         if (args.Length > 0 && args[0] == "ab")
         {
             Profiling.OptionsComparison.Run(args[1..]);

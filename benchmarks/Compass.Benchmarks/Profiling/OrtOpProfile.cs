@@ -9,7 +9,7 @@ namespace Compass.Benchmarks.Profiling;
 
 /// <summary>
 /// <c>ort-ops [repeats] [intra] [spin 0|1] [chunk]</c>: runs every Kodak-size graph case in a plain CPU session with ONNX
-/// Runtime's profiler on and prints wall medians plus the time per operator type (where the time goes inside a graph).
+/// Runtime's profiler on (environment: <c>COMPASS_BENCH_BUNDLE</c>, <c>COMPASS_BENCH_FILTER</c>) and prints wall medians plus the time per operator type (where the time goes inside a graph).
 /// </summary>
 internal static class OrtOpProfile
 {
@@ -20,11 +20,16 @@ internal static class OrtOpProfile
         string spin = args.Length > 2 ? args[2] : "";
         int chunk = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 16384;
         bool profile = args.Length <= 4 || args[4] != "noprof";
-        using var onnx = OnnxCompassModel.LoadDefault(new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
+        // COMPASS_BENCH_BUNDLE: profile that bundle (zip or folder) instead of the embedded default; COMPASS_BENCH_FILTER: only the cases whose name contains it.
+        var path = Environment.GetEnvironmentVariable("COMPASS_BENCH_BUNDLE");
+        using var onnx = string.IsNullOrEmpty(path)
+            ? OnnxCompassModel.LoadDefault(new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu })
+            : OnnxCompassModel.Load(path, new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
+        var filter = Environment.GetEnvironmentVariable("COMPASS_BENCH_FILTER") ?? "";
         var bundle = onnx.Bundles[0];
         var config = BundleConfig.Parse(bundle.Manifest.Config, "default");
         var dir = Directory.CreateTempSubdirectory("ort-prof").FullName;
-        foreach (var c in GraphCase.Kodak(config, chunk))
+        foreach (var c in GraphCase.Kodak(config, chunk).Where(c => c.Name.Contains(filter, StringComparison.Ordinal)))
         {
             using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
             if (intra > 0) options.IntraOpNumThreads = intra;
@@ -59,6 +64,20 @@ internal static class OrtOpProfile
                 if (e.GetProperty("cat").GetString() != "Node" || !e.GetProperty("name").GetString()!.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
                 var op = e.GetProperty("args").GetProperty("op_name").GetString()!;
                 byOp[op] = byOp.GetValueOrDefault(op) + e.GetProperty("dur").GetDouble() / 1000.0 / (repeats + 1);
+            }
+            if (Environment.GetEnvironmentVariable("COMPASS_BENCH_NODES") == "1")
+            {
+                // Per node (name and op type), for finding the expensive nodes of one graph.
+                var byNode = new Dictionary<string, double>(StringComparer.Ordinal);
+                foreach (var e in doc.RootElement.EnumerateArray())
+                {
+                    var name = e.GetProperty("name").GetString()!;
+                    if (e.GetProperty("cat").GetString() != "Node" || !name.EndsWith("_kernel_time", StringComparison.Ordinal)) continue;
+                    var key = e.GetProperty("args").GetProperty("op_name").GetString() + " " + name[..^"_kernel_time".Length];
+                    byNode[key] = byNode.GetValueOrDefault(key) + e.GetProperty("dur").GetDouble() / 1000.0 / (repeats + 1);
+                }
+                foreach (var (k, v) in byNode.OrderByDescending(p => p.Value).Take(40))
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"      {v,8:F1} ms  {k}"));
             }
             Console.WriteLine("    " + string.Join(", ", byOp.OrderByDescending(p => p.Value).Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Key} {p.Value:F1}"))));
         }

@@ -35,20 +35,21 @@ internal static class LiffExporter
         // RDN features, as Liff.Features.
         var f1 = b.Conv(x, "SFENet1", p["SFENet1.weight"], p["SFENet1.bias"], padding: 1);
         var h = b.Conv(f1, "SFENet2", p["SFENet2.weight"], p["SFENet2.bias"], padding: 1);
-        var blockOutputs = new OnnxValue[c.Blocks];
+        // Dense connections without Concat: a conv of concat(parts) is the sum of one conv per part (ConvOfConcat).
+        var blockOutputs = new (OnnxValue Value, int Channels)[c.Blocks];
         for (int d = 0; d < c.Blocks; d++)
         {
             var input = h;
-            var cur = input;
+            var parts = new List<(OnnxValue Value, int Channels)> { (input, g0) };
             for (int k = 0; k < c.LayersPerBlock; k++)
             {
                 var name = $"RDBs.{d}.convs.{k}.conv.0";
-                cur = b.Concat(1, cur, b.Relu(b.Conv(cur, name, p[name + ".weight"], p[name + ".bias"], padding: 1)));
+                parts.Add((b.Relu(b.ConvOfConcat(parts, name, p[name + ".weight"], p[name + ".bias"], padding: 1)), c.GrowthRate));
             }
-            h = b.Add(b.Conv(cur, $"RDBs.{d}.LFF", p[$"RDBs.{d}.LFF.weight"], p[$"RDBs.{d}.LFF.bias"]), input);
-            blockOutputs[d] = h;
+            h = b.Add(b.ConvOfConcat(parts, $"RDBs.{d}.LFF", p[$"RDBs.{d}.LFF.weight"], p[$"RDBs.{d}.LFF.bias"], padding: 0), input);
+            blockOutputs[d] = (h, g0);
         }
-        var fused = b.Conv(b.Concat(1, blockOutputs), "GFF.0", p["GFF.0.weight"], p["GFF.0.bias"]);
+        var fused = b.ConvOfConcat(blockOutputs, "GFF.0", p["GFF.0.weight"], p["GFF.0.bias"], padding: 0);
         var features = b.Add(b.Conv(fused, "GFF.1", p["GFF.1.weight"], p["GFF.1.bias"], padding: 1), f1);
 
         var w1 = p["imnet.0.weight"];
@@ -92,8 +93,9 @@ internal static class LiffExporter
         using var w1Coord = w1.narrow(1, unfolded, 2).contiguous();
         using var w1Cell = w1.narrow(1, unfolded + 2, 2).contiguous();
         var cellTerm = b.Linear(b.Reshape(cell, 1, 2), "liff.cell", w1Cell, null);        // [1, hidden]
-        var h = b.Add(b.Gather(first, index), b.Linear(coord, "liff.coord", w1Coord, null)); // [n, hidden]
-        h = b.Relu(b.Add(h, cellTerm));
+        // The gathered feature term plus the per-call scale-token term is Gemm's C input (one Add fewer per pixel, and
+        // ONNX Runtime fuses the ReLU into the Gemm).
+        var h = b.Relu(b.Gemm(coord, b.Initializer("liff.coord.weight", w1Coord), b.Add(b.Gather(first, index), cellTerm), transB: true)); // [n, hidden]
         for (int l = 1; l <= c.HiddenLayers; l++)
         {
             var name = $"imnet.{2 * l}";
@@ -106,8 +108,10 @@ internal static class LiffExporter
         return b.ToBytes();
     }
 
-    // [1, C, h, w] -> [h*w, C]: one row per source pixel in row-major order.
-    private static OnnxValue Rows(OnnxGraphBuilder b, OnnxValue x, int channels) => b.Transpose(b.Reshape(x, channels, -1), 1, 0);
+    // [1, C, h, w] -> [h*w, C]: one row per source pixel in row-major order. The NCHW -> NHWC Transpose of a conv
+    // output is what ONNX Runtime folds into the conv's NCHWc reorder (ReorderOutput channels_last), so no separate
+    // transpose of the large outputs runs.
+    private static OnnxValue Rows(OnnxGraphBuilder b, OnnxValue x, int channels) => b.Reshape(b.Transpose(x, 0, 2, 3, 1), -1, channels);
 
     private static Dictionary<string, Tensor> Parameters(nn.Module module) =>
         module.named_parameters().ToDictionary(p => p.name, p => (Tensor)p.parameter, StringComparer.Ordinal);

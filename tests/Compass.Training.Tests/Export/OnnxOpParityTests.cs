@@ -69,6 +69,29 @@ public class OnnxOpParityTests
     }
 
     [Fact]
+    public void ConvOfConcat_EqualsConvOfConcatenation()
+    {
+        using var scope = NewDisposeScope();
+        var g = Seeded(22);
+        var w = Randn(g, 5, 7, 3, 3) * 0.2f;
+        var bias = Randn(g, 5);
+
+        var onnx = new OnnxGraphBuilder("conv_of_concat");
+        var a = onnx.Input("a", Float, 1, 4, "H", "W");
+        var b = onnx.Input("b", Float, 1, 3, "H", "W");
+        onnx.Output(onnx.ConvOfConcat([(a, 4), (b, 3)], "c", w, bias, padding: 1), "y", Float, null);
+        using var model = new OrtModel(onnx.ToBytes());
+
+        foreach (var (h, wd) in Sizes)
+        {
+            var ia = Randn(g, 1, 4, h, wd);
+            var ib = Randn(g, 1, 3, h, wd);
+            var y = model.Run(("a", ia), ("b", ib));
+            AssertClose(F.conv2d(cat([ia, ib], 1), w, bias, padding: [1, 1]), y["y"], $"conv of concat {h}x{wd}");
+        }
+    }
+
+    [Fact]
     public void Elementwise_WithBroadcasting()
     {
         using var scope = NewDisposeScope();

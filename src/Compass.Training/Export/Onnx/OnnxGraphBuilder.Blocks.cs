@@ -72,4 +72,27 @@ internal sealed partial class OnnxGraphBuilder
         var w = Initializer(Fresh(name + ".weight"), weight, channels * 9L, 1, 3, 3);
         return Conv(x, w, null, stride: 1, padding: 1, groups: channels);
     }
+
+    /// <summary>
+    /// conv(concat(parts, axis 1)) written as the sum of one conv per part (the weight split along its input
+    /// channels; the bias added once): the same products, summed in another order, without materialising the
+    /// concatenation. ONNX Runtime's NCHWc pass fuses most of the Adds into a conv's accumulator, and every tensor stays
+    /// in the blocked layout (a Concat forced reorders around it).
+    /// </summary>
+    public OnnxValue ConvOfConcat(IReadOnlyList<(OnnxValue Value, int Channels)> parts, string name, torch.Tensor weight, torch.Tensor? bias, int padding)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(weight);
+        OnnxValue? sum = null;
+        int offset = 0;
+        for (int i = 0; i < parts.Count; i++)
+        {
+            using var w = weight.narrow(1, offset, parts[i].Channels).contiguous();
+            offset += parts[i].Channels;
+            var term = Conv(parts[i].Value, $"{name}.part{i}", w, i == 0 ? bias : null, padding: padding);
+            sum = sum is null ? term : Add(sum.Value, term);
+        }
+        if (offset != weight.shape[1]) throw new ArgumentException($"{name}: parts hold {offset} channels, the weight {weight.shape[1]}.", nameof(parts));
+        return sum!.Value;
+    }
 }
