@@ -147,6 +147,7 @@ internal static class CompassTrainCli
             Root.Subcommands.Add(ExportCommand.Create(output, error));
             Root.Subcommands.Add(BenchRecipe);
             Root.Subcommands.Add(BenchRecipeCommand.CreateRecord(this));
+            Root.Subcommands.Add(BenchRecipeCommand.CreatePlot(this));
         }
 
         /// <summary>

@@ -39,13 +39,21 @@ internal static class BenchRecipeCommand
             }
             var settings = cli.Settings(parse, stageOverride: "bl");
             int others = RecipeRecord.OtherTrainingRuns();
+            // A run that starts from earlier weights also cost their training: recorded from the checkpoints' headers.
+            double? initCpuSeconds = null;
+            foreach (var spec in settings.Init)
+            {
+                var file = spec.Contains('=', StringComparison.Ordinal) ? spec[(spec.IndexOf('=', StringComparison.Ordinal) + 1)..] : spec;
+                try { initCpuSeconds = (initCpuSeconds ?? 0) + Checkpoint.Load(file).Header.CpuSeconds; }
+                catch (Exception ex) when (ex is CompassFormatException or IOException) { cli.Error.WriteLine($"compass-train: warning: '{file}' records no training cost (not a checkpoint); its hours are not counted."); }
+            }
             int code = cli.RunTraining(settings, out var summary);
             if (code != ExitCodes.Success || summary?.LastCheckpoint is null) return code;
             others = Math.Max(others, RecipeRecord.OtherTrainingRuns());
             var label = parse.GetValue(Label) ?? string.Create(CultureInfo.InvariantCulture,
                 $"{settings.Preset} {settings.Schedule} {settings.Crop}x{settings.Batch} t{settings.Threads}");
             return Record(cli, summary.LastCheckpoint, label, parse.GetValue(Note), others, parse.GetValue(Kodak)!, parse.GetValue(KodakCount),
-                parse.GetValue(Jsonl)!, parse.GetValue(Plot));
+                parse.GetValue(Jsonl)!, parse.GetValue(Plot), initCpuSeconds);
         });
         return command;
     }
@@ -71,8 +79,32 @@ internal static class BenchRecipeCommand
         return command;
     }
 
+    public static Command CreatePlot(CompassTrainCli.Cli cli)
+    {
+        var command = new Command("plot-recipes", "Redraw the experiments plot (Kodak dB above the JPEG and JPEG 2000 curves against training CPU-hours) from --jsonl.");
+        var plot = new Option<string>("--out") { Description = "The PNG to write (docs/training/experiments.png).", Required = true, HelpName = "file" };
+        command.Options.Add(Jsonl);
+        command.Options.Add(plot);
+        command.SetAction(parse =>
+        {
+            var path = parse.GetValue(Jsonl)!;
+            try
+            {
+                ExperimentsPlot.Render(RecipeRecord.ReadAll(path), parse.GetValue(plot)!);
+                cli.Output.WriteLine($"plot: {parse.GetValue(plot)}");
+                return ExitCodes.Success;
+            }
+            catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
+            {
+                cli.Error.WriteLine($"compass-train: error: {ex.Message}");
+                return ExitCodes.InvalidArguments;
+            }
+        });
+        return command;
+    }
+
     private static int Record(CompassTrainCli.Cli cli, string checkpointPath, string label, string? note, int concurrentRuns,
-        string kodak, int kodakCount, string jsonl, string? plot)
+        string kodak, int kodakCount, string jsonl, string? plot, double? initCpuSeconds = null)
     {
         var output = cli.Output;
         try
@@ -97,7 +129,7 @@ internal static class BenchRecipeCommand
                 }, bundleFolder);
                 output.WriteLine($"Kodak, one layer at the original size ({kodakCount} images at most):");
                 var points = KodakSingleLayer.Evaluate(bundleFolder + ".zip", kodak, kodakCount, output, cli.Cancel);
-                var record = RecipeRecord.Create(label, note, header, weights.BaseCodec.N, weights.BaseCodec.M, concurrentRuns, points, kodak, checkpointPath);
+                var record = RecipeRecord.Create(label, note, header, weights.BaseCodec.N, weights.BaseCodec.M, concurrentRuns, points, kodak, checkpointPath, initCpuSeconds);
                 RecipeRecord.Append(jsonl, record);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{label}: {header.Step} steps, {header.WallSeconds / 3600:F2} h wall, {header.CpuSeconds / 3600:F2} h CPU -> Kodak {record["kodak"]!["bpp"]} bpp / {record["kodak"]!["psnr"]} dB; " +

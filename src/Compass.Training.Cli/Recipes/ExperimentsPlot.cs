@@ -9,6 +9,10 @@ namespace Compass.Training.Cli.Recipes;
 /// </summary>
 internal static class ExperimentsPlot
 {
+    /// <summary>The run's CPU-hours including the weights it started from (older lines: its own hours).</summary>
+    private static double TotalHours(JsonObject r) =>
+        r["training"]?["totalCpuHours"]?.GetValue<double>() ?? r["training"]?["cpuHours"]?.GetValue<double>() ?? 0;
+
     public static void Render(IReadOnlyList<JsonObject> records, string pngPath)
     {
         var plot = new Plot();
@@ -19,7 +23,7 @@ internal static class ExperimentsPlot
             foreach (var r in records)
             {
                 if (r["vsAnchors"]?[anchor]?["dbAtEqualRate"]?.GetValue<double>() is not { } db) continue;
-                double hours = r["training"]?["cpuHours"]?.GetValue<double>() ?? 0;
+                double hours = TotalHours(r);
                 xs.Add(hours);
                 ys.Add(db);
                 if (anchor == "jpeg-420")
@@ -35,13 +39,13 @@ internal static class ExperimentsPlot
             points.MarkerSize = 8;
             points.LegendText = legend;
         }
-        double maxHours = records.Select(r => r["training"]?["cpuHours"]?.GetValue<double>() ?? 0).DefaultIfEmpty(1).Max();
+        double maxHours = records.Select(TotalHours).DefaultIfEmpty(1).Max();
         plot.Axes.SetLimitsX(0, Math.Max(0.1, maxHours * 1.25));
         var zero = plot.Add.HorizontalLine(0);
         zero.LinePattern = LinePattern.Dashed;
         zero.LegendText = "on the anchor curve";
         plot.Title("Single-layer codec on Kodak (real bitstreams) vs training time");
-        plot.XLabel("training CPU-hours (1 thread: = wall hours on an idle core)");
+        plot.XLabel("training CPU-hours, earlier stages it started from included (1 thread: = wall hours on an idle core)");
         plot.YLabel("dB above the anchor at equal rate");
         plot.ShowLegend(Alignment.LowerRight);
         var folder = Path.GetDirectoryName(Path.GetFullPath(pngPath));

@@ -18,7 +18,7 @@ internal static class RecipeRecord
         [("jpeg-420", ClassicCodecAnchors.Jpeg), ("jpeg2000", ClassicCodecAnchors.Jpeg2000), ("webp", ClassicCodecAnchors.WebP)];
 
     public static JsonObject Create(string label, string? note, CheckpointHeader header, int? n, int? m, int concurrentRuns,
-        IReadOnlyList<ImagePoint> kodak, string kodakFolder, string checkpointPath)
+        IReadOnlyList<ImagePoint> kodak, string kodakFolder, string checkpointPath, double? initCpuSeconds = null)
     {
         double bpp = kodak.Average(p => p.Bpp), psnr = kodak.Average(p => p.Psnr);
         var anchors = new JsonObject();
@@ -66,6 +66,9 @@ internal static class RecipeRecord
                 ["cpuSeconds"] = Math.Round(header.CpuSeconds, 1),
                 ["wallHours"] = Math.Round(header.WallSeconds / 3600, 4),
                 ["cpuHours"] = Math.Round(header.CpuSeconds / 3600, 4),
+                // What the --init weights cost (from their checkpoint headers): totalCpuHours is the cost of the result.
+                ["initCpuHours"] = initCpuSeconds is { } init ? Math.Round(init / 3600, 4) : null,
+                ["totalCpuHours"] = Math.Round((header.CpuSeconds + (initCpuSeconds ?? 0)) / 3600, 4),
             },
             ["kodak"] = new JsonObject
             {

@@ -58,6 +58,8 @@ public sealed class BenchRecipeTests
         Assert.Equal(64, record["recipe"]!["N"]!.GetValue<int>());
         Assert.Equal("0.01 min cpu", record["recipe"]!["budget"]!.GetValue<string>());
         Assert.True(record["training"]!["steps"]!.GetValue<long>() >= 1);
+        Assert.Null(record["training"]!["initCpuHours"]); // trained from scratch: its own hours are the total
+        Assert.Equal(record["training"]!["cpuHours"]!.GetValue<double>(), record["training"]!["totalCpuHours"]!.GetValue<double>());
         var kodakResult = record["kodak"]!;
         Assert.Equal(1, kodakResult["images"]!.GetValue<int>());
         var image = kodakResult["perImage"]!.AsArray().Single()!;
