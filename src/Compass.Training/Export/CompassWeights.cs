@@ -59,13 +59,13 @@ public sealed partial class CompassWeights : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(replacements);
-        var state = ReadState(path, out var header);
+        var state = ReadStateDict(path, out var header);
         try
         {
             foreach (var (child, other) in replacements)
             {
                 var prefix = child switch { "base" => BasePrefix, "liff" => LiffPrefix, "residual" => ResidualPrefix, _ => throw new ArgumentException($"Unknown child '{child}': use base, liff or residual.", nameof(replacements)) };
-                var otherState = ReadState(other, out _);
+                var otherState = ReadStateDict(other, out _);
                 var taken = otherState.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToList();
                 if (taken.Count == 0)
                 {
@@ -91,7 +91,8 @@ public sealed partial class CompassWeights : IDisposable
         }
     }
 
-    private static Dictionary<string, Tensor> ReadState(string path, out CheckpointHeader? header)
+    /// <summary>The prefixed state dict of a checkpoint (its <c>model</c> section) or compact-weights file, and the checkpoint's header.</summary>
+    internal static Dictionary<string, Tensor> ReadStateDict(string path, out CheckpointHeader? header)
     {
         var head = new byte[8];
         using (var f = File.OpenRead(path)) f.ReadExactly(head, 0, Math.Min(8, (int)f.Length));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Compass.Training.Export;
 using Compass.Training.Modules;
 using Compass.Training.Training;
 using TorchSharp;
@@ -87,19 +88,6 @@ public static class WeightInitializer
         }
     }
 
-    // TorchSharp's (internal) BinaryWriter.Encode: unsigned LEB128.
-    private static long ReadEncodedLong(BinaryReader reader)
-    {
-        long value = 0;
-        for (int shift = 0; shift < 64; shift += 7)
-        {
-            byte b = reader.ReadByte();
-            value |= (long)(b & 0x7F) << shift;
-            if ((b & 0x80) == 0) return value;
-        }
-        throw new InvalidOperationException("bad entry count");
-    }
-
     private static bool IsCompactWeights(string path)
     {
         using var f = File.OpenRead(path);
@@ -107,30 +95,6 @@ public static class WeightInitializer
         return f.Read(head) == 8 && head.SequenceEqual("CMPSW16\0"u8);
     }
 
-    private static Dictionary<string, Tensor> ReadStateDict(string path)
-    {
-        if (IsCompactWeights(path)) return CompactWeights.Read(path);
-        var checkpoint = Checkpoint.Load(path);
-        if (!checkpoint.Sections.TryGetValue("model", out var model))
-            throw new CompassFormatException($"'{path}' has no model section.");
-        // The section is TorchSharp's Module.save format: an encoded count, then (name, tensor) pairs.
-        // Read it as a plain dictionary so children of another size (e.g. a different LIFF) do not matter.
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        try
-        {
-            using var reader = new BinaryReader(new MemoryStream(model));
-            long count = ReadEncodedLong(reader);
-            for (long i = 0; i < count; i++)
-            {
-                var name = reader.ReadString();
-                result[name] = TensorExtensionMethods.Load(reader);
-            }
-        }
-        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or InvalidOperationException)
-        {
-            foreach (var t in result.Values) t.Dispose();
-            throw new CompassFormatException($"'{path}': unreadable model section: {ex.Message}");
-        }
-        return result;
-    }
+    // A plain dictionary (not a module load), so children of another size (e.g. a different LIFF) do not matter.
+    private static Dictionary<string, Tensor> ReadStateDict(string path) => CompassWeights.ReadStateDict(path, out _);
 }
