@@ -12,24 +12,27 @@ namespace Compass.Onnx;
 /// is available and on the CPU otherwise. Pass it to <see cref="ScalableEncoder"/> and <see cref="ScalableDecoder"/>.
 /// </summary>
 /// <remarks>
-/// Every graph of every bundle gets its ONNX Runtime session at load time; sessions are reused for every
-/// call and released by <see cref="CompassModel.Dispose()"/>. The model is safe to share between threads.
+/// Every bundle is read and verified at load time. The default quality's graphs get their ONNX Runtime
+/// sessions at load time too; the other qualities' sessions are created on their first use (a ladder of
+/// four qualities would otherwise cost four times the memory for the one quality most callers use).
+/// Sessions are reused for every call and released by <see cref="CompassModel.Dispose()"/>. The model is
+/// safe to share between threads.
 /// </remarks>
 public sealed class OnnxCompassModel : CompassModel
 {
     /// <summary>The manifest resource name of the default model embedded in this assembly (when the build has one).</summary>
     internal const string DefaultResourceName = "Compass.Onnx.Models.default.zip";
 
-    private readonly SortedDictionary<int, OnnxCompassNetworks> networks;
+    private readonly SortedDictionary<int, Lazy<OnnxCompassNetworks>> networks;
     private int disposed;
 
-    private OnnxCompassModel(SortedDictionary<int, OnnxCompassNetworks> networks)
+    private OnnxCompassModel(SortedDictionary<int, Lazy<OnnxCompassNetworks>> networks, IReadOnlyList<ModelBundle> bundles)
     {
         this.networks = networks;
         Qualities = [.. networks.Keys];
-        Identities = [.. networks.Values.Select(n => n.ModelId)];
-        Bundles = [.. networks.Values.Select(n => n.Bundle)];
-        ActiveProvider = networks.Values.All(n => n.Provider == ExecutionProvider.Cuda) ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
+        Bundles = bundles;
+        Identities = [.. bundles.Select(b => b.Identity)];
+        ActiveProvider = networks[DefaultQuality].Value.Provider;
         Description = Describe(Bundles);
     }
 
@@ -39,7 +42,7 @@ public sealed class OnnxCompassModel : CompassModel
     /// <inheritdoc />
     public override string Description { get; }
 
-    /// <summary>Where the networks run: <see cref="ExecutionProvider.Cuda"/> when every graph runs on CUDA, else <see cref="ExecutionProvider.Cpu"/>.</summary>
+    /// <summary>Where the networks run: <see cref="ExecutionProvider.Cuda"/> when every graph of the default quality runs on CUDA, else <see cref="ExecutionProvider.Cpu"/> (all qualities are loaded with the same options).</summary>
     public ExecutionProvider ActiveProvider { get; }
 
     /// <summary>The identity of each quality's bundle (the value recorded in its bitstreams), in <see cref="Qualities"/> order.</summary>
@@ -88,30 +91,26 @@ public sealed class OnnxCompassModel : CompassModel
     /// <exception cref="CompassFormatException">A bundle is not a single-quality COMPASS bundle, or two provide the same quality.</exception>
     internal static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = OnnxCompassNetworks.DefaultPredictChunk)
     {
-        var result = new SortedDictionary<int, OnnxCompassNetworks>();
-        try
+        var byQuality = new SortedDictionary<int, ModelBundle>();
+        foreach (var bundle in bundles)
         {
-            foreach (var bundle in bundles)
-            {
-                var manifest = bundle.Manifest;
-                if (manifest.Qualities.Count != 1)
-                    throw new CompassFormatException($"Model bundle '{manifest.Name}' lists qualities [{string.Join(", ", manifest.Qualities)}]; a COMPASS bundle holds the networks of exactly one quality.");
-                int quality = manifest.Qualities[0];
-                if (quality is < 1 or > byte.MaxValue)
-                    throw new CompassFormatException($"Model bundle '{manifest.Name}': quality {quality} is outside 1..255.");
-                if (result.TryGetValue(quality, out var other))
-                    throw new CompassFormatException($"Model bundles '{other.Bundle.Manifest.Name}' and '{manifest.Name}' both provide quality {quality}.");
-                result[quality] = OnnxCompassNetworks.Create(bundle, options, predictChunk);
-            }
-            if (result.Count == 0)
-                throw new CompassFormatException("No model bundle was found.");
-            return new OnnxCompassModel(result);
+            var manifest = bundle.Manifest;
+            if (manifest.Qualities.Count != 1)
+                throw new CompassFormatException($"Model bundle '{manifest.Name}' lists qualities [{string.Join(", ", manifest.Qualities)}]; a COMPASS bundle holds the networks of exactly one quality.");
+            int quality = manifest.Qualities[0];
+            if (quality is < 1 or > byte.MaxValue)
+                throw new CompassFormatException($"Model bundle '{manifest.Name}': quality {quality} is outside 1..255.");
+            if (byQuality.TryGetValue(quality, out var other))
+                throw new CompassFormatException($"Model bundles '{other.Manifest.Name}' and '{manifest.Name}' both provide quality {quality}.");
+            byQuality[quality] = bundle;
         }
-        catch
-        {
-            foreach (var n in result.Values) n.Dispose();
-            throw;
-        }
+        if (byQuality.Count == 0)
+            throw new CompassFormatException("No model bundle was found.");
+
+        var networks = new SortedDictionary<int, Lazy<OnnxCompassNetworks>>();
+        foreach (var (quality, bundle) in byQuality)
+            networks[quality] = new Lazy<OnnxCompassNetworks>(() => OnnxCompassNetworks.Create(bundle, options, predictChunk), LazyThreadSafetyMode.ExecutionAndPublication);
+        return new OnnxCompassModel(networks, [.. byQuality.Values]); // creates the default quality's sessions
     }
 
     /// <inheritdoc />
@@ -119,16 +118,19 @@ public sealed class OnnxCompassModel : CompassModel
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         return networks.TryGetValue(quality, out var n)
-            ? n
+            ? n.Value
             : throw new ArgumentOutOfRangeException(nameof(quality), quality, $"This model set provides qualities {string.Join(", ", Qualities)}.");
     }
+
+    /// <summary>Whether <paramref name="quality"/>'s ONNX Runtime sessions exist yet (they are created on first use).</summary>
+    internal bool HasSessions(int quality) => networks.TryGetValue(quality, out var n) && n.IsValueCreated;
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
         if (disposing && Interlocked.Exchange(ref disposed, 1) == 0)
         {
-            foreach (var n in networks.Values) n.Dispose();
+            foreach (var n in networks.Values.Where(n => n.IsValueCreated)) n.Value.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -137,6 +137,10 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
             Assert.NotEqual(model.Identities[0], model.Identities[1]);
             Assert.Equal(ModelBundle.Load(bundles.Quality3).Identity, model.Identities[1]);
             Assert.Contains("preset test", model.Description);
+            Assert.True(model.HasSessions(3)); // the default quality loads eagerly, so load errors show at once
+            Assert.False(model.HasSessions(1)); // the others on first use
+            Assert.NotNull(model.GetNetworks(1));
+            Assert.True(model.HasSessions(1));
             Assert.Throws<ArgumentOutOfRangeException>(() => model.GetNetworks(2));
         }
 

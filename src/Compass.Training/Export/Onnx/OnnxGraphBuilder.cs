@@ -41,6 +41,13 @@ internal sealed partial class OnnxGraphBuilder
         graph = new GraphProto { Name = graphName };
     }
 
+    /// <summary>
+    /// Store every large float initializer whose values are all exact in fp16 as fp16 plus a <c>Cast</c>
+    /// (on by default). Lossless by construction, so the graph computes bit for bit what the fp32 graph
+    /// would; ONNX Runtime folds the casts when it loads the model. Halves bundles exported from fp16 weights.
+    /// </summary>
+    public bool StoreExactHalves { get; set; } = true;
+
     /// <summary>Number of nodes added so far.</summary>
     public int NodeCount => graph.Node.Count;
 
@@ -153,6 +160,11 @@ internal sealed partial class OnnxGraphBuilder
             ProducerVersion = ProducerVersionString,
             Graph = graph.Clone(),
         };
+        if (StoreExactHalves)
+        {
+            HalfInitializers.Compact(model.Graph, HalfInitializers.MinElements);
+        }
+
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
         model.MetadataProps.Add(metadata);
         return model;
