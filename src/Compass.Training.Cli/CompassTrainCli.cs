@@ -145,6 +145,7 @@ internal static class CompassTrainCli
                 "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.");
             Root.Subcommands.Add(Train);
             Root.Subcommands.Add(ExportCommand.Create(output, error));
+            Root.Subcommands.Add(PackCommand.Create(output, error));
             Root.Subcommands.Add(BenchRecipe);
             Root.Subcommands.Add(BenchRecipeCommand.CreateRecord(this));
             Root.Subcommands.Add(BenchRecipeCommand.CreatePlot(this));

@@ -21,12 +21,16 @@ public sealed class ModelBundle
 
     private readonly Dictionary<string, byte[]> files;
 
-    private ModelBundle(ModelBundleManifest manifest, ModelIdentity identity, Dictionary<string, byte[]> files)
+    private ModelBundle(ModelBundleManifest manifest, byte[] manifestBytes, Dictionary<string, byte[]> files)
     {
         Manifest = manifest;
-        Identity = identity;
+        ManifestBytes = manifestBytes;
+        Identity = ModelIdentity.Compute(manifestBytes);
         this.files = files;
     }
+
+    /// <summary>The manifest exactly as stored (its hash is <see cref="Identity"/>), for copying the bundle unchanged.</summary>
+    internal byte[] ManifestBytes { get; }
 
     /// <summary>The parsed manifest.</summary>
     public ModelBundleManifest Manifest { get; }
@@ -257,6 +261,6 @@ public sealed class ModelBundle
             files[name] = bytes;
         }
 
-        return new ModelBundle(manifest, ModelIdentity.Compute(manifestBytes), files);
+        return new ModelBundle(manifest, manifestBytes, files);
     }
 }

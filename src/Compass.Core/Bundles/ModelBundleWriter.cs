@@ -59,6 +59,42 @@ public static class ModelBundleWriter
         }
     }
 
+    /// <summary>
+    /// Writes several bundles into one zip, each under its own top folder (<c>q{quality}/</c>), the form
+    /// <see cref="ModelBundle.LoadAll(Stream, string)"/> reads as a model set (e.g. a quality ladder).
+    /// </summary>
+    /// <param name="zipStream">Receives the zip; left open.</param>
+    /// <param name="bundles">Loaded (hence verified) single-quality bundles with distinct qualities.</param>
+    /// <exception cref="ArgumentException">A bundle has several qualities, or two share one.</exception>
+    public static void WriteSet(Stream zipStream, IEnumerable<ModelBundle> bundles)
+    {
+        ArgumentNullException.ThrowIfNull(bundles);
+        var byFolder = new SortedDictionary<string, ModelBundle>(StringComparer.Ordinal);
+        foreach (var bundle in bundles)
+        {
+            if (bundle.Manifest.Qualities.Count != 1)
+            {
+                throw new ArgumentException($"Bundle '{bundle.Manifest.Name}' lists {bundle.Manifest.Qualities.Count} qualities; a set holds single-quality bundles.", nameof(bundles));
+            }
+
+            var folder = "q" + bundle.Manifest.Qualities[0].ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (!byFolder.TryAdd(folder, bundle))
+            {
+                throw new ArgumentException($"Bundles '{byFolder[folder].Manifest.Name}' and '{bundle.Manifest.Name}' both provide quality {bundle.Manifest.Qualities[0]}.", nameof(bundles));
+            }
+        }
+
+        using var archive = new ZipArchive(zipStream, ZipArchiveMode.Create, leaveOpen: true);
+        foreach (var (folder, bundle) in byFolder)
+        {
+            Add(archive, folder + "/" + ModelBundleManifest.FileName, bundle.ManifestBytes); // as stored: the identity is its hash
+            foreach (var name in bundle.FileNames)
+            {
+                Add(archive, folder + "/" + name, bundle.GetBytes(name).ToArray());
+            }
+        }
+    }
+
     private static IEnumerable<KeyValuePair<string, byte[]>> Checked(ModelBundleManifest manifest, IReadOnlyDictionary<string, byte[]> files)
     {
         ArgumentNullException.ThrowIfNull(files);

@@ -71,6 +71,33 @@ public sealed class ExportCommandTests : IDisposable
     }
 
     [Fact]
+    public void Pack_PutsBundlesIntoOneModelSet_WithTheirIdentitiesUnchanged()
+    {
+        using var model = new CompassLike(51);
+        var weights = Path.Combine(root, "model-f16.weights");
+        CompactWeights.Export(model, weights);
+        var q1 = Path.Combine(root, "q1");
+        var q2 = Path.Combine(root, "q2");
+        Assert.Equal(0, Run("export", "--checkpoint", weights, "--out", q1, "--quality", "1").Code);
+        Assert.Equal(0, Run("export", "--checkpoint", weights, "--out", q2, "--quality", "2", "--zip").Code);
+        var set = Path.Combine(root, "set.zip");
+
+        var (code, output, error) = Run("pack", q2 + ".zip", q1, "--out", set);
+
+        Assert.True(code == 0, error);
+        Assert.Contains("2 bundle(s)", output);
+        using var onnx = OnnxCompassModel.Load(set, new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
+        Assert.Equal([1, 2], onnx.Qualities);
+        Assert.Equal(Compass.Bundles.ModelBundle.Load(q1).Identity, onnx.Identities[0]);
+        Assert.Equal(Compass.Bundles.ModelBundle.Load(q2).Identity, onnx.Identities[1]);
+
+        var twice = Run("pack", q1, q1, "--out", Path.Combine(root, "bad.zip"));
+        Assert.Equal(ExitCodes.InvalidArguments, twice.Code);
+        Assert.Contains("both provide quality 1", twice.Err);
+        Assert.Empty(Directory.EnumerateFiles(root, "bad.zip*"));
+    }
+
+    [Fact]
     public void Checkpoint_ExportsWithTheRunsQualityPresetAndLambda()
     {
         using var model = new CompassLike(41);
