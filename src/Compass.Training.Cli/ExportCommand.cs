@@ -27,6 +27,7 @@ internal static class ExportCommand
             HelpName = "child=file", AllowMultipleArgumentsPerToken = false,
         };
         var card = new Option<string?>("--card") { Description = "Model card JSON to embed (default: the checkpoint's <name>.card.json when present).", HelpName = "file" };
+        var noCard = new Option<bool>("--no-card") { Description = "Embed no card (e.g. to measure a bundle before its card, which holds the measurements, exists)." };
         quality.Validators.Add(r =>
         {
             try { if (r.GetValueOrDefault<int?>() is < 1 or > 255) r.AddError("--quality must be 1..255."); }
@@ -34,7 +35,7 @@ internal static class ExportCommand
         });
 
         var command = new Command("export", "Export a trained COMPASS model to an ONNX model bundle (graphs, entropy tables, manifest, card).");
-        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card, take }) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card, noCard, take }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(checkpoint)!;
@@ -78,7 +79,7 @@ internal static class ExportCommand
                     Preset = presetName,
                     Quality = q.Value,
                     Lambda = parse.GetValue(lambda) ?? run?.Lambda,
-                    Card = ReadCard(parse.GetValue(card), path),
+                    Card = parse.GetValue(noCard) ? null : ReadCard(parse.GetValue(card), path),
                     Zip = parse.GetValue(zip),
                 };
                 var folder = parse.GetValue(outFolder)!;

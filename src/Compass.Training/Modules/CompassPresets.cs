@@ -1,7 +1,7 @@
 namespace Compass.Training.Modules;
 
 /// <summary>The sizes of a <see cref="CompassNetwork"/>: both codecs and the LIFF predictor.</summary>
-/// <param name="Name">Preset name (<c>paper</c>, <c>compact</c>).</param>
+/// <param name="Name">Preset name (<c>paper</c>, <c>compact</c>, <c>slim</c>).</param>
 /// <param name="BaseN">Transform channels of the base-layer codec.</param>
 /// <param name="BaseM">Latent channels of the base-layer codec.</param>
 /// <param name="ResidualN">Transform channels of the residual codec.</param>
@@ -21,8 +21,14 @@ public static class CompassPresets
     /// </summary>
     public static CompassPreset Compact { get; } = new("compact", 64, 96, 64, 96, new LiffConfig(32, 2, 3, 16, 64, 2));
 
+    /// <summary>
+    /// Narrower codecs for the width experiments of the training-economy work: N = 48, M = 72, with
+    /// <see cref="Compact"/>'s LIFF (docs/training.md reports how it trains per CPU-hour).
+    /// </summary>
+    public static CompassPreset Slim { get; } = new("slim", 48, 72, 48, 72, Compact.Liff);
+
     /// <summary>All presets, by name.</summary>
-    public static IReadOnlyList<CompassPreset> All { get; } = [Paper, Compact];
+    public static IReadOnlyList<CompassPreset> All { get; } = [Paper, Compact, Slim];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">No such preset.</exception>
