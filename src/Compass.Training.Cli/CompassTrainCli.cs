@@ -66,6 +66,11 @@ internal static class CompassTrainCli
         private readonly Option<double?> _budgetCpuMinutes = new("--budget-cpu-minutes") { Description = "Like --budget-minutes, in CPU minutes of the process (fair when other work shares the machine)." };
         private readonly Option<int> _crop = new("--crop") { Description = "Side of the square random training crops, pixels.", DefaultValueFactory = _ => 128 };
         private readonly Option<int> _batch = new("--batch") { Description = "Crops per batch.", DefaultValueFactory = _ => 8 };
+        private readonly Option<string> _liffInput = new("--liff-input")
+        {
+            Description = "Stage liff: what the first enhancement layer is predicted from: clean (the downscaled image) or decoded (the base-layer codec's reconstruction; needs --init base=<bl output>).",
+            DefaultValueFactory = _ => "clean", HelpName = "clean|decoded",
+        };
         private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
         private readonly Option<double> _lr = new("--lr") { Description = "Peak learning rate of the main Adam optimiser.", DefaultValueFactory = _ => 5e-4 };
         private readonly Option<string> _schedule = new("--lr-schedule")
@@ -91,7 +96,7 @@ internal static class CompassTrainCli
         private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
         private readonly Option<string[]> _init = new("--init")
         {
-            Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual). Repeatable; joint needs a trained base.",
+            Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
             HelpName = "[children=]file", AllowMultipleArgumentsPerToken = false,
         };
         private readonly Option<bool> _upscaleSmall = new("--upscale-small") { Description = "Upscale images smaller than the crop instead of skipping them." };
@@ -135,6 +140,8 @@ internal static class CompassTrainCli
             Train.Options.Add(_stage);
             foreach (var o in SharedTrainingOptions()) Train.Options.Add(o);
             Train.Options.Add(_layers);
+            Train.Options.Add(_liffInput);
+            _liffInput.AcceptOnlyFromAmong("clean", "decoded");
             Train.Validators.Add(ValidateCombination);
             Train.SetAction(Execute);
             BenchRecipe = BenchRecipeCommand.Create(this);
@@ -190,6 +197,7 @@ internal static class CompassTrainCli
             else if (stage is not null && Stages.NeedsLambda(stage) && quality is null && lambda is null)
                 r.AddError($"stage '{stage}' needs --quality or --lambda.");
             if (layersValue is { } layers && stage == "bl" && layers != 1) r.AddError("stage 'bl' trains a single layer: omit --layers or give 1.");
+            if (r.Command == Train && stage != "liff" && r.GetResult(_liffInput) is { Implicit: false }) r.AddError("--liff-input applies to stage 'liff' only.");
             long? steps;
             double? budget, cpuBudget;
             try
@@ -248,6 +256,7 @@ internal static class CompassTrainCli
                 Keep = p.GetValue(_keep),
                 SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
                 Init = p.GetValue(_init) ?? [],
+                LiffDecodedInput = p.CommandResult.Command == Train && p.GetValue(_liffInput) == "decoded",
             };
         }
 
@@ -312,6 +321,7 @@ internal static class CompassTrainCli
                     {
                         Stage = s.Stage, Preset = s.Preset, Lambda = s.EffectiveLambda, Quality = s.Lambda is null ? s.Quality : null,
                         ValidationFolder = validation?.Folder, Threads = s.Threads,
+                        Init = s.Init.Count > 0 ? s.Init : null, Variant = s.LiffDecodedInput ? "liff-input=decoded" : null,
                     },
                 };
                 using var trainer = new Trainer(objective, source, options, validation, logger, _output);

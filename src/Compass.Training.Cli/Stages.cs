@@ -50,7 +50,7 @@ internal static class Stages
             {
                 var (children, path) = WeightInitializer.Parse(spec);
                 WeightInitializer.Load(network, children, path);
-                initialised.UnionWith(children);
+                initialised.UnionWith(children.Select(c => c.Split(':')[0])); // target:source initialises the target
             }
             bool resuming = s.Resume && Directory.Exists(s.Out) && Directory.EnumerateFiles(s.Out, "*.ckpt").Any();
             if (s.Stage == "joint" && !initialised.Contains("base") && !resuming)
@@ -59,6 +59,13 @@ internal static class Stages
                 network.Dispose();
                 return null;
             }
+            if (s.LiffDecodedInput && !initialised.Contains("base") && !resuming)
+            {
+                reason = "--liff-input decoded predicts from the base-layer codec's output, so it needs a trained one: --init base=<bl output>";
+                network.Dispose();
+                return null;
+            }
+            if (s.Stage == "liff" && s.LiffDecodedInput) return new LiffObjective(network, decodedBaseInput: true);
             // The liff stage has no rate term; its lambda is unused.
             return StageObjectives.Create(s.Stage, network, s.EffectiveLambda ?? 1.0);
         }

@@ -33,6 +33,9 @@ internal sealed record TrainSettings
     public required int Keep { get; init; }
     public required SmallImagePolicy SmallImages { get; init; }
 
+    /// <summary>Stage liff: predict EL1 from the base-layer codec's reconstruction (<c>--liff-input decoded</c>).</summary>
+    public bool LiffDecodedInput { get; init; }
+
     /// <summary>--init values: <c>[children=]file</c> of earlier stages' outputs, applied in order.</summary>
     public IReadOnlyList<string> Init { get; init; } = [];
 

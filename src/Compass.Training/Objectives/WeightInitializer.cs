@@ -16,8 +16,10 @@ public static class WeightInitializer
 {
     /// <summary>
     /// Parses an <c>--init</c> value: <c>[children=]file</c>, children a comma-separated subset of
-    /// <c>base</c>, <c>liff</c>, <c>residual</c>. Without it, the children are those trained by the file's stage
-    /// (from the checkpoint header, or the <c>.card.json</c> next to a compact-weights file).
+    /// <c>base</c>, <c>liff</c>, <c>residual</c>; <c>target:source</c> copies another child of the file
+    /// (<c>residual:base=bl.weights</c> starts the residual codec from a trained base-layer codec of the same
+    /// size). Without children, they are those trained by the file's stage (from the checkpoint header, or
+    /// the <c>.card.json</c> next to a compact-weights file).
     /// </summary>
     /// <exception cref="ArgumentException">Unknown child name, or no stage to infer the children from.</exception>
     public static (IReadOnlyList<string> Children, string Path) Parse(string spec)
@@ -27,9 +29,14 @@ public static class WeightInitializer
         if (eq > 0 && !File.Exists(spec))
         {
             var children = spec[..eq].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var c in children)
+            foreach (var c in children.SelectMany(c => c.Split(':')))
                 if (!CompassNetwork.ChildNames.Contains(c))
-                    throw new ArgumentException($"--init: unknown child '{c}'; expected base, liff or residual.", nameof(spec));
+                    throw new ArgumentException($"--init: unknown child '{c}'; expected base, liff or residual (or target:source, e.g. residual:base).", nameof(spec));
+            foreach (var c in children)
+                if (c.Split(':') is [var to, var from] && (to == "liff") != (from == "liff"))
+                    throw new ArgumentException($"--init: '{c}' maps a codec to LIFF or back; only base and residual share an architecture.", nameof(spec));
+                else if (c.Split(':').Length > 2)
+                    throw new ArgumentException($"--init: '{c}': use target:source.", nameof(spec));
             return (children, spec[(eq + 1)..]);
         }
         var stage = StageOf(spec) ?? throw new ArgumentException(
@@ -70,16 +77,19 @@ public static class WeightInitializer
             var target = network.state_dict();
             foreach (var child in children)
             {
-                var prefix = child + ".";
+                var parts = child.Split(':');
+                var prefix = parts[0] + ".";
+                var sourcePrefix = parts[^1] + ".";
                 var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+                string From(string key) => sourcePrefix + key[prefix.Length..];
                 foreach (var key in keys)
                 {
-                    if (!source.TryGetValue(key, out var src))
-                        throw new CompassFormatException($"'{path}' has no '{key}': it was not saved by a compatible Compass network.");
+                    if (!source.TryGetValue(From(key), out var src))
+                        throw new CompassFormatException($"'{path}' has no '{From(key)}': it was not saved by a compatible Compass network.");
                     if (!src.shape.SequenceEqual(target[key].shape))
-                        throw new CompassFormatException($"'{path}': '{key}' has shape [{string.Join(", ", src.shape)}], the model [{string.Join(", ", target[key].shape)}] (another preset?).");
+                        throw new CompassFormatException($"'{path}': '{From(key)}' has shape [{string.Join(", ", src.shape)}], the model's '{key}' [{string.Join(", ", target[key].shape)}] (another preset?).");
                 }
-                foreach (var key in keys) target[key].copy_(source[key]);
+                foreach (var key in keys) target[key].copy_(source[From(key)]);
             }
         }
         finally

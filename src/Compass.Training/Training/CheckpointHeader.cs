@@ -35,6 +35,12 @@ public sealed record RunDescription
 
     /// <summary>Intra-op threads of libtorch.</summary>
     public int Threads { get; init; }
+
+    /// <summary>The <c>--init</c> values the run started from (its lineage), or null.</summary>
+    public IReadOnlyList<string>? Init { get; init; }
+
+    /// <summary>Objective options that differ from the stage's default (e.g. <c>liff-input=decoded</c>), or null.</summary>
+    public string? Variant { get; init; }
 }
 
 /// <summary>The JSON header of a checkpoint file (see <see cref="Checkpoint"/>).</summary>

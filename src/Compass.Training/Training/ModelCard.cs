@@ -58,6 +58,12 @@ public sealed record ModelCard
     /// <summary>Wall-clock training time, seconds, over all sessions.</summary>
     public double WallSeconds { get; init; }
 
+    /// <summary>The <c>--init</c> values the run started from, or null.</summary>
+    public IReadOnlyList<string>? Init { get; init; }
+
+    /// <summary>Objective options that differ from the stage's default, or null.</summary>
+    public string? Variant { get; init; }
+
     /// <summary>CPU training time, seconds, over all sessions.</summary>
     public double CpuSeconds { get; init; }
 
@@ -82,7 +88,7 @@ public sealed record ModelCard
             Stage = h.Run.Stage, Preset = h.Run.Preset, Lambda = h.Run.Lambda, Quality = h.Run.Quality,
             DataFolder = h.Run.DataFolder, DataImageCount = h.Run.DataImageCount, ValidationFolder = h.Run.ValidationFolder,
             Steps = h.Step, TotalSteps = h.TotalSteps, BatchSize = h.Run.BatchSize, CropSize = h.Run.CropSize,
-            Schedule = h.Schedule, Seed = h.Seed, Threads = h.Run.Threads,
+            Schedule = h.Schedule, Seed = h.Seed, Threads = h.Run.Threads, Init = h.Run.Init, Variant = h.Run.Variant,
             WallSeconds = Math.Round(h.WallSeconds, 1), CpuSeconds = Math.Round(h.CpuSeconds, 1),
             Validation = h.Validation, ValidationStep = h.ValidationStep, GitCommit = h.GitCommit, CreatedUtc = h.CreatedUtc,
         };

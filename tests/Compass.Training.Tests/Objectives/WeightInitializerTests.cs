@@ -30,6 +30,26 @@ public class WeightInitializerTests
     }
 
     [Fact]
+    public void TargetSourcePair_StartsTheResidualCodecFromTheBaseCodec()
+    {
+        using var folder = new TempFolder();
+        using var source = ObjectiveTestUtil.Network(seed: 11);
+        var path = folder.File("model-f16.weights");
+        CompactWeights.Export(source, path);
+        using var target = ObjectiveTestUtil.Network(seed: 22);
+
+        var (children, file) = WeightInitializer.Parse("residual:base=" + path);
+        WeightInitializer.Load(target, children, file);
+
+        var residual = target.Residual.state_dict();
+        foreach (var (name, t) in source.Base.state_dict())
+            Assert.True(residual[name].allclose(t, rtol: 2e-3, atol: 1e-4), name);
+        Assert.False(target.Base.state_dict().First().Value.allclose(source.Base.state_dict().First().Value)); // base untouched
+        Assert.Throws<ArgumentException>(() => WeightInitializer.Parse("liff:base=" + path));
+        Assert.Throws<ArgumentException>(() => WeightInitializer.Parse("residual:head=" + path));
+    }
+
+    [Fact]
     public void InfersTheChildrenFromTheModelCardsStage()
     {
         using var folder = new TempFolder();

@@ -101,6 +101,24 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void LiffFromDecodedInputNeedsATrainedBaseLayer_AndOnlyAppliesToTheLiffStage()
+    {
+        using var data = TestImages.Folder(2);
+        using var outDir = new TempFolder();
+        var args = Valid(data.Path, outDir.Path).ToList();
+        args[args.IndexOf("smoke")] = "liff";
+        args.AddRange(["--liff-input", "decoded"]);
+        var (code, _, err) = Run([.. args]);
+        Assert.Equal(3, code);
+        Assert.Contains("--init base=", err);
+
+        args[args.IndexOf("liff")] = "joint";
+        (code, _, err) = Run([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("stage 'liff' only", err);
+    }
+
+    [Fact]
     public void MissingDataFolderIsAOneLineError()
     {
         using var outDir = new TempFolder();
