@@ -138,7 +138,8 @@ public sealed class RdEvaluatorTests : IDisposable
 
         string markdown = MarkdownReport.Render(read);
         Assert.Contains("| vs | 1.2x | 1.6x | 2.0x | 2.4x | 2.8x | 3L 2.4x | 2.8x | 3.2x | 3.6x | 4.0x |", markdown);
-        Assert.Contains("| Simulcast | n/a (needs 4 rate points, has 1) |", markdown);
+        Assert.Contains("| Simulcast | n/a [1] | n/a [1] |", markdown); // one footnote per distinct reason
+        Assert.Contains("[1] n/a (needs 4 rate points, has 1)", markdown);
         Assert.Contains("| JPEG 4:2:0 |", markdown);
         Assert.Contains("> unit test", markdown);
 

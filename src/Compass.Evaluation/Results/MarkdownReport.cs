@@ -41,12 +41,14 @@ public static class MarkdownReport
                     .ToList();
                 md.AppendLine("| vs | " + string.Join(" | ", columns.Select(c => c.Header)) + " |");
                 md.AppendLine("|---|" + string.Concat(columns.Select(_ => "---|")));
+                var notes = new List<string>();
                 foreach (var (reference, title) in new[] { (Curves.Simulcast, "Simulcast"), (Curves.SingleLayer, "Single-layer") })
                 {
-                    var cells = columns.Select(c => c.Setup?.BdRates.FirstOrDefault(b => b.Configuration == c.Label && b.Reference == reference && b.Method == name)?.Text ?? "-");
+                    var cells = columns.Select(c => Cell(c.Setup?.BdRates.FirstOrDefault(b => b.Configuration == c.Label && b.Reference == reference && b.Method == name), notes));
                     md.AppendLine($"| {title} | " + string.Join(" | ", cells) + " |");
                 }
                 md.AppendLine();
+                AppendNotes(md, notes);
             }
         }
 
@@ -58,12 +60,14 @@ public static class MarkdownReport
             md.AppendLine();
             md.AppendLine("| vs | " + string.Join(" | ", ResultsBuilder.Methods.Select(ResultsBuilder.MethodName)) + " |");
             md.AppendLine("|---|" + string.Concat(ResultsBuilder.Methods.Select(_ => "---|")));
+            var notes = new List<string>();
             foreach (var anchor in ClassicCodecAnchors.All)
             {
-                var cells = ResultsBuilder.Methods.Select(m => single.BdRates.FirstOrDefault(b => b.Reference == anchor.Name && b.Method == ResultsBuilder.MethodName(m))?.Text ?? "-");
+                var cells = ResultsBuilder.Methods.Select(m => Cell(single.BdRates.FirstOrDefault(b => b.Reference == anchor.Name && b.Method == ResultsBuilder.MethodName(m)), notes));
                 md.AppendLine($"| {anchor.Name} | " + string.Join(" | ", cells) + " |");
             }
             md.AppendLine();
+            AppendNotes(md, notes);
         }
 
         foreach (var setup in results.Setups)
@@ -93,4 +97,25 @@ public static class MarkdownReport
     private static SetupResults? Find(EvaluationResults results, string name) => results.Setups.FirstOrDefault(s => s.Name == name);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    // A value, "-" when not computed, or "n/a [k]" with the reason as footnote k (long reasons would swamp the table).
+    private static string Cell(BdRateEntry? entry, List<string> notes)
+    {
+        if (entry is null) return "-";
+        if (entry.Percent is not null || entry.Note is null) return entry.Text;
+        int k = notes.IndexOf(entry.Note);
+        if (k < 0)
+        {
+            notes.Add(entry.Note);
+            k = notes.Count - 1;
+        }
+        return $"n/a [{k + 1}]";
+    }
+
+    private static void AppendNotes(StringBuilder md, List<string> notes)
+    {
+        if (notes.Count == 0) return;
+        for (int i = 0; i < notes.Count; i++) md.AppendLine($"[{i + 1}] {notes[i]}" + (i < notes.Count - 1 ? "  " : ""));
+        md.AppendLine();
+    }
 }
