@@ -98,9 +98,10 @@ public sealed class CliEvalTests : IDisposable
         _cli.LoadModel = ModelLoading.Load; // the real ONNX default model, CPU
         string images = ImageFolder(2);
         string results = _cli.PathOf("results.json");
-        var run = _cli.Run("eval", "--images", images, "--setup", "two-layer", "--count", "2", "--out", results, "--provider", "cpu", "--threads", "1");
+        var run = _cli.Run("eval", "--images", images, "--setup", "two-layer", "--count", "2", "--quality", "3", "--out", results, "--provider", "cpu", "--threads", "1");
         Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
         using var json = JsonDocument.Parse(File.ReadAllText(results));
+        Assert.Equal(1, json.RootElement.GetProperty("models").GetArrayLength());
         var model = json.RootElement.GetProperty("models")[0];
         Assert.StartsWith("compass-", model.GetProperty("name").GetString());
         Assert.Equal(64, model.GetProperty("identity").GetString()!.Length);
@@ -112,6 +113,69 @@ public sealed class CliEvalTests : IDisposable
             Assert.InRange(row.GetProperty("psnr").GetDouble(), 10, 60);
             Assert.Equal(row.GetProperty("totalBytes").GetInt64(), row.GetProperty("layers").EnumerateArray().Sum(l => l.GetProperty("bytes").GetInt64()));
         }
+    }
+
+    [Fact]
+    public void AQualityNoModelProvides_IsAOneLineError()
+    {
+        string images = ImageFolder(1);
+        var run = _cli.Run("eval", "--images", images, "--setup", "single", "--quality", "9", "--out", _cli.PathOf("r.json"));
+        Assert.Equal(ExitCodes.Failed, run.ExitCode);
+        Assert.Contains("no model provides quality 9", run.Error);
+        Assert.False(File.Exists(_cli.PathOf("r.json")));
+    }
+
+    /// <summary>
+    /// The published Kodak results are reproduced by the shipped model: kodim01 is coded again with the
+    /// embedded ladder and every stream must have the published size and PSNR (the JSON was measured on
+    /// bundles exported from the same weights, identical graphs; only the cards differ).
+    /// </summary>
+    [SkippableFact]
+    public void PublishedKodakResults_AreReproducedByTheEmbeddedModel()
+    {
+        string kodak = Compass.Testing.SharedData.Kodak;
+        string published = Path.Combine(RepositoryRoot(), "docs", "results", "kodak.json");
+        Skip.IfNot(File.Exists(published), $"{published} is absent");
+        string images = _cli.PathOf("kodim01");
+        Directory.CreateDirectory(images);
+        File.Copy(Path.Combine(kodak, "kodim01.png"), Path.Combine(images, "kodim01.png"));
+        _cli.LoadModel = ModelLoading.Load;
+
+        string results = _cli.PathOf("again.json");
+        var run = _cli.Run("eval", "--images", images, "--setup", "single,two-layer", "--out", results, "--provider", "cpu", "--threads", "1");
+        Assert.True(run.ExitCode == ExitCodes.Success, run.ToString());
+
+        static Dictionary<(int, string, string, string), (long Bytes, double Psnr)> Rows(string path, string setupName)
+        {
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            var setup = json.RootElement.GetProperty("setups").EnumerateArray().Single(x => x.GetProperty("name").GetString() == setupName);
+            return setup.GetProperty("rows").EnumerateArray()
+                .Where(r => r.GetProperty("image").GetString() == "kodim01.png")
+                .ToDictionary(
+                    r => (r.GetProperty("quality").GetInt32(), r.GetProperty("configuration").GetString()!, r.GetProperty("curve").GetString()!, r.GetProperty("plan").GetString()!),
+                    r => (r.GetProperty("totalBytes").GetInt64(), r.GetProperty("psnr").GetDouble()));
+        }
+
+        foreach (var setup in new[] { "single", "two-layer" })
+        {
+            var expected = Rows(published, setup);
+            var actual = Rows(results, setup);
+            Assert.Equal(expected.Count, actual.Count);
+            Assert.True(actual.Count >= 4, $"{setup}: only {actual.Count} rows");
+            foreach (var (key, value) in expected)
+            {
+                Assert.True(actual.TryGetValue(key, out var again), $"{setup} {key}: not coded again");
+                Assert.Equal(value.Bytes, again.Bytes);
+                Assert.Equal(value.Psnr, again.Psnr, 9);
+            }
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Compass.sln"))) return dir.FullName;
+        throw new InvalidOperationException("The repository root (Compass.sln) was not found above the test assembly.");
     }
 }
 

@@ -31,6 +31,11 @@ internal sealed class EvalCommand
                       "Default: the model embedded in the tool.",
         HelpName = "path",
     };
+    private readonly Option<string[]> _qualities = new("--quality", "-q")
+    {
+        Description = "Evaluate only these qualities of the models (repeat or separate with commas). Default: every quality.",
+        HelpName = "q", AllowMultipleArgumentsPerToken = true,
+    };
     private readonly Option<int?> _count = new("--count") { Description = "Evaluate only the first N images.", HelpName = "N" };
     private readonly Option<string> _out = new("--out", "-o") { Description = "The results JSON to write (schema compass-eval/1).", Required = true, HelpName = "results.json" };
     private readonly Option<string?> _plots = new("--plots") { Description = "Folder for the RD plots (rd-<setup>.png).", HelpName = "folder" };
@@ -45,6 +50,13 @@ internal sealed class EvalCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--count must be at least 1.");
         });
+        _qualities.Validators.Add(r =>
+        {
+            foreach (var token in r.Tokens)
+                foreach (string q in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                    if (!int.TryParse(q, out int n) || n < 1)
+                        r.AddError($"--quality '{q}' is not a quality level (1, 2, ...).");
+        });
         _setups.Validators.Add(r =>
         {
             foreach (var token in r.Tokens)
@@ -54,7 +66,7 @@ internal sealed class EvalCommand
         });
         Command = new Command("eval", "Measure rate and PSNR of real streams on a folder of images (paper protocol: COMPASS vs simulcast vs single-layer, BD-rate).")
         {
-            _images, _setups, _models, _count, _out, _plots, _markdown, _note, common.Json, common.Provider, common.Threads, common.MemoryArena,
+            _images, _setups, _models, _qualities, _count, _out, _plots, _markdown, _note, common.Json, common.Provider, common.Threads, common.MemoryArena,
         };
         Command.SetAction(ExecuteAsync);
     }
@@ -75,7 +87,10 @@ internal sealed class EvalCommand
         {
             foreach (string? path in paths)
                 loaded.Add(_context.LoadModel(new ModelRequest(path, ProviderOf(parse), parse.GetValue(_common.Threads), logging, parse.GetValue(_common.MemoryArena))));
-            var models = RatePoints(loaded);
+            var wanted = (parse.GetValue(_qualities) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(int.Parse).ToHashSet();
+            var models = RatePoints(loaded).Where(m => wanted.Count == 0 || wanted.Contains(m.Quality)).ToList();
+            if (models.Count == 0)
+                throw new CliException($"no model provides quality {string.Join(", ", wanted.Order())} (available: {string.Join(", ", loaded.SelectMany(m => m.Qualities).Distinct().Order())})");
             _context.Error.WriteLine($"compass: eval: {images.Count} image(s), setup(s) {string.Join(", ", setups)}, {models.Count} model(s): {string.Join(", ", models.Select(m => m.Name))}");
 
             var progress = new SynchronousProgress<EvaluationProgress>(p => _context.Error.WriteLine(Invariant(
