@@ -53,7 +53,7 @@ internal sealed class EvalCommand
         _qualities.Validators.Add(r =>
         {
             foreach (var token in r.Tokens)
-                foreach (string q in token.Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                foreach (string q in SplitList(token.Value))
                     if (!int.TryParse(q, out int n) || n < 1)
                         r.AddError($"--quality '{q}' is not a quality level (1, 2, ...).");
         });
@@ -87,7 +87,7 @@ internal sealed class EvalCommand
         {
             foreach (string? path in paths)
                 loaded.Add(_context.LoadModel(new ModelRequest(path, ProviderOf(parse), parse.GetValue(_common.Threads), logging, parse.GetValue(_common.MemoryArena))));
-            var wanted = (parse.GetValue(_qualities) ?? []).SelectMany(t => t.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(int.Parse).ToHashSet();
+            var wanted = (parse.GetValue(_qualities) ?? []).SelectMany(SplitList).Select(int.Parse).ToHashSet();
             var models = RatePoints(loaded).Where(m => wanted.Count == 0 || wanted.Contains(m.Quality)).ToList();
             if (models.Count == 0)
                 throw new CliException($"no model provides quality {string.Join(", ", wanted.Order())} (available: {string.Join(", ", loaded.SelectMany(m => m.Qualities).Distinct().Order())})");
@@ -154,8 +154,10 @@ internal sealed class EvalCommand
         _ => ExecutionProvider.Auto,
     };
 
-    private static IEnumerable<string> SplitSetups(string value) =>
-        value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => s.ToLowerInvariant());
+    private static IEnumerable<string> SplitSetups(string value) => SplitList(value).Select(s => s.ToLowerInvariant());
+
+    // "a,b" and repeated options are the same list.
+    private static string[] SplitList(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     // Progress<T> posts to the thread pool; progress lines must come out in order, on the caller's thread.
     private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>

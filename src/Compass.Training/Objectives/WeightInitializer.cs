@@ -29,14 +29,17 @@ public static class WeightInitializer
         if (eq > 0 && !File.Exists(spec))
         {
             var children = spec[..eq].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            foreach (var c in children.SelectMany(c => c.Split(':')))
-                if (!CompassNetwork.ChildNames.Contains(c))
-                    throw new ArgumentException($"--init: unknown child '{c}'; expected base, liff or residual (or target:source, e.g. residual:base).", nameof(spec));
             foreach (var c in children)
-                if (c.Split(':') is [var to, var from] && (to == "liff") != (from == "liff"))
-                    throw new ArgumentException($"--init: '{c}' maps a codec to LIFF or back; only base and residual share an architecture.", nameof(spec));
-                else if (c.Split(':').Length > 2)
+            {
+                var names = c.Split(':');
+                if (names.Length > 2)
                     throw new ArgumentException($"--init: '{c}': use target:source.", nameof(spec));
+                foreach (var name in names)
+                    if (!CompassNetwork.ChildNames.Contains(name))
+                        throw new ArgumentException($"--init: unknown child '{name}'; expected base, liff or residual (or target:source, e.g. residual:base).", nameof(spec));
+                if (names.Length == 2 && (names[0] == "liff") != (names[1] == "liff"))
+                    throw new ArgumentException($"--init: '{c}' maps a codec to LIFF or back; only base and residual share an architecture.", nameof(spec));
+            }
             return (children, spec[(eq + 1)..]);
         }
         var stage = StageOf(spec) ?? throw new ArgumentException(
