@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Compass.Training.Cli.Recipes;
 using Compass.Training.Data;
+using Compass.Training.Modules;
 using Compass.Training.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -46,7 +47,7 @@ internal static class CompassTrainCli
         internal IEnumerable<Option> SharedTrainingOptions() =>
         [
             _preset, _quality, _lambda, _steps, _budgetMinutes, _budgetCpuMinutes, _crop, _batch, _lr, _schedule, _warmup, _auxLr, _clip,
-            _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init,
+            _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init, _variableRate,
         ];
 
         private readonly Option<string> _stage = new("--stage")
@@ -70,6 +71,11 @@ internal static class CompassTrainCli
         {
             Description = "Stage liff: what the first enhancement layer is predicted from: clean (the downscaled image) or decoded (the base-layer codec's reconstruction; needs --init base=<bl output>).",
             DefaultValueFactory = _ => "clean", HelpName = "clean|decoded",
+        };
+        private readonly Option<string?> _variableRate = new("--variable-rate")
+        {
+            Description = "Stage bl: train one variable-rate codec for several qualities (e.g. 1-4 or 1,2,3,4) with a learned quantisation step per quality, one quality drawn per batch (METHOD.md section 4); --quality names the level reported in validation and must be one of them. Export one level with 'export --level'.",
+            HelpName = "qualities",
         };
         private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
         private readonly Option<double> _lr = new("--lr") { Description = "Peak learning rate of the main Adam optimiser.", DefaultValueFactory = _ => 5e-4 };
@@ -198,6 +204,16 @@ internal static class CompassTrainCli
                 r.AddError($"stage '{stage}' needs --quality or --lambda.");
             if (layersValue is { } layers && stage == "bl" && layers != 1) r.AddError("stage 'bl' trains a single layer: omit --layers or give 1.");
             if (r.Command == Train && stage != "liff" && r.GetResult(_liffInput) is { Implicit: false }) r.AddError("--liff-input applies to stage 'liff' only.");
+            string? rateSpec;
+            try { rateSpec = r.GetValue(_variableRate); }
+            catch (InvalidOperationException) { return; }
+            if (rateSpec is not null)
+            {
+                if (stage != "bl") r.AddError("--variable-rate applies to stage 'bl' only (the residual codec and joint training are single-rate).");
+                else if (!TryParseQualities(rateSpec, out var levels, out var why)) r.AddError($"--variable-rate: {why}");
+                else if (quality is null) r.AddError("--variable-rate needs --quality (not --lambda): the level reported in validation, one of the levels.");
+                else if (!levels.Contains(quality.Value)) r.AddError($"--quality {quality} is not one of the --variable-rate levels ({string.Join(", ", levels)}).");
+            }
             long? steps;
             double? budget, cpuBudget;
             try
@@ -257,7 +273,38 @@ internal static class CompassTrainCli
                 SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
                 Init = p.GetValue(_init) ?? [],
                 LiffDecodedInput = p.CommandResult.Command == Train && p.GetValue(_liffInput) == "decoded",
+                RateQualities = p.GetValue(_variableRate) is { } spec && TryParseQualities(spec, out var levels, out _) ? levels : [],
             };
+        }
+
+        /// <summary>Parses a list of distinct qualities 1..8: comma-separated values or ranges (<c>1-4</c>, <c>1,3,5</c>), at least two.</summary>
+        internal static bool TryParseQualities(string spec, out IReadOnlyList<int> qualities, out string? why)
+        {
+            var list = new List<int>();
+            qualities = list;
+            why = null;
+            foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var ends = part.Split('-', StringSplitOptions.TrimEntries);
+                if (ends.Length > 2 || !ends.All(e => int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+                {
+                    why = $"'{part}' is not a quality or a range of qualities (e.g. 1-4 or 1,2,3,4).";
+                    return false;
+                }
+                int from = int.Parse(ends[0], CultureInfo.InvariantCulture), to = int.Parse(ends[^1], CultureInfo.InvariantCulture);
+                if (from < 1 || to > RateLadder.Lambdas.Count || from > to)
+                {
+                    why = $"'{part}': qualities are 1..{RateLadder.Lambdas.Count}, in increasing order.";
+                    return false;
+                }
+                for (int q = from; q <= to; q++) list.Add(q);
+            }
+            if (list.Count < 2 || list.Distinct().Count() != list.Count)
+            {
+                why = "give at least two distinct qualities (e.g. 1-4).";
+                return false;
+            }
+            return true;
         }
 
         private int Execute(ParseResult parse) => RunTraining(Settings(parse), out _);
@@ -321,7 +368,7 @@ internal static class CompassTrainCli
                     {
                         Stage = s.Stage, Preset = s.Preset, Lambda = s.EffectiveLambda, Quality = s.Lambda is null ? s.Quality : null,
                         ValidationFolder = validation?.Folder, Threads = s.Threads,
-                        Init = s.Init.Count > 0 ? s.Init : null, Variant = s.LiffDecodedInput ? "liff-input=decoded" : null,
+                        Init = s.Init.Count > 0 ? s.Init : null, Variant = s.Variant,
                     },
                 };
                 using var trainer = new Trainer(objective, source, options, validation, logger, _output);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Compass.Training.Export;
+using Compass.Training.Modules;
 using Compass.Training.Training;
 
 namespace Compass.Training.Cli;
@@ -27,6 +28,7 @@ internal static class ExportCommand
             HelpName = "child=file", AllowMultipleArgumentsPerToken = false,
         };
         var card = new Option<string?>("--card") { Description = "Model card JSON to embed (default: the checkpoint's <name>.card.json when present).", HelpName = "file" };
+        var level = new Option<int?>("--level") { Description = "Variable-rate models (train --variable-rate): the quality whose learned quantisation step is folded into the bundle; --quality and --lambda default to it." };
         var noCard = new Option<bool>("--no-card") { Description = "Embed no card (e.g. to measure a bundle before its card, which holds the measurements, exists)." };
         quality.Validators.Add(r =>
         {
@@ -35,7 +37,7 @@ internal static class ExportCommand
         });
 
         var command = new Command("export", "Export a trained COMPASS model to an ONNX model bundle (graphs, entropy tables, manifest, card).");
-        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card, noCard, take }) command.Options.Add(o);
+        foreach (var o in new Option[] { checkpoint, outFolder, zip, quality, lambda, name, preset, card, noCard, take, level }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var path = parse.GetValue(checkpoint)!;
@@ -66,7 +68,22 @@ internal static class ExportCommand
                 }
                 using var weights = CompassWeights.Load(path, replacements);
                 var run = weights.Header?.Run;
-                int? q = parse.GetValue(quality) ?? run?.Quality;
+                int? rateLevel = parse.GetValue(level);
+                var baseCodec = weights.BaseCodec;
+                if (baseCodec.IsVariableRate != rateLevel is not null)
+                {
+                    error.WriteLine(baseCodec.IsVariableRate
+                        ? $"compass-train: error: '{path}' is a variable-rate model (qualities {string.Join(", ", baseCodec.RateQualities)}); give --level <quality> to export one of them."
+                        : $"compass-train: error: --level applies to variable-rate models; '{path}' is single-rate.");
+                    return ExitCodes.InvalidArguments;
+                }
+                if (rateLevel is { } lv && !baseCodec.RateQualities.Contains(lv))
+                {
+                    error.WriteLine($"compass-train: error: --level {lv}: the model's levels are qualities {string.Join(", ", baseCodec.RateQualities)}.");
+                    return ExitCodes.InvalidArguments;
+                }
+                using var folded = rateLevel is { } foldAt ? baseCodec.FoldRateLevel(foldAt) : null;
+                int? q = parse.GetValue(quality) ?? rateLevel ?? run?.Quality;
                 if (q is null)
                 {
                     error.WriteLine("compass-train: error: the weights record no quality level; give --quality.");
@@ -78,12 +95,12 @@ internal static class ExportCommand
                     Name = parse.GetValue(name) ?? $"compass-{presetName}-q{q}",
                     Preset = presetName,
                     Quality = q.Value,
-                    Lambda = parse.GetValue(lambda) ?? run?.Lambda,
+                    Lambda = parse.GetValue(lambda) ?? (rateLevel is { } rl ? RateLadder.LambdaOf(rl) : run?.Lambda),
                     Card = parse.GetValue(noCard) ? null : ReadCard(parse.GetValue(card), path),
                     Zip = parse.GetValue(zip),
                 };
                 var folder = parse.GetValue(outFolder)!;
-                var manifest = BundleExporter.Export(weights.BaseCodec, weights.Liff, weights.ResidualCodec, options, folder);
+                var manifest = BundleExporter.Export(folded ?? baseCodec, weights.Liff, weights.ResidualCodec, options, folder);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"wrote bundle '{manifest.Name}' (quality {q}, {manifest.Files.Count} files) to {Path.GetFullPath(folder)}{(options.Zip ? " and .zip" : "")}"));
                 return ExitCodes.Success;

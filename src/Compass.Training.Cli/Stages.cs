@@ -42,7 +42,9 @@ internal static class Stages
             return null;
         }
 
-        var network = new CompassNetwork(CompassPresets.Get(s.Preset));
+        var network = s.RateQualities.Count > 0
+            ? new CompassNetwork(CompassPresets.Get(s.Preset), s.RateQualities, s.Quality ?? 0)
+            : new CompassNetwork(CompassPresets.Get(s.Preset));
         try
         {
             var initialised = new HashSet<string>(StringComparer.Ordinal);

@@ -36,11 +36,18 @@ internal sealed record TrainSettings
     /// <summary>Stage liff: predict EL1 from the base-layer codec's reconstruction (<c>--liff-input decoded</c>).</summary>
     public bool LiffDecodedInput { get; init; }
 
+    /// <summary>Stage bl: the qualities of a variable-rate base codec's levels (<c>--variable-rate</c>); empty: single-rate.</summary>
+    public IReadOnlyList<int> RateQualities { get; init; } = [];
+
+    /// <summary>The objective variant recorded in checkpoints and cards (resuming needs the same), or null for the stage's default.</summary>
+    public string? Variant => LiffDecodedInput ? "liff-input=decoded"
+        : RateQualities.Count > 0 ? "variable-rate=" + string.Join(",", RateQualities) : null;
+
     /// <summary>--init values: <c>[children=]file</c> of earlier stages' outputs, applied in order.</summary>
     public IReadOnlyList<string> Init { get; init; } = [];
 
     /// <summary>CompressAI's MSE lambda ladder, quality 1..8 (METHOD.md section 4).</summary>
-    public static readonly double[] LambdaLadder = [0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800];
+    public static IReadOnlyList<double> LambdaLadder => Compass.Training.Modules.RateLadder.Lambdas;
 
     /// <summary>Lambda from --lambda, else from --quality, else null.</summary>
     public double? EffectiveLambda => Lambda ?? (Quality is { } q ? LambdaLadder[q - 1] : null);

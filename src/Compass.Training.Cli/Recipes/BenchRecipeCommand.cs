@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Compass.Training.Export;
+using Compass.Training.Modules;
 using Compass.Training.Training;
 
 namespace Compass.Training.Cli.Recipes;
@@ -114,38 +115,25 @@ internal static class BenchRecipeCommand
             if (header.Run.Stage != "bl")
                 throw new CompassFormatException($"'{checkpointPath}' is a '{header.Run.Stage}' checkpoint; recipes are measured on single-layer (bl) runs.");
 
-            // Only the base codec is measured (one-layer streams); the bundle carries the checkpoint's
-            // untrained LIFF and residual codec because a bundle always has all three networks.
-            var bundleFolder = Path.Combine(Path.GetTempPath(), $"compass-recipe-{Environment.ProcessId}-{Guid.NewGuid():N}");
-            try
+            // A variable-rate codec is measured at every level, one line each (its cost is that of the whole ladder).
+            var levels = weights.BaseCodec.IsVariableRate ? weights.BaseCodec.RateQualities.Select(q => (int?)q).ToList() : [null];
+            foreach (var level in levels)
             {
-                BundleExporter.Export(weights.BaseCodec, weights.Liff, weights.ResidualCodec, new BundleExportOptions
-                {
-                    Name = $"recipe-{header.Run.Preset}-bl-only",
-                    Preset = header.Run.Preset,
-                    Quality = header.Run.Quality ?? 1,
-                    Lambda = header.Run.Lambda,
-                    Zip = true,
-                }, bundleFolder);
-                output.WriteLine($"Kodak, one layer at the original size ({kodakCount} images at most):");
-                var points = KodakSingleLayer.Evaluate(bundleFolder + ".zip", kodak, kodakCount, output, cli.Cancel);
-                var record = RecipeRecord.Create(label, note, header, weights.BaseCodec.N, weights.BaseCodec.M, concurrentRuns, points, kodak, checkpointPath, initCpuSeconds);
+                using var folded = level is { } fold ? weights.BaseCodec.FoldRateLevel(fold) : null;
+                var levelHeader = level is { } lq ? header with { Run = header.Run with { Quality = lq, Lambda = RateLadder.LambdaOf(lq) } } : header;
+                var levelLabel = level is { } ql ? $"{label} [q{ql}]" : label;
+                var record = Measure(cli, folded ?? weights.BaseCodec, weights, levelHeader, levelLabel, note, concurrentRuns, kodak, kodakCount, checkpointPath, initCpuSeconds);
                 RecipeRecord.Append(jsonl, record);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{label}: {header.Step} steps, {header.WallSeconds / 3600:F2} h wall, {header.CpuSeconds / 3600:F2} h CPU -> Kodak {record["kodak"]!["bpp"]} bpp / {record["kodak"]!["psnr"]} dB; " +
+                    $"{levelLabel}: {header.Step} steps, {header.WallSeconds / 3600:F2} h wall, {header.CpuSeconds / 3600:F2} h CPU -> Kodak {record["kodak"]!["bpp"]} bpp / {record["kodak"]!["psnr"]} dB; " +
                     $"vs JPEG {record["vsAnchors"]!["jpeg-420"]!["dbAtEqualRate"]?.ToString() ?? "n/a"} dB, vs JPEG 2000 {record["vsAnchors"]!["jpeg2000"]!["dbAtEqualRate"]?.ToString() ?? "n/a"} dB at equal rate; appended to {jsonl}"));
-                if (plot is not null)
-                {
-                    ExperimentsPlot.Render(RecipeRecord.ReadAll(jsonl), plot);
-                    output.WriteLine($"plot: {plot}");
-                }
-                return ExitCodes.Success;
             }
-            finally
+            if (plot is not null)
             {
-                if (Directory.Exists(bundleFolder)) Directory.Delete(bundleFolder, recursive: true);
-                if (File.Exists(bundleFolder + ".zip")) File.Delete(bundleFolder + ".zip");
+                ExperimentsPlot.Render(RecipeRecord.ReadAll(jsonl), plot);
+                output.WriteLine($"plot: {plot}");
             }
+            return ExitCodes.Success;
         }
         catch (OperationCanceledException)
         {
@@ -156,6 +144,34 @@ internal static class BenchRecipeCommand
         {
             cli.Error.WriteLine($"compass-train: error: {ex.Message}");
             return ExitCodes.InvalidArguments;
+        }
+    }
+
+    /// <summary>Exports <paramref name="baseCodec"/> to a temporary bundle, codes the Kodak images with it and builds the record.</summary>
+    private static System.Text.Json.Nodes.JsonObject Measure(CompassTrainCli.Cli cli, MeanScaleHyperprior baseCodec, CompassWeights weights, CheckpointHeader header,
+        string label, string? note, int concurrentRuns, string kodak, int kodakCount, string checkpointPath, double? initCpuSeconds)
+    {
+        // Only the base codec is measured (one-layer streams); the bundle carries the checkpoint's
+        // untrained LIFF and residual codec because a bundle always has all three networks.
+        var bundleFolder = Path.Combine(Path.GetTempPath(), $"compass-recipe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            BundleExporter.Export(baseCodec, weights.Liff, weights.ResidualCodec, new BundleExportOptions
+            {
+                Name = $"recipe-{header.Run.Preset}-bl-only",
+                Preset = header.Run.Preset,
+                Quality = header.Run.Quality ?? 1,
+                Lambda = header.Run.Lambda,
+                Zip = true,
+            }, bundleFolder);
+            cli.Output.WriteLine($"Kodak, one layer at the original size ({kodakCount} images at most){(header.Run.Quality is { } q ? $", quality {q}" : "")}:");
+            var points = KodakSingleLayer.Evaluate(bundleFolder + ".zip", kodak, kodakCount, cli.Output, cli.Cancel);
+            return RecipeRecord.Create(label, note, header, baseCodec.N, baseCodec.M, concurrentRuns, points, kodak, checkpointPath, initCpuSeconds);
+        }
+        finally
+        {
+            if (Directory.Exists(bundleFolder)) Directory.Delete(bundleFolder, recursive: true);
+            if (File.Exists(bundleFolder + ".zip")) File.Delete(bundleFolder + ".zip");
         }
     }
 }

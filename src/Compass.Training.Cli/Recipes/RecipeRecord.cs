@@ -58,6 +58,7 @@ internal static class RecipeRecord
                 ["budget"] = header.Budget,
                 ["data"] = run.DataFolder is null ? null : Path.GetFileName(Path.TrimEndingDirectorySeparator(run.DataFolder)),
                 ["dataImages"] = run.DataImageCount,
+                ["variant"] = run.Variant,
             },
             ["training"] = new JsonObject
             {

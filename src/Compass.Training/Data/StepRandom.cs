@@ -11,6 +11,8 @@ internal enum RandomStream : ulong
     Torch = 3,
     /// <summary>The shuffling of one epoch.</summary>
     Epoch = 4,
+    /// <summary>The rate level of one batch of a variable-rate codec.</summary>
+    RateLevel = 5,
 }
 
 /// <summary>

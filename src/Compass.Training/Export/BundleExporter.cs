@@ -47,6 +47,9 @@ public static class BundleExporter
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (prefix, codec) in new[] { (BundleFiles.BasePrefix, baseCodec), (BundleFiles.ResidualPrefix, residualCodec) })
         {
+            // A bundle codes one rate point; the graphs would otherwise silently code at step 1, which is no level.
+            if (codec.IsVariableRate)
+                throw new ArgumentException($"The {(prefix == BundleFiles.BasePrefix ? "base" : "residual")} codec is variable-rate (qualities {string.Join(", ", codec.RateQualities)}): export one level, MeanScaleHyperprior.FoldRateLevel(quality).");
             files[prefix + BundleFiles.Analysis] = CodecExporter.Analysis(codec);
             files[prefix + BundleFiles.HyperSynthesis] = CodecExporter.HyperSynthesis(codec);
             files[prefix + BundleFiles.Synthesis] = CodecExporter.Synthesis(codec);

@@ -141,7 +141,12 @@ public sealed partial class CompassWeights : IDisposable
     {
         int n = (int)Shape(state, "g_a.0.weight", what, source)[0];
         int m = (int)Shape(state, "g_a.6.weight", what, source)[0];
-        var codec = new MeanScaleHyperprior(n, m);
+        // A variable-rate codec's weights name their levels' qualities (exact small integers, also in fp16).
+        int[]? qualities = state.TryGetValue(MeanScaleHyperprior.RateQualitiesKey, out var q)
+            ? q.to_type(ScalarType.Float32).data<float>().Select(v => (int)MathF.Round(v)).ToArray() : null;
+        MeanScaleHyperprior codec;
+        try { codec = qualities is { Length: > 0 } ? new MeanScaleHyperprior(n, m, qualities, qualities[0]) : new MeanScaleHyperprior(n, m); }
+        catch (ArgumentException ex) { throw new CompassFormatException($"'{source}': the {what} codec's rate levels are invalid: {ex.Message}"); }
         Load(codec, state, what, source);
         codec.eval();
         return codec;

@@ -20,11 +20,17 @@ public sealed class CompassNetwork : nn.Module
     private readonly MeanScaleHyperprior _residual;
 
     /// <summary>Creates the network with the sizes of <paramref name="preset"/> (PyTorch default initialisation).</summary>
-    public CompassNetwork(CompassPreset preset) : base("CompassNetwork")
+    public CompassNetwork(CompassPreset preset) : this(preset, null, 0) { }
+
+    /// <summary>
+    /// Creates the network with a variable-rate base-layer codec (levels of <paramref name="baseRateQualities"/>,
+    /// see <see cref="MeanScaleHyperprior(int, int, IReadOnlyList{int}, int, string)"/>); null or empty: single-rate.
+    /// </summary>
+    public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, int referenceQuality) : base("CompassNetwork")
     {
         ArgumentNullException.ThrowIfNull(preset);
         Preset = preset;
-        _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM);
+        _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM, baseRateQualities, referenceQuality);
         _liff = new Liff(preset.Liff);
         _residual = new MeanScaleHyperprior(preset.ResidualN, preset.ResidualM);
         register_module("base", _base);

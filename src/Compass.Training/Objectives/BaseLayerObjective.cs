@@ -9,10 +9,37 @@ namespace Compass.Training.Objectives;
 /// Stage <c>bl</c>: the base-layer codec as a single-layer codec on the whole crop,
 /// <c>bpp + lambda * 255^2 * MSE</c>, plus the entropy bottleneck's auxiliary loss.
 /// </summary>
+/// <remarks>
+/// A variable-rate base codec (METHOD.md section 4) trains every level: each step draws one level
+/// (uniformly, from the step index, so a resumed run draws the same ones) and uses that quality's lambda.
+/// Validation measures every level and reports the level of <see cref="CompassObjective.Lambda"/> as
+/// <c>bpp</c> / <c>psnr</c>, the others as <c>bpp_q{k}</c> / <c>psnr_q{k}</c>.
+/// </remarks>
 public sealed class BaseLayerObjective : CompassObjective
 {
     /// <summary>Creates the stage over <paramref name="network"/> (owned).</summary>
-    public BaseLayerObjective(CompassNetwork network, double lambda) : base(network, lambda) { }
+    /// <param name="network">The model.</param>
+    /// <param name="lambda">The rate-distortion lambda; for a variable-rate base codec, the lambda of one of its levels (the one reported).</param>
+    public BaseLayerObjective(CompassNetwork network, double lambda) : base(network, lambda)
+    {
+        if (network.Base.IsVariableRate)
+        {
+            var quality = RateLadder.QualityOf(lambda);
+            ReferenceQuality = quality is { } q && network.Base.RateQualities.Contains(q) ? q
+                : throw new ArgumentException($"Lambda {lambda} is not one of the variable-rate codec's levels (qualities {string.Join(", ", network.Base.RateQualities)}).", nameof(lambda));
+        }
+    }
+
+    /// <summary>For a variable-rate base codec, the quality of the level reported as <c>bpp</c> / <c>psnr</c>; otherwise null.</summary>
+    public int? ReferenceQuality { get; }
+
+    /// <summary>The quality a variable-rate codec trains at in step <paramref name="step"/> (uniform over its levels).</summary>
+    public int QualityAtStep(long step)
+    {
+        var levels = Network.Base.RateQualities;
+        if (levels.Count == 0) throw new InvalidOperationException("The base codec is single-rate.");
+        return levels[new StepRandom(0, step, RandomStream.RateLevel).NextInt(levels.Count)];
+    }
 
     /// <inheritdoc />
     public override string Stage => "bl";
@@ -32,12 +59,34 @@ public sealed class BaseLayerObjective : CompassObjective
     /// <inheritdoc />
     protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training)
     {
+        if (ReferenceQuality is not { } reference) return Compute(batch, training, quality: null);
+        // Validation of a variable-rate codec: every level; the reference level's numbers are the headline ones.
+        var (loss, metrics) = Compute(batch, training, reference);
+        foreach (var q in Network.Base.RateQualities)
+        {
+            var (levelLoss, levelMetrics) = q == reference ? (null, metrics) : Compute(batch, training, q);
+            levelLoss?.Dispose();
+            metrics = new Dictionary<string, double>(metrics, StringComparer.Ordinal)
+            {
+                [$"bpp_q{q}"] = levelMetrics["bpp"],
+                [$"psnr_q{q}"] = levelMetrics["psnr"],
+            };
+        }
+        return (loss, metrics);
+    }
+
+    /// <inheritdoc />
+    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>
+        ReferenceQuality is null ? Compute(batch, training, quality: null) : Compute(batch, training, QualityAtStep(step));
+
+    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, int? quality)
+    {
         // The largest layer is the whole crop (the bl stage samples a single layer).
         var x = batch.Top;
-        using var coded = Network.Base.Forward(x, training);
+        using var coded = quality is { } q ? Network.Base.Forward(x, training, q) : Network.Base.Forward(x, training);
         var rate = CompassNetwork.Rate(coded, x);
         var mse = CompassNetwork.MseOf(coded.XHat, x);
-        var loss = RateDistortion(rate, mse);
+        var loss = quality is { } level ? RateDistortion(rate, mse, RateLadder.LambdaOf(level)) : RateDistortion(rate, mse);
         var metrics = LayerMetrics([(rate.item<float>(), ClampedMse(coded.XHat, x), x.shape[0] * x.shape[2] * x.shape[3], 0)]);
         return (loss, metrics);
     }

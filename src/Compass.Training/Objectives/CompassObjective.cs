@@ -51,7 +51,7 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     public StepResult ComputeLoss(TrainingBatch batch, long step)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        var (loss, metrics) = Compute(batch, training: true);
+        var (loss, metrics) = Compute(batch, training: true, step);
         return new StepResult(loss, metrics);
     }
 
@@ -66,8 +66,14 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     /// <summary>The loss (graph attached when <paramref name="training"/>) and the metrics of one batch.</summary>
     protected abstract (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training);
 
+    /// <summary>The training loss of step <paramref name="step"/>; stages whose batches depend on the step (a rate level) override it.</summary>
+    protected virtual (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) => Compute(batch, training);
+
     /// <summary><c>rate + lambda * 255^2 * mse</c>.</summary>
-    protected Tensor RateDistortion(Tensor rate, Tensor mse) => rate + mse * (Lambda * 255 * 255);
+    protected Tensor RateDistortion(Tensor rate, Tensor mse) => RateDistortion(rate, mse, Lambda);
+
+    /// <summary><c>rate + lambda * 255^2 * mse</c> with another lambda (a rate level's).</summary>
+    protected static Tensor RateDistortion(Tensor rate, Tensor mse, double lambda) => rate + mse * (lambda * 255 * 255);
 
     /// <summary>
     /// Adds <c>bpp</c> (total bits over the pixels of the given layers), <c>mse</c> and <c>psnr</c> (of the mean MSE

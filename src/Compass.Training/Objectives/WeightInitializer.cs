@@ -83,8 +83,14 @@ public static class WeightInitializer
                 var parts = child.Split(':');
                 var prefix = parts[0] + ".";
                 var sourcePrefix = parts[^1] + ".";
-                var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
                 string From(string key) => sourcePrefix + key[prefix.Length..];
+                bool IsRateKey(string key) => key.EndsWith("." + MeanScaleHyperprior.RateLogStepsKey, StringComparison.Ordinal)
+                    || key.EndsWith("." + MeanScaleHyperprior.RateQualitiesKey, StringComparison.Ordinal);
+                // A single-rate source starts a variable-rate codec: its levels keep their initial steps (the reference level is
+                // then exactly the source). The other way round, no level would be the source's, so it is refused.
+                var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !(IsRateKey(k) && !source.ContainsKey(From(k)))).ToArray();
+                if (source.Keys.Any(k => k.StartsWith(sourcePrefix, StringComparison.Ordinal) && IsRateKey(k) && !target.ContainsKey(prefix + k[sourcePrefix.Length..])))
+                    throw new CompassFormatException($"'{path}': its {parts[^1]} codec is variable-rate; a single-rate codec cannot start from it (train with the same --variable-rate levels).");
                 foreach (var key in keys)
                 {
                     if (!source.TryGetValue(From(key), out var src))
@@ -92,6 +98,9 @@ public static class WeightInitializer
                     if (!src.shape.SequenceEqual(target[key].shape))
                         throw new CompassFormatException($"'{path}': '{From(key)}' has shape [{string.Join(", ", src.shape)}], the model's '{key}' [{string.Join(", ", target[key].shape)}] (another preset?).");
                 }
+                foreach (var key in keys.Where(k => k.EndsWith("." + MeanScaleHyperprior.RateQualitiesKey, StringComparison.Ordinal)))
+                    if (!source[From(key)].to_type(ScalarType.Float32).equal(target[key].to_type(ScalarType.Float32)).all().item<bool>())
+                        throw new CompassFormatException($"'{path}': '{From(key)}' has other rate levels than the model's (train with the same --variable-rate levels).");
                 foreach (var key in keys) target[key].copy_(source[From(key)]);
             }
         }

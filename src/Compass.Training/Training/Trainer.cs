@@ -261,6 +261,9 @@ public sealed class Trainer : IDisposable
         if (h.Run.Stage != run.Stage || h.Run.Preset != run.Preset || h.Run.Lambda != run.Lambda)
             throw new InvalidOperationException(
                 $"The checkpoint in '{_store.Folder}' is stage {h.Run.Stage}, preset {h.Run.Preset}, lambda {h.Run.Lambda}; this run is stage {run.Stage}, preset {run.Preset}, lambda {run.Lambda}.");
+        if (h.Run.Variant != run.Variant)
+            throw new InvalidOperationException(
+                $"The checkpoint in '{_store.Folder}' was trained with variant '{h.Run.Variant ?? "none"}'; this run is '{run.Variant ?? "none"}': resume with the same objective options.");
         if (h.Seed != _options.Seed)
             throw new InvalidOperationException($"The checkpoint in '{_store.Folder}' was trained with seed {h.Seed}; resume with the same seed.");
         if (h.Schedule != _options.Schedule.ToString() || h.TotalSteps != _options.TotalSteps)

@@ -1,4 +1,5 @@
 using Compass.Training.Cli;
+using Compass.Training.Export;
 using Compass.Training.Objectives;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
@@ -49,5 +50,53 @@ public sealed class StageCliTests
         Assert.Contains(fromJoint.Keys, k => k.StartsWith("residual.", StringComparison.Ordinal));
         foreach (var key in fromBl.Keys.Where(k => k.StartsWith("base.", StringComparison.Ordinal)))
             Assert.True(fromJoint[key].allclose(fromBl[key], rtol: 0, atol: 0), key);
+    }
+
+    [Fact]
+    public void VariableRateBaseLayer_TrainsExportsOneLevelAndResumesOnlyAsItself()
+    {
+        using var data = TestImages.Folder(2, 40, 40);
+        using var bl = new TempFolder();
+        string[] common = ["train", "--stage", "bl", "--preset", "slim", "--crop", "32", "--batch", "1", "--data", data.Path, "--out", bl.Path, "--log-every", "1"];
+
+        var (code, _, err) = Run([.. common, "--quality", "3", "--variable-rate", "1-3", "--steps", "2"]);
+        Assert.True(code == 0, err);
+        var weightsPath = Path.Combine(bl.Path, "model-f16.weights");
+        using (var weights = CompassWeights.Load(weightsPath))
+            Assert.Equal([1, 2, 3], weights.BaseCodec.RateQualities);
+
+        var bundle = Path.Combine(bl.Path, "q2");
+        (code, _, err) = Run("export", "--checkpoint", weightsPath, "--out", bundle, "--preset", "slim");
+        Assert.Equal(2, code);
+        Assert.Contains("--level", err);
+        (code, _, err) = Run("export", "--checkpoint", weightsPath, "--out", bundle, "--preset", "slim", "--level", "5");
+        Assert.Equal(2, code);
+        Assert.Contains("qualities 1, 2, 3", err);
+        (code, _, err) = Run("export", "--checkpoint", weightsPath, "--out", bundle, "--preset", "slim", "--level", "2");
+        Assert.True(code == 0, err);
+        var manifest = Bundles.ModelBundle.Load(bundle).Manifest;
+        Assert.Equal([2], manifest.Qualities);
+        Assert.Equal([0.0035], manifest.Lambdas);
+
+        // The same folder without --variable-rate is another objective: refused, not silently mixed.
+        (code, _, err) = Run([.. common, "--quality", "3", "--steps", "3", "--resume"]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("variable-rate=1,2,3", err);
+    }
+
+    [Theory]
+    [InlineData("joint", "--quality", "3", "1-4", "stage 'bl' only")]
+    [InlineData("bl", "--quality", "5", "1-4", "not one of the --variable-rate levels")]
+    [InlineData("bl", "--lambda", "0.0067", "1-4", "needs --quality")]
+    [InlineData("bl", "--quality", "3", "3", "at least two")]
+    [InlineData("bl", "--quality", "3", "1-9", "qualities are 1..8")]
+    [InlineData("bl", "--quality", "3", "a,b", "not a quality")]
+    public void VariableRateOptionsAreValidated(string stage, string rateOption, string rateValue, string levels, string message)
+    {
+        using var data = TestImages.Folder(1, 40, 40);
+        using var outDir = new TempFolder();
+        var (code, _, err) = Run("train", "--stage", stage, rateOption, rateValue, "--variable-rate", levels, "--steps", "1", "--data", data.Path, "--out", outDir.Path);
+        Assert.Equal(2, code);
+        Assert.Contains(message, err);
     }
 }

@@ -70,4 +70,36 @@ public sealed class BenchRecipeTests
         Assert.True(File.Exists(plot) && new FileInfo(plot).Length > 1000);
         Assert.IsType<JsonObject>(record["vsAnchors"]!["jpeg-420"]);
     }
+
+    [Fact]
+    public void AVariableRateRecipeIsMeasuredAtEveryLevel()
+    {
+        using var data = TestImages.Folder(3, 48, 40);
+        using var kodak = new TempFolder();
+        TestImages.Write(kodak.File("kodim01.png"), 52, 44, 0);
+        using var outDir = new TempFolder();
+        var jsonl = Path.Combine(outDir.Path, "experiments.jsonl");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int threads = torch.get_num_threads();
+        int code;
+        try
+        {
+            code = CompassTrainCli.Run(
+                ["bench-recipe", "--preset", "slim", "--quality", "3", "--variable-rate", "2,3", "--steps", "2", "--crop", "32", "--batch", "1",
+                 "--data", data.Path, "--out", Path.Combine(outDir.Path, "run"), "--kodak", kodak.Path, "--jsonl", jsonl, "--label", "vbr", "--val-every", "0"],
+                output, error, NullLoggerFactory.Instance);
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+        Assert.True(code == 0, error.ToString() + output);
+        var records = RecipeRecord.ReadAll(jsonl);
+        Assert.Equal(["vbr [q2]", "vbr [q3]"], records.Select(r => r["label"]!.GetValue<string>()));
+        Assert.Equal([0.0035, 0.0067], records.Select(r => r["recipe"]!["lambda"]!.GetValue<double>()));
+        Assert.All(records, r => Assert.Equal("variable-rate=2,3", r["recipe"]!["variant"]!.GetValue<string>()));
+        Assert.Equal([2, 3], records.Select(r => r["recipe"]!["quality"]!.GetValue<int>()));
+        Assert.All(records, r => Assert.Equal(1, r["kodak"]!["images"]!.GetValue<int>()));
+    }
 }

@@ -34,12 +34,28 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     private readonly ModuleList<nn.Module<Tensor, Tensor>> h_a;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> h_s;
     private readonly EntropyBottleneck entropy_bottleneck;
+    private readonly Parameter? rate_log_steps;
+    private readonly Tensor? rate_qualities;
 
     /// <summary>Creates the codec with <paramref name="n"/> transform channels and <paramref name="m"/> latent channels.</summary>
     /// <param name="n">Channels of the transforms and of z (paper preset 128).</param>
     /// <param name="m">Channels of y (paper preset 192); must be even (h_s's middle width is 3M/2).</param>
     /// <param name="name">Module name.</param>
-    public MeanScaleHyperprior(int n, int m, string name = "MeanScaleHyperprior") : base(name)
+    public MeanScaleHyperprior(int n, int m, string name = "MeanScaleHyperprior") : this(n, m, null, 0, name) { }
+
+    /// <summary>
+    /// Creates a variable-rate codec (METHOD.md section 4): one learned quantisation step per quality of
+    /// <paramref name="rateQualities"/>. The latent is divided by the level's step before quantisation and
+    /// multiplied back before synthesis, and the predicted means and scales are divided by it, so one set of
+    /// transforms serves every level. <see cref="FoldRateLevel"/> turns one level into an ordinary codec.
+    /// </summary>
+    /// <param name="n">Channels of the transforms and of z.</param>
+    /// <param name="m">Channels of y; must be even.</param>
+    /// <param name="rateQualities">Qualities (1..8 on <see cref="RateLadder"/>) of the levels, distinct; null or empty: a single-rate codec.</param>
+    /// <param name="referenceQuality">The level whose initial step is 1 (a single-rate codec trained at that quality is exactly this level);
+    /// the others start at <c>sqrt(lambda_ref / lambda_q)</c>, the step that keeps <c>lambda * step^2</c> constant.</param>
+    /// <param name="name">Module name.</param>
+    public MeanScaleHyperprior(int n, int m, IReadOnlyList<int>? rateQualities, int referenceQuality, string name = "MeanScaleHyperprior") : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(m, 2);
@@ -61,6 +77,88 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
         register_module("h_a", h_a);
         register_module("h_s", h_s);
         register_module("entropy_bottleneck", entropy_bottleneck);
+        if (rateQualities is { Count: > 0 })
+        {
+            if (rateQualities.Distinct().Count() != rateQualities.Count)
+                throw new ArgumentException("The rate levels' qualities must be distinct.", nameof(rateQualities));
+            double reference = RateLadder.LambdaOf(referenceQuality);
+            if (!rateQualities.Contains(referenceQuality))
+                throw new ArgumentException($"The reference quality {referenceQuality} is not one of the levels.", nameof(referenceQuality));
+            var logSteps = rateQualities.Select(q => (float)(0.5 * Math.Log(reference / RateLadder.LambdaOf(q)))).ToArray();
+            rate_log_steps = new Parameter(tensor(logSteps));
+            // Qualities are small integers, exact in the fp16 weights file.
+            rate_qualities = tensor(rateQualities.Select(q => (float)q).ToArray());
+            register_parameter("rate_log_steps", rate_log_steps);
+            register_buffer("rate_qualities", rate_qualities);
+            RateQualities = [.. rateQualities];
+        }
+    }
+
+    /// <summary>State-dict key of the learned log quantisation steps of a variable-rate codec.</summary>
+    public const string RateLogStepsKey = "rate_log_steps";
+
+    /// <summary>State-dict key of the qualities of a variable-rate codec's levels.</summary>
+    public const string RateQualitiesKey = "rate_qualities";
+
+    /// <summary>The qualities of the rate levels, in level order; empty for a single-rate codec.</summary>
+    public IReadOnlyList<int> RateQualities { get; } = [];
+
+    /// <summary>True when the codec has rate levels (see the variable-rate constructor).</summary>
+    public bool IsVariableRate => RateQualities.Count > 0;
+
+    /// <summary>The level of <paramref name="quality"/> in <see cref="RateQualities"/>.</summary>
+    /// <exception cref="ArgumentException">The codec has no such level.</exception>
+    public int RateLevelOf(int quality)
+    {
+        for (int i = 0; i < RateQualities.Count; i++)
+            if (RateQualities[i] == quality) return i;
+        throw new ArgumentException(IsVariableRate
+            ? $"The codec has no rate level of quality {quality}; its levels are qualities {string.Join(", ", RateQualities)}."
+            : "The codec is single-rate: it has no rate levels.", nameof(quality));
+    }
+
+    /// <summary>The current quantisation step of every level (<c>exp(rate_log_steps)</c>), in level order.</summary>
+    public IReadOnlyList<double> RateSteps()
+    {
+        if (rate_log_steps is null) return [];
+        using var _ = no_grad();
+        using var steps = rate_log_steps.detach().exp();
+        return steps.data<float>().Select(v => (double)v).ToArray();
+    }
+
+    /// <summary>
+    /// An ordinary (single-rate) codec equal to level <paramref name="quality"/> of this one: the step is folded
+    /// into the four linear layers around the quantiser (g_a's last and h_s's last convolution divided by it,
+    /// h_a's first convolution and g_s's first deconvolution multiplied by it), so the exporter, the bitstream
+    /// and the runtime need nothing new. The caller owns the result.
+    /// </summary>
+    /// <exception cref="ArgumentException">No level of that quality.</exception>
+    public MeanScaleHyperprior FoldRateLevel(int quality)
+    {
+        int level = RateLevelOf(quality);
+        var folded = new MeanScaleHyperprior(N, M);
+        try
+        {
+            using var _ = no_grad();
+            double step = RateSteps()[level];
+            var source = state_dict();
+            foreach (var (key, target) in folded.state_dict())
+                target.copy_(source[key]);
+            var t = folded.state_dict();
+            t["g_a.6.weight"].div_(step);
+            t["g_a.6.bias"].div_(step);
+            t["h_a.0.weight"].mul_(step);
+            t["g_s.0.weight"].mul_(step);
+            t["h_s.4.weight"].div_(step);
+            t["h_s.4.bias"].div_(step);
+            folded.train(training);
+            return folded;
+        }
+        catch
+        {
+            folded.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Channels of the transforms and of z.</summary>
@@ -163,20 +261,40 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     public CodecForwardResult Forward(Tensor x, bool training, SynthesisInput synthesisInput = SynthesisInput.QuantizedAroundMeans)
         => Forward(x, training, synthesisInput, null, null);
 
+    /// <summary>
+    /// The forward pass of a variable-rate codec at the level of <paramref name="quality"/>: as
+    /// <see cref="Forward(Tensor, bool, SynthesisInput)"/>, with y, the means and the scales in units of the level's
+    /// quantisation step (the result's <c>Y</c>, <c>YTilde</c>, <c>Scales</c> and <c>Means</c> are in those units).
+    /// </summary>
+    /// <exception cref="ArgumentException">The codec has no level of that quality.</exception>
+    public CodecForwardResult Forward(Tensor x, bool training, int quality)
+        => Forward(x, training, SynthesisInput.QuantizedAroundMeans, null, null, RateLevelOf(quality));
+
     /// <summary>As the public overload, with injected noise tensors (layout of y and z) for parity tests.</summary>
-    internal CodecForwardResult Forward(Tensor x, bool training, SynthesisInput synthesisInput, Tensor? noiseY, Tensor? noiseZ)
+    internal CodecForwardResult Forward(Tensor x, bool training, SynthesisInput synthesisInput, Tensor? noiseY, Tensor? noiseZ, int? level = null)
     {
+        // A variable-rate codec has no meaning without a level (step 1 is none of them).
+        if (level is null && IsVariableRate)
+            throw new InvalidOperationException($"This codec is variable-rate (qualities {string.Join(", ", RateQualities)}): give the quality, or fold a level first.");
         using var scope = NewDisposeScope();
         var y = Analysis(x);
         var z = HyperAnalysis(y);
         var (zTilde, zLikelihoods) = entropy_bottleneck.Forward(z, training, noiseZ);
         var (scales, means) = HyperSynthesis(zTilde, (int)y.shape[2], (int)y.shape[3]);
+        Tensor? step = level is { } l ? rate_log_steps![l].exp() : null;
+        if (step is not null)
+        {
+            y = y.div(step);
+            scales = scales.div(step);
+            means = means.div(step);
+        }
         var (yTilde, yLikelihoods) = GaussianConditional.Forward(y, scales, means, training, noiseY);
         var quantised = synthesisInput == SynthesisInput.RoundedLatent
             ? y.detach().round()
             : (training ? GaussianConditional.Dequantize(y.detach(), means.detach()) : yTilde.detach());
         // Straight-through: the value is exactly the quantised one (y - y.detach() is exactly 0), the gradient reaches y.
         var synthesisIn = quantised.add(y.sub(y.detach()));
+        if (step is not null) synthesisIn = synthesisIn.mul(step);
         var xHat = Synthesis(synthesisIn, (int)x.shape[2], (int)x.shape[3]);
         var result = new CodecForwardResult(xHat, y, yTilde, yLikelihoods, z, zTilde, zLikelihoods, scales, means);
         result.MoveToOuterDisposeScope();
