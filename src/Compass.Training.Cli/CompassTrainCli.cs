@@ -58,7 +58,7 @@ internal static class CompassTrainCli
         };
         private readonly Option<string> _preset = new("--preset")
         {
-            Description = "Model size: paper (codecs N=128, M=192, paper LIFF), compact (codecs N=64, M=96, small LIFF) or slim (codecs N=48, M=72, compact LIFF); see docs/training.md.", DefaultValueFactory = _ => "compact", HelpName = "paper|compact|slim",
+            Description = "Model size: paper (codecs N=128, M=192, paper LIFF), compact (codecs N=64, M=96, small LIFF) or slim (codecs N=48, M=72, compact LIFF); compact-sgdn and compact-relu are compact with simplified GDN or ReLU in the codecs; see docs/training.md.", DefaultValueFactory = _ => "compact", HelpName = "paper|compact|slim|compact-sgdn|compact-relu",
         };
         private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Rate point 1..8 on CompressAI's lambda ladder (0.0018 ... 0.18). Exclusive with --lambda." };
         private readonly Option<double?> _lambda = new("--lambda") { Description = "Rate-distortion lambda (loss = bits/px + lambda * 255^2 * MSE). Exclusive with --quality." };
@@ -115,7 +115,7 @@ internal static class CompassTrainCli
             _cancel = cancel;
 
             _stage.AcceptOnlyFromAmong(Stages.Names);
-            _preset.AcceptOnlyFromAmong("paper", "compact", "slim");
+            _preset.AcceptOnlyFromAmong([.. CompassPresets.All.Select(p => p.Name)]);
             _steps.Validators.Add(r => { if (TryValue<long?>(r, out var v) && v is < 1) r.AddError("--steps must be at least 1."); });
             foreach (var o in new[] { _budgetMinutes, _budgetCpuMinutes })
                 o.Validators.Add(r => { if (TryValue<double?>(r, out var v) && v is { } m && !(m > 0 && double.IsFinite(m))) r.AddError($"{r.Option.Name} must be positive."); });

@@ -40,13 +40,14 @@ internal static class BenchRecipeCommand
             }
             var settings = cli.Settings(parse, stageOverride: "bl");
             int others = RecipeRecord.OtherTrainingRuns();
-            // A run that starts from earlier weights also cost their training: recorded from the checkpoints' headers.
+            // A run that starts from earlier weights also cost their training: recorded from the checkpoints' headers
+            // or, for compact weights, from their model card.
             double? initCpuSeconds = null;
             foreach (var spec in settings.Init)
             {
                 var file = spec.Contains('=', StringComparison.Ordinal) ? spec[(spec.IndexOf('=', StringComparison.Ordinal) + 1)..] : spec;
-                try { initCpuSeconds = (initCpuSeconds ?? 0) + Checkpoint.Load(file).Header.CpuSeconds; }
-                catch (Exception ex) when (ex is CompassFormatException or IOException) { cli.Error.WriteLine($"compass-train: warning: '{file}' records no training cost (not a checkpoint); its hours are not counted."); }
+                if (BaseLayerCost(file) is { } cost) initCpuSeconds = (initCpuSeconds ?? 0) + cost;
+                else cli.Error.WriteLine($"compass-train: warning: '{file}' records no training cost (neither a checkpoint nor weights with a card); its hours are not counted.");
             }
             int code = cli.RunTraining(settings, out var summary);
             if (code != ExitCodes.Success || summary?.LastCheckpoint is null) return code;
@@ -144,6 +145,42 @@ internal static class BenchRecipeCommand
         {
             cli.Error.WriteLine($"compass-train: error: {ex.Message}");
             return ExitCodes.InvalidArguments;
+        }
+    }
+
+    /// <summary>
+    /// CPU seconds that trained a file's base codec: a checkpoint's header, else its card's: a bl trainer card's own
+    /// <c>cpuSeconds</c>, or the sum over the <c>bl</c> entries of a shipped card's <c>stages</c>. Null when neither says.
+    /// </summary>
+    internal static double? BaseLayerCost(string file)
+    {
+        try { return Checkpoint.Load(file).Header.CpuSeconds; }
+        catch (Exception ex) when (ex is CompassFormatException or IOException) { }
+        var cardPath = CheckpointStore.CardPathFor(file);
+        if (!File.Exists(cardPath)) return null;
+        try
+        {
+            using var card = JsonDocument.Parse(File.ReadAllBytes(cardPath));
+            var root = card.RootElement;
+            if (root.TryGetProperty("stages", out var stages) && stages.ValueKind == JsonValueKind.Array)
+            {
+                double sum = 0;
+                bool any = false;
+                foreach (var st in stages.EnumerateArray())
+                    if (st.TryGetProperty("stage", out var name) && name.ValueEquals("bl") && st.TryGetProperty("cpuSeconds", out var cpu) && cpu.TryGetDouble(out var c))
+                    {
+                        sum += c;
+                        any = true;
+                    }
+                return any ? sum : null;
+            }
+            // A trainer's card describes one stage: only a bl card's time is the base codec's.
+            return root.TryGetProperty("stage", out var stage) && stage.ValueEquals("bl")
+                && root.TryGetProperty("cpuSeconds", out var own) && own.TryGetDouble(out var seconds) ? seconds : null;
+        }
+        catch (Exception ex) when (ex is JsonException or IOException or InvalidOperationException)
+        {
+            return null;
         }
     }
 

@@ -27,7 +27,7 @@ internal static class CodecExporter
         {
             var name = $"g_a.{2 * stage}";
             h = b.Conv(b.ReplicatePadTopLeftIfOdd(h), name, p[name + ".weight"], p[name + ".bias"], stride: 2, padding: 2);
-            if (stage < OddSizePadding.AnalysisStages - 1) h = Gdn(b, h, codec, $"g_a.{2 * stage + 1}");
+            if (stage < OddSizePadding.AnalysisStages - 1) h = Nonlinearity(b, h, codec, $"g_a.{2 * stage + 1}");
         }
         var y = h;
         // h_a: the fork pads before its stride-1 conv too (the next stage then sees an even size and never pads).
@@ -81,7 +81,7 @@ internal static class CodecExporter
             int layer = 2 * (OddSizePadding.AnalysisStages - 1 - stage);
             var name = $"g_s.{layer}";
             h = b.CropTopLeftTo(b.ConvTranspose(h, name, p[name + ".weight"], p[name + ".bias"], stride: 2, padding: 2, outputPadding: 1), sizes[stage]);
-            if (stage > 0) h = Gdn(b, h, codec, $"g_s.{layer + 1}");
+            if (stage > 0) h = Nonlinearity(b, h, codec, $"g_s.{layer + 1}");
         }
         b.Output(h, "x_hat", OnnxElementType.Float, 1, 3, "H", "W");
         return b.ToBytes();
@@ -104,13 +104,14 @@ internal static class CodecExporter
         return EntropyTablesFile.Write(zTables, medians, yTables, scaleTable);
     }
 
-    private static OnnxValue Gdn(OnnxGraphBuilder b, OnnxValue x, MeanScaleHyperprior codec, string name)
+    private static OnnxValue Nonlinearity(OnnxGraphBuilder b, OnnxValue x, MeanScaleHyperprior codec, string name)
     {
+        if (codec.Nonlinearity == CodecNonlinearity.Relu) return b.Relu(x);
         var gdn = codec.named_modules().First(m => m.name == name).module as Modules.Gdn
             ?? throw new InvalidOperationException($"Module '{name}' is not a GDN layer.");
         using var beta = gdn.EffectiveBeta();
         using var gamma = gdn.EffectiveGamma();
-        return b.Gdn(x, name, beta, gamma, gdn.Inverse);
+        return gdn.Simplified ? b.SimplifiedGdn(x, name, beta, gamma, gdn.Inverse) : b.Gdn(x, name, beta, gamma, gdn.Inverse);
     }
 
     private static Dictionary<string, Tensor> Parameters(nn.Module module) =>

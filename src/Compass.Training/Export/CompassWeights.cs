@@ -144,8 +144,11 @@ public sealed partial class CompassWeights : IDisposable
         // A variable-rate codec's weights name their levels' qualities (exact small integers, also in fp16).
         int[]? qualities = state.TryGetValue(MeanScaleHyperprior.RateQualitiesKey, out var q)
             ? q.to_type(ScalarType.Float32).data<float>().Select(v => (int)MathF.Round(v)).ToArray() : null;
+        // The nonlinearity shows in the keys: GDN parameters or none (ReLU), and the simplified form's marker buffer.
+        var nonlinearity = !state.ContainsKey("g_a.1.beta") ? CodecNonlinearity.Relu
+            : state.ContainsKey("g_a.1." + Gdn.SimplifiedMarker) ? CodecNonlinearity.SimplifiedGdn : CodecNonlinearity.Gdn;
         MeanScaleHyperprior codec;
-        try { codec = qualities is { Length: > 0 } ? new MeanScaleHyperprior(n, m, qualities, qualities[0]) : new MeanScaleHyperprior(n, m); }
+        try { codec = new MeanScaleHyperprior(n, m, qualities, qualities is { Length: > 0 } ? qualities[0] : 0, nonlinearity); }
         catch (ArgumentException ex) { throw new CompassFormatException($"'{source}': the {what} codec's rate levels are invalid: {ex.Message}"); }
         Load(codec, state, what, source);
         codec.eval();

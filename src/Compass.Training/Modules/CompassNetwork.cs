@@ -24,15 +24,15 @@ public sealed class CompassNetwork : nn.Module
 
     /// <summary>
     /// Creates the network with a variable-rate base-layer codec (levels of <paramref name="baseRateQualities"/>,
-    /// see <see cref="MeanScaleHyperprior(int, int, IReadOnlyList{int}, int, string)"/>); null or empty: single-rate.
+    /// see <see cref="MeanScaleHyperprior(int, int, IReadOnlyList{int}, int, CodecNonlinearity, string)"/>); null or empty: single-rate.
     /// </summary>
     public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, int referenceQuality) : base("CompassNetwork")
     {
         ArgumentNullException.ThrowIfNull(preset);
         Preset = preset;
-        _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM, baseRateQualities, referenceQuality);
+        _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM, baseRateQualities, referenceQuality, preset.Nonlinearity);
         _liff = new Liff(preset.Liff);
-        _residual = new MeanScaleHyperprior(preset.ResidualN, preset.ResidualM);
+        _residual = new MeanScaleHyperprior(preset.ResidualN, preset.ResidualM, null, 0, preset.Nonlinearity);
         register_module("base", _base);
         register_module("liff", _liff);
         register_module("residual", _residual);

@@ -7,7 +7,11 @@ namespace Compass.Training.Modules;
 /// <param name="ResidualN">Transform channels of the residual codec.</param>
 /// <param name="ResidualM">Latent channels of the residual codec.</param>
 /// <param name="Liff">The LIFF architecture.</param>
-public sealed record CompassPreset(string Name, int BaseN, int BaseM, int ResidualN, int ResidualM, LiffConfig Liff);
+public sealed record CompassPreset(string Name, int BaseN, int BaseM, int ResidualN, int ResidualM, LiffConfig Liff)
+{
+    /// <summary>The nonlinearity of both codecs' transforms (GDN unless the preset says otherwise).</summary>
+    public CodecNonlinearity Nonlinearity { get; init; } = CodecNonlinearity.Gdn;
+}
 
 /// <summary>The named model sizes (see docs/training.md for how <c>compact</c> was chosen).</summary>
 public static class CompassPresets
@@ -27,8 +31,17 @@ public static class CompassPresets
     /// </summary>
     public static CompassPreset Slim { get; } = new("slim", 48, 72, 48, 72, Compact.Liff);
 
+    /// <summary>
+    /// <see cref="Compact"/> with simplified GDN (<c>x / (beta + gamma |x|)</c>, Johnston et al. 2019) in both codecs:
+    /// the cheaper-nonlinearity experiment of the training-economy work.
+    /// </summary>
+    public static CompassPreset CompactSimplifiedGdn { get; } = Compact with { Name = "compact-sgdn", Nonlinearity = CodecNonlinearity.SimplifiedGdn };
+
+    /// <summary><see cref="Compact"/> with ReLU instead of GDN in both codecs (the cheapest nonlinearity).</summary>
+    public static CompassPreset CompactRelu { get; } = Compact with { Name = "compact-relu", Nonlinearity = CodecNonlinearity.Relu };
+
     /// <summary>All presets, by name.</summary>
-    public static IReadOnlyList<CompassPreset> All { get; } = [Paper, Compact, Slim];
+    public static IReadOnlyList<CompassPreset> All { get; } = [Paper, Compact, Slim, CompactSimplifiedGdn, CompactRelu];
 
     /// <summary>The preset called <paramref name="name"/> (case-insensitive).</summary>
     /// <exception cref="ArgumentException">No such preset.</exception>

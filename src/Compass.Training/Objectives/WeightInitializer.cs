@@ -91,6 +91,12 @@ public static class WeightInitializer
                 var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !(IsRateKey(k) && !source.ContainsKey(From(k)))).ToArray();
                 if (source.Keys.Any(k => k.StartsWith(sourcePrefix, StringComparison.Ordinal) && IsRateKey(k) && !target.ContainsKey(prefix + k[sourcePrefix.Length..])))
                     throw new CompassFormatException($"'{path}': its {parts[^1]} codec is variable-rate; a single-rate codec cannot start from it (train with the same --variable-rate levels).");
+                // Keys of the source child that the model lacks mean another architecture (e.g. simplified GDN's marker).
+                var foreign = source.Keys.Where(k => k.StartsWith(sourcePrefix, StringComparison.Ordinal) && !IsRateKey(k)
+                        && !k.Split('.').Any(part => part.StartsWith('_')) && !target.ContainsKey(prefix + k[sourcePrefix.Length..]))
+                    .Take(3).ToList();
+                if (foreign.Count > 0)
+                    throw new CompassFormatException($"'{path}' has {string.Join(", ", foreign)}, which the model's {parts[0]} lacks: another preset or nonlinearity?");
                 foreach (var key in keys)
                 {
                     if (!source.TryGetValue(From(key), out var src))

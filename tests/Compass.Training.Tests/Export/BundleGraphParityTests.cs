@@ -89,6 +89,34 @@ public sealed class BundleGraphParityTests(ITestOutputHelper log)
         }
     }
 
+    [Theory]
+    [InlineData(CodecNonlinearity.SimplifiedGdn)]
+    [InlineData(CodecNonlinearity.Relu)]
+    public void CodecGraphsWithCheaperNonlinearities_MatchTorch(CodecNonlinearity nonlinearity)
+    {
+        const int h = 37, w = 53;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        torch.manual_seed(12);
+        var codec = new MeanScaleHyperprior(16, 24, null, 0, nonlinearity);
+        codec.eval();
+        PerturbGdn(codec, 12);
+        Assert.Equal(nonlinearity == CodecNonlinearity.Relu ? 0 : 6, codec.named_modules().Count(m => m.module is Modules.Gdn g && g.Simplified));
+        var g = Parity.Seeded(5);
+        var x = rand([1, 3, h, w], generator: g);
+        using (var analysis = new OrtModel(CodecExporter.Analysis(codec)))
+        {
+            var y = codec.Analysis(x);
+            Report($"{nonlinearity} analysis y", h, w, y, analysis.Run(("x", x))["y"]);
+        }
+        using (var synthesis = new OrtModel(CodecExporter.Synthesis(codec)))
+        {
+            var yHat = randn([1, 24, LatentGeometry.YExtent(h), LatentGeometry.YExtent(w)], generator: g).mul(4).round();
+            var expected = codec.Synthesis(yHat, h, w);
+            Report($"{nonlinearity} synthesis x_hat", h, w, expected, synthesis.Run(("y_hat", yHat), ("image_size", tensor(new long[] { h, w })))["x_hat"]);
+        }
+    }
+
     public static TheoryData<int, int, int, int> LiffSizes => new() { { 19, 27, 37, 53 }, { 19, 27, 19, 27 }, { 19, 27, 64, 96 }, { 32, 48, 37, 53 } };
 
     [Theory]

@@ -11,6 +11,23 @@ namespace Compass.Training.Tests.Trainer;
 [Collection(TorchGlobalState.Name)]
 public sealed class BenchRecipeTests
 {
+    /// <summary>Runs compass-train in-process (restoring torch's thread count); returns the exit code and stderr + stdout.</summary>
+    private static (int Code, string Log) Run(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int threads = torch.get_num_threads();
+        try
+        {
+            int code = CompassTrainCli.Run(args, output, error, NullLoggerFactory.Instance);
+            return (code, error.ToString() + output);
+        }
+        finally
+        {
+            torch.set_num_threads(threads);
+        }
+    }
+
     [Fact]
     public void AnchorCurveIsZeroOnItsPointsAndInterpolatesInLogRate()
     {
@@ -35,23 +52,11 @@ public sealed class BenchRecipeTests
         using var outDir = new TempFolder();
         var jsonl = Path.Combine(outDir.Path, "exp", "experiments.jsonl");
         var plot = Path.Combine(outDir.Path, "exp", "experiments.png");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int threads = torch.get_num_threads();
-        int code;
-        try
-        {
-            code = CompassTrainCli.Run(
-                ["bench-recipe", "--preset", "compact", "--quality", "3", "--budget-cpu-minutes", "0.01", "--crop", "32", "--batch", "2",
-                 "--data", data.Path, "--out", Path.Combine(outDir.Path, "run"), "--kodak", kodak.Path, "--kodak-count", "1",
-                 "--jsonl", jsonl, "--plot", plot, "--label", "test recipe", "--val-every", "0"],
-                output, error, NullLoggerFactory.Instance);
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
-        }
-        Assert.True(code == 0, error.ToString() + output);
+        var (code, log) = Run(
+            "bench-recipe", "--preset", "compact", "--quality", "3", "--budget-cpu-minutes", "0.01", "--crop", "32", "--batch", "2",
+            "--data", data.Path, "--out", Path.Combine(outDir.Path, "run"), "--kodak", kodak.Path, "--kodak-count", "1",
+            "--jsonl", jsonl, "--plot", plot, "--label", "test recipe", "--val-every", "0");
+        Assert.True(code == 0, log);
         var record = Assert.Single(RecipeRecord.ReadAll(jsonl));
         Assert.Equal("test recipe", record["label"]!.GetValue<string>());
         Assert.Equal("bl", record["recipe"]!["stage"]!.GetValue<string>());
@@ -79,27 +84,37 @@ public sealed class BenchRecipeTests
         TestImages.Write(kodak.File("kodim01.png"), 52, 44, 0);
         using var outDir = new TempFolder();
         var jsonl = Path.Combine(outDir.Path, "experiments.jsonl");
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int threads = torch.get_num_threads();
-        int code;
-        try
-        {
-            code = CompassTrainCli.Run(
-                ["bench-recipe", "--preset", "slim", "--quality", "3", "--variable-rate", "2,3", "--steps", "2", "--crop", "32", "--batch", "1",
-                 "--data", data.Path, "--out", Path.Combine(outDir.Path, "run"), "--kodak", kodak.Path, "--jsonl", jsonl, "--label", "vbr", "--val-every", "0"],
-                output, error, NullLoggerFactory.Instance);
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
-        }
-        Assert.True(code == 0, error.ToString() + output);
+        var (code, log) = Run(
+            "bench-recipe", "--preset", "slim", "--quality", "3", "--variable-rate", "2,3", "--steps", "2", "--crop", "32", "--batch", "1",
+            "--data", data.Path, "--out", Path.Combine(outDir.Path, "run"), "--kodak", kodak.Path, "--jsonl", jsonl, "--label", "vbr", "--val-every", "0");
+        Assert.True(code == 0, log);
         var records = RecipeRecord.ReadAll(jsonl);
         Assert.Equal(["vbr [q2]", "vbr [q3]"], records.Select(r => r["label"]!.GetValue<string>()));
         Assert.Equal([0.0035, 0.0067], records.Select(r => r["recipe"]!["lambda"]!.GetValue<double>()));
         Assert.All(records, r => Assert.Equal("variable-rate=2,3", r["recipe"]!["variant"]!.GetValue<string>()));
         Assert.Equal([2, 3], records.Select(r => r["recipe"]!["quality"]!.GetValue<int>()));
         Assert.All(records, r => Assert.Equal(1, r["kodak"]!["images"]!.GetValue<int>()));
+    }
+
+    [Fact]
+    public void TheCostOfInitWeightsComesFromTheirCard()
+    {
+        using var folder = new TempFolder();
+        var shipped = folder.File("shipped-f16.weights");
+        File.WriteAllBytes(shipped, [1, 2, 3]);
+        File.WriteAllText(folder.File("shipped-f16.card.json"),
+            """{"stages":[{"stage":"bl","cpuSeconds":4000.5},{"stage":"liff","cpuSeconds":600},{"stage":"bl","cpuSeconds":100}]}""");
+        Assert.Equal(4100.5, BenchRecipeCommand.BaseLayerCost(shipped));
+
+        var trained = folder.File("bl-f16.weights");
+        File.WriteAllBytes(trained, [1, 2, 3]);
+        File.WriteAllText(folder.File("bl-f16.card.json"), """{"stage":"bl","cpuSeconds":1800}""");
+        Assert.Equal(1800, BenchRecipeCommand.BaseLayerCost(trained));
+
+        var joint = folder.File("joint-f16.weights");
+        File.WriteAllBytes(joint, [1, 2, 3]);
+        File.WriteAllText(folder.File("joint-f16.card.json"), """{"stage":"joint","cpuSeconds":900}""");
+        Assert.Null(BenchRecipeCommand.BaseLayerCost(joint)); // a joint run's time is not its base layer's
+        Assert.Null(BenchRecipeCommand.BaseLayerCost(folder.File("none.weights")));
     }
 }

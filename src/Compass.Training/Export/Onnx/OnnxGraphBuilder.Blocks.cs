@@ -52,6 +52,18 @@ internal sealed partial class OnnxGraphBuilder
     }
 
     /// <summary>
+    /// Simplified GDN (or its inverse): <c>x / (beta + conv1x1(|x|, gamma))</c>, or times it; the arguments as
+    /// <see cref="Gdn"/>.
+    /// </summary>
+    public OnnxValue SimplifiedGdn(OnnxValue x, string name, torch.Tensor beta, torch.Tensor gamma, bool inverse)
+    {
+        var channels = gamma.shape[0];
+        using var gammaWeight = gamma.reshape(channels, channels, 1, 1);
+        var linear = Conv(Node("Abs", [x]), name + ".gamma", gammaWeight, beta);
+        return inverse ? Mul(x, linear) : Div(x, linear);
+    }
+
+    /// <summary>
     /// The 3x3 unfold of an NCHW tensor with <paramref name="channels"/> channels, zeros outside:
     /// output channel c*9 + ky*3 + kx holds x[c] shifted by (ky-1, kx-1), the layout of
     /// <c>torch.nn.functional.unfold(x, 3, padding: 1)</c> viewed as [N, 9C, H, W]. Written as a grouped

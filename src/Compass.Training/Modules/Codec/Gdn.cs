@@ -7,6 +7,8 @@ namespace Compass.Training.Modules;
 /// <summary>
 /// Generalised divisive normalisation (Balle et al.): <c>out_i = x_i / sqrt(beta_i + sum_j gamma_ij x_j^2)</c>,
 /// or, for the inverse (IGDN), <c>x_i * sqrt(...)</c>. The sum is a 1x1 convolution of <c>x^2</c>.
+/// The simplified form (Johnston et al. 2019) drops the square and the root:
+/// <c>out_i = x_i / (beta_i + sum_j gamma_ij |x_j|)</c> (inverse: times).
 /// </summary>
 /// <remarks>
 /// <c>beta</c> and <c>gamma</c> are stored reparametrised exactly as CompressAI's <c>NonNegativeParametrizer</c>
@@ -36,7 +38,15 @@ public sealed class Gdn : nn.Module<Tensor, Tensor>
     /// <param name="channels">Number of channels.</param>
     /// <param name="inverse">True for IGDN (multiply by the square root).</param>
     /// <param name="name">Module name.</param>
-    public Gdn(long channels, bool inverse = false, string name = "GDN") : base(name)
+    public Gdn(long channels, bool inverse = false, string name = "GDN") : this(channels, inverse, simplified: false, name) { }
+
+    /// <summary>Creates a GDN layer, or its simplified form (<c>|x|</c> and no root) when <paramref name="simplified"/>.</summary>
+    /// <param name="channels">Number of channels.</param>
+    /// <param name="inverse">True for the inverse (multiply).</param>
+    /// <param name="simplified">True for <c>x / (beta + gamma |x|)</c>; the layer then also holds a one-element
+    /// <c>simplified</c> buffer, so its weights cannot be loaded as a standard GDN by mistake.</param>
+    /// <param name="name">Module name.</param>
+    public Gdn(long channels, bool inverse, bool simplified, string name = "GDN") : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
         Channels = channels;
@@ -51,7 +61,15 @@ public sealed class Gdn : nn.Module<Tensor, Tensor>
         }
         register_parameter("beta", beta);
         register_parameter("gamma", gamma);
+        Simplified = simplified;
+        if (simplified) register_buffer(SimplifiedMarker, ones(1));
     }
+
+    /// <summary>Name of the buffer that marks the simplified form in a state dict.</summary>
+    public const string SimplifiedMarker = "simplified";
+
+    /// <summary>True for the simplified form (<c>|x|</c>, no square root).</summary>
+    public bool Simplified { get; }
 
     /// <summary>Number of channels.</summary>
     public long Channels { get; }
@@ -77,6 +95,11 @@ public sealed class Gdn : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var b = EffectiveBeta();
         var g = EffectiveGamma().reshape(Channels, Channels, 1, 1);
+        if (Simplified)
+        {
+            var linear = nn.functional.conv2d(x.abs(), g, b);
+            return (Inverse ? x.mul(linear) : x.div(linear)).MoveToOuterDisposeScope();
+        }
         var norm = nn.functional.conv2d(x.square(), g, b);
         norm = Inverse ? norm.sqrt() : norm.rsqrt();
         return x.mul(norm).MoveToOuterDisposeScope();

@@ -41,7 +41,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// <param name="n">Channels of the transforms and of z (paper preset 128).</param>
     /// <param name="m">Channels of y (paper preset 192); must be even (h_s's middle width is 3M/2).</param>
     /// <param name="name">Module name.</param>
-    public MeanScaleHyperprior(int n, int m, string name = "MeanScaleHyperprior") : this(n, m, null, 0, name) { }
+    public MeanScaleHyperprior(int n, int m, string name = "MeanScaleHyperprior") : this(n, m, null, 0, CodecNonlinearity.Gdn, name) { }
 
     /// <summary>
     /// Creates a variable-rate codec (METHOD.md section 4): one learned quantisation step per quality of
@@ -54,19 +54,22 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// <param name="rateQualities">Qualities (1..8 on <see cref="RateLadder"/>) of the levels, distinct; null or empty: a single-rate codec.</param>
     /// <param name="referenceQuality">The level whose initial step is 1 (a single-rate codec trained at that quality is exactly this level);
     /// the others start at <c>sqrt(lambda_ref / lambda_q)</c>, the step that keeps <c>lambda * step^2</c> constant.</param>
+    /// <param name="nonlinearity">The nonlinearity of g_a and g_s (GDN in the paper).</param>
     /// <param name="name">Module name.</param>
-    public MeanScaleHyperprior(int n, int m, IReadOnlyList<int>? rateQualities, int referenceQuality, string name = "MeanScaleHyperprior") : base(name)
+    public MeanScaleHyperprior(int n, int m, IReadOnlyList<int>? rateQualities, int referenceQuality,
+        CodecNonlinearity nonlinearity = CodecNonlinearity.Gdn, string name = "MeanScaleHyperprior") : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(m, 2);
         if (m % 2 != 0) throw new ArgumentException("M must be even (h_s's middle layer has 3M/2 channels).", nameof(m));
         N = n;
         M = m;
+        Nonlinearity = nonlinearity;
         g_a = nn.ModuleList<nn.Module<Tensor, Tensor>>(
-            Conv(3, n, 5, 2), new Gdn(n), Conv(n, n, 5, 2), new Gdn(n), Conv(n, n, 5, 2), new Gdn(n), Conv(n, m, 5, 2));
+            Conv(3, n, 5, 2), Nl(n, false), Conv(n, n, 5, 2), Nl(n, false), Conv(n, n, 5, 2), Nl(n, false), Conv(n, m, 5, 2));
         g_s = nn.ModuleList<nn.Module<Tensor, Tensor>>(
-            Deconv(m, n), new Gdn(n, inverse: true), Deconv(n, n), new Gdn(n, inverse: true),
-            Deconv(n, n), new Gdn(n, inverse: true), Deconv(n, 3));
+            Deconv(m, n), Nl(n, true), Deconv(n, n), Nl(n, true),
+            Deconv(n, n), Nl(n, true), Deconv(n, 3));
         h_a = nn.ModuleList<nn.Module<Tensor, Tensor>>(
             Conv(m, n, 3, 1), nn.LeakyReLU(0.01), Conv(n, n, 5, 2), nn.LeakyReLU(0.01), Conv(n, n, 5, 2));
         h_s = nn.ModuleList<nn.Module<Tensor, Tensor>>(
@@ -93,6 +96,9 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
             RateQualities = [.. rateQualities];
         }
     }
+
+    /// <summary>The nonlinearity of g_a and g_s.</summary>
+    public CodecNonlinearity Nonlinearity { get; }
 
     /// <summary>State-dict key of the learned log quantisation steps of a variable-rate codec.</summary>
     public const string RateLogStepsKey = "rate_log_steps";
@@ -136,7 +142,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     public MeanScaleHyperprior FoldRateLevel(int quality)
     {
         int level = RateLevelOf(quality);
-        var folded = new MeanScaleHyperprior(N, M);
+        var folded = new MeanScaleHyperprior(N, M, null, 0, Nonlinearity);
         try
         {
             using var _ = no_grad();
@@ -311,6 +317,14 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// <summary>Parameters of the auxiliary optimiser: the entropy bottleneck's quantiles.</summary>
     public IEnumerable<Parameter> AuxParameters() =>
         named_parameters().Where(p => p.name.EndsWith("quantiles", StringComparison.Ordinal)).Select(p => p.parameter);
+
+    private nn.Module<Tensor, Tensor> Nl(long channels, bool inverse) => Nonlinearity switch
+    {
+        CodecNonlinearity.Gdn => new Gdn(channels, inverse),
+        CodecNonlinearity.SimplifiedGdn => new Gdn(channels, inverse, simplified: true),
+        CodecNonlinearity.Relu => nn.ReLU(),
+        _ => throw new ArgumentOutOfRangeException(nameof(Nonlinearity), Nonlinearity, "Unknown nonlinearity."),
+    };
 
     private static nn.Module<Tensor, Tensor> Conv(long inCh, long outCh, long kernel, long stride) =>
         nn.Conv2d(inCh, outCh, kernel, stride: stride, padding: kernel / 2);
