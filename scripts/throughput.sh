@@ -21,5 +21,10 @@ run c2 compact 2
 run p1 compact 1 & run p2 compact 1; wait
 run s1 slim 1
 run s2 slim 2
+for preset in compact compact-sgdn compact-relu; do
+  rm -rf "${work:?}/nl-$preset"
+  dotnet "$dll" train --stage bl --preset "$preset" --quality 3 --steps 150 --batch 8 --crop 128 --threads 1 \
+    --data "$data" --val-every 0 --log-every 50 --checkpoint-every 0 --checkpoint-minutes 0 --out "$work/nl-$preset" > "$work/nl-$preset.log" 2>&1
+done
 python3 "$repo/scripts/throughput.py" "$work" > "$repo/docs/training/throughput.jsonl"
 cat "$repo/docs/training/throughput.jsonl"

@@ -95,7 +95,13 @@ internal static class CompassTrainCli
         private readonly Option<long> _valEvery = new("--val-every") { Description = "Validate every n steps (and at the end); 0: only at the end.", DefaultValueFactory = _ => 500 };
         private readonly Option<string> _out = new("--out") { Description = "Checkpoint folder (keep it outside the repository).", Required = true, HelpName = "folder" };
         private readonly Option<bool> _resume = new("--resume") { Description = "Continue from the newest valid checkpoint in --out (starts at step 0 when there is none)." };
-        private readonly Option<int> _threads = new("--threads") { Description = "libtorch intra-op threads (1 gives the most steps per CPU-hour on a shared 2-core machine).", DefaultValueFactory = _ => 1 };
+        private readonly Option<int> _threads = new("--threads")
+        {
+            // Measured (docs/training.md, run T1): one run with both cores of an idle 2-core machine gets 1.43x the steps per
+            // wall-hour of one thread, and reached the JPEG curve within the hour; one thread is the most steps per CPU-hour.
+            Description = "libtorch intra-op threads (default: all cores, the fastest single run on an idle machine; give 1 per run when several runs or other work share the machine: the most steps per CPU-hour).",
+            DefaultValueFactory = _ => Environment.ProcessorCount,
+        };
         private readonly Option<int> _logEvery = new("--log-every") { Description = "Progress line every n steps.", DefaultValueFactory = _ => 50 };
         private readonly Option<long> _ckptEvery = new("--checkpoint-every") { Description = "Checkpoint every n steps; 0: by time and at the end only.", DefaultValueFactory = _ => 1000 };
         private readonly Option<double> _ckptMinutes = new("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes passed since the last one; 0 disables.", DefaultValueFactory = _ => 10 };
