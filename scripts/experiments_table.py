@@ -9,4 +9,7 @@ print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:
     rc, t, k, a = r["recipe"], r["training"], r["kodak"], r["vsAnchors"]
     fmt = lambda v: "n/a" if v is None else f"{v:+.2f}"
-    print(f"| {r['label'].split(':')[0]} | {rc['preset']} {rc['N']}/{rc['M']}, lambda {rc['lambda']}, {rc['schedule']}, {rc['crop']}x{rc['batch']}, {rc['threads']} thread{'s' if rc['threads']>1 else ''}{', budget '+rc['budget'] if rc.get('budget') else ''} | {t['steps']} | {t['cpuHours']:.2f} | {t.get('totalCpuHours', t['cpuHours']):.2f} | {t['wallHours']:.2f} | {k['bpp']:.4f} | {k['psnr']:.2f} | {fmt(a['jpeg-420']['dbAtEqualRate'])} | {fmt(a['jpeg2000']['dbAtEqualRate'])} |")
+    # A variable-rate run has one line per level, labelled "... [qK]".
+    name = r['label'].split(':')[0] + (" " + r['label'][r['label'].rindex('['):] if r['label'].endswith(']') and ':' in r['label'] else "")
+    variant = f", {rc['variant']}" if rc.get('variant') else ""
+    print(f"| {name} | {rc['preset']} {rc['N']}/{rc['M']}, lambda {rc['lambda']}{variant}, {rc['schedule']}, {rc['crop']}x{rc['batch']}, {rc['threads']} thread{'s' if rc['threads']>1 else ''}{', budget '+rc['budget'] if rc.get('budget') else ''} | {t['steps']} | {t['cpuHours']:.2f} | {t.get('totalCpuHours', t['cpuHours']):.2f} | {t['wallHours']:.2f} | {k['bpp']:.4f} | {k['psnr']:.2f} | {fmt(a['jpeg-420']['dbAtEqualRate'])} | {fmt(a['jpeg2000']['dbAtEqualRate'])} |")
