@@ -1,4 +1,5 @@
 using Compass.Training.Data;
+using Compass.Training.Modules;
 using Compass.Training.Training;
 
 namespace Compass.Training.Cli;
@@ -46,9 +47,6 @@ internal sealed record TrainSettings
     /// <summary>--init values: <c>[children=]file</c> of earlier stages' outputs, applied in order.</summary>
     public IReadOnlyList<string> Init { get; init; } = [];
 
-    /// <summary>CompressAI's MSE lambda ladder, quality 1..8 (METHOD.md section 4).</summary>
-    public static IReadOnlyList<double> LambdaLadder => Compass.Training.Modules.RateLadder.Lambdas;
-
     /// <summary>Lambda from --lambda, else from --quality, else null.</summary>
-    public double? EffectiveLambda => Lambda ?? (Quality is { } q ? LambdaLadder[q - 1] : null);
+    public double? EffectiveLambda => Lambda ?? (Quality is { } q ? RateLadder.LambdaOf(q) : null);
 }
