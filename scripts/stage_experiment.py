@@ -22,8 +22,8 @@ line = {
     "recipe": {k: c.get(k) for k in ("stage", "preset", "lambda", "quality", "schedule", "batchSize", "cropSize", "threads", "init", "variant")},
     "training": {"steps": c.get("steps"), "cpuSeconds": c.get("cpuSeconds"), "wallSeconds": c.get("wallSeconds")},
     "validation": v,
-    # The stage's own objective on the validation crops: rate + lambda * 255^2 * MSE (lower is better).
-    "validationRdLoss": None if mse is None else round(v.get("bpp", 0.0) + lam * 255 ** 2 * mse, 5),
+    # The stage's own objective on the validation crops: rate + lambda * 255^2 * MSE (lower is better); none for liff (no lambda).
+    "validationRdLoss": None if mse is None or not lam else round(v.get("bpp", 0.0) + lam * 255 ** 2 * mse, 5),
 }
 if eval_path:
     # Mean COMPASS point per configuration (final layer), from the real streams of `compass eval`.

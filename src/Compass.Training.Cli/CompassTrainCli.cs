@@ -69,8 +69,9 @@ internal static class CompassTrainCli
         private readonly Option<int> _batch = new("--batch") { Description = "Crops per batch.", DefaultValueFactory = _ => 8 };
         private readonly Option<string> _liffInput = new("--liff-input")
         {
-            Description = "Stage liff: what the first enhancement layer is predicted from: clean (the downscaled image) or decoded (the base-layer codec's reconstruction; needs --init base=<bl output>).",
-            DefaultValueFactory = _ => "clean", HelpName = "clean|decoded",
+            Description = "Stage liff: what the first enhancement layer is predicted from: clean (the downscaled image), decoded (the base-layer codec's " +
+                          "reconstruction; needs --init base=<bl output>) or auto (decoded when --init loads a trained base layer, else clean; see docs/training.md).",
+            DefaultValueFactory = _ => "auto", HelpName = "auto|clean|decoded",
         };
         private readonly Option<string?> _variableRate = new("--variable-rate")
         {
@@ -153,7 +154,7 @@ internal static class CompassTrainCli
             foreach (var o in SharedTrainingOptions()) Train.Options.Add(o);
             Train.Options.Add(_layers);
             Train.Options.Add(_liffInput);
-            _liffInput.AcceptOnlyFromAmong("clean", "decoded");
+            _liffInput.AcceptOnlyFromAmong("auto", "clean", "decoded");
             Train.Validators.Add(ValidateCombination);
             Train.SetAction(Execute);
             BenchRecipe = BenchRecipeCommand.Create(this);
@@ -278,7 +279,7 @@ internal static class CompassTrainCli
                 Keep = p.GetValue(_keep),
                 SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
                 Init = p.GetValue(_init) ?? [],
-                LiffDecodedInput = p.CommandResult.Command == Train && p.GetValue(_liffInput) == "decoded",
+                LiffInput = p.CommandResult.Command == Train ? p.GetValue(_liffInput)! : "clean",
                 RateQualities = p.GetValue(_variableRate) is { } spec && TryParseQualities(spec, out var levels, out _) ? levels : [],
             };
         }
@@ -338,6 +339,9 @@ internal static class CompassTrainCli
                 _error.WriteLine($"{Name}: error: {reason}.");
                 return ExitCodes.StageNotAvailable;
             }
+            if (objective is Objectives.LiffObjective liff)
+                logger.LogInformation("LIFF predicts the first enhancement layer from the {Input} (--liff-input {Option})",
+                    liff.DecodedBaseInput ? "base-layer codec's reconstruction" : "clean downscaled image", s.LiffInput);
             try
             {
                 ImageFolderDataset dataset;
@@ -374,7 +378,7 @@ internal static class CompassTrainCli
                     {
                         Stage = s.Stage, Preset = s.Preset, Lambda = s.EffectiveLambda, Quality = s.Lambda is null ? s.Quality : null,
                         ValidationFolder = validation?.Folder, Threads = s.Threads,
-                        Init = s.Init.Count > 0 ? s.Init : null, Variant = s.Variant,
+                        Init = s.Init.Count > 0 ? s.Init : null, Variant = s.VariantOf(objective),
                     },
                 };
                 using var trainer = new Trainer(objective, source, options, validation, logger, _output);

@@ -61,13 +61,16 @@ internal static class Stages
                 network.Dispose();
                 return null;
             }
-            if (s.LiffDecodedInput && !initialised.Contains("base") && !resuming)
+            if (s.Stage == "liff" && s.LiffInput == "decoded" && !initialised.Contains("base") && !resuming)
             {
                 reason = "--liff-input decoded predicts from the base-layer codec's output, so it needs a trained one: --init base=<bl output>";
                 network.Dispose();
                 return null;
             }
-            if (s.Stage == "liff" && s.LiffDecodedInput) return new LiffObjective(network, decodedBaseInput: true);
+            // auto: decoded inputs when a trained base layer is loaded (issue 9's P1/P2 runs: after equal joint training,
+            // decoded pre-training gave the better model at every ratio), clean otherwise (the authors' recipe).
+            bool decoded = s.LiffInput == "decoded" || (s.LiffInput == "auto" && initialised.Contains("base"));
+            if (s.Stage == "liff" && decoded) return new LiffObjective(network, decodedBaseInput: true);
             // The liff stage has no rate term; its lambda is unused.
             return StageObjectives.Create(s.Stage, network, s.EffectiveLambda ?? 1.0);
         }

@@ -1,5 +1,6 @@
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Objectives;
 using Compass.Training.Training;
 
 namespace Compass.Training.Cli;
@@ -34,14 +35,16 @@ internal sealed record TrainSettings
     public required int Keep { get; init; }
     public required SmallImagePolicy SmallImages { get; init; }
 
-    /// <summary>Stage liff: predict EL1 from the base-layer codec's reconstruction (<c>--liff-input decoded</c>).</summary>
-    public bool LiffDecodedInput { get; init; }
+    /// <summary>Stage liff, <c>--liff-input</c>: <c>clean</c>, <c>decoded</c> (EL1 predicted from the base-layer codec's
+    /// reconstruction), or <c>auto</c> (decoded when --init loads a trained base layer, else clean).</summary>
+    public string LiffInput { get; init; } = "auto";
 
     /// <summary>Stage bl: the qualities of a variable-rate base codec's levels (<c>--variable-rate</c>); empty: single-rate.</summary>
     public IReadOnlyList<int> RateQualities { get; init; } = [];
 
     /// <summary>The objective variant recorded in checkpoints and cards (resuming needs the same), or null for the stage's default.</summary>
-    public string? Variant => LiffDecodedInput ? "liff-input=decoded"
+    /// <param name="objective">The stage's objective (whether LIFF predicts from decoded input is decided when it is built).</param>
+    public string? VariantOf(ITrainingObjective objective) => objective is LiffObjective { DecodedBaseInput: true } ? "liff-input=decoded"
         : RateQualities.Count > 0 ? "variable-rate=" + string.Join(",", RateQualities) : null;
 
     /// <summary>--init values: <c>[children=]file</c> of earlier stages' outputs, applied in order.</summary>

@@ -53,6 +53,31 @@ public sealed class StageCliTests
     }
 
     [Fact]
+    public void LiffInputAuto_IsDecodedWhenATrainedBaseLayerIsLoaded_CleanOtherwise()
+    {
+        using var data = TestImages.Folder(2, 40, 40);
+        using var bl = new TempFolder();
+        string[] common = ["train", "--preset", "slim", "--quality", "3", "--crop", "32", "--batch", "1", "--data", data.Path, "--log-every", "1"];
+        var (code, _, err) = Run([.. common, "--stage", "bl", "--steps", "1", "--out", bl.Path]);
+        Assert.True(code == 0, err);
+        var weights = Path.Combine(bl.Path, "model-f16.weights");
+
+        string? VariantOf(params string[] extra)
+        {
+            using var liff = new TempFolder();
+            var (c, _, e) = Run([.. common, "--stage", "liff", "--steps", "1", "--out", liff.Path, .. extra]);
+            Assert.True(c == 0, e);
+            using var card = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(liff.Path, "model-f16.card.json")));
+            return card.RootElement.TryGetProperty("variant", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+        }
+
+        Assert.Equal("liff-input=decoded", VariantOf("--init", $"base={weights}"));
+        Assert.Equal("liff-input=decoded", VariantOf("--init", weights)); // a bl output initialises the base layer
+        Assert.Null(VariantOf());
+        Assert.Null(VariantOf("--init", $"base={weights}", "--liff-input", "clean"));
+    }
+
+    [Fact]
     public void VariableRateBaseLayer_TrainsExportsOneLevelAndResumesOnlyAsItself()
     {
         using var data = TestImages.Folder(2, 40, 40);
