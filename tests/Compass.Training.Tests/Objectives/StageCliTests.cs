@@ -67,8 +67,7 @@ public sealed class StageCliTests
             using var liff = new TempFolder();
             var (c, _, e) = Run([.. common, "--stage", "liff", "--steps", "1", "--out", liff.Path, .. extra]);
             Assert.True(c == 0, e);
-            using var card = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(liff.Path, "model-f16.card.json")));
-            return card.RootElement.TryGetProperty("variant", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            return ModelCard.Load(Path.Combine(liff.Path, "model-f16.card.json")).Variant;
         }
 
         Assert.Equal("liff-input=decoded", VariantOf("--init", $"base={weights}"));
