@@ -65,8 +65,8 @@ internal static class CompassTrainCli
         private readonly Option<long?> _steps = new("--steps") { Description = "Total training steps (a resumed run continues up to this). Required unless a budget is given." };
         private readonly Option<double?> _budgetMinutes = new("--budget-minutes") { Description = "Train for this many wall-clock minutes (whole run, resumes included); the lr schedule then follows the fraction of the budget used." };
         private readonly Option<double?> _budgetCpuMinutes = new("--budget-cpu-minutes") { Description = "Like --budget-minutes, in CPU minutes of the process (fair when other work shares the machine)." };
-        private readonly Option<int> _crop = new("--crop") { Description = "Side of the square random training crops, pixels.", DefaultValueFactory = _ => 128 };
-        private readonly Option<int> _batch = new("--batch") { Description = "Crops per batch.", DefaultValueFactory = _ => 8 };
+        private readonly Option<int?> _crop = new("--crop") { Description = "Side of the square random training crops, pixels (default: 128 for bl and residual, 96 for liff and joint; see docs/training.md)." };
+        private readonly Option<int?> _batch = new("--batch") { Description = "Crops per batch (default: 8 for bl and residual, 4 for liff and joint)." };
         private readonly Option<string> _liffInput = new("--liff-input")
         {
             Description = "Stage liff: what the first enhancement layer is predicted from: clean (the downscaled image), decoded (the base-layer codec's " +
@@ -126,8 +126,8 @@ internal static class CompassTrainCli
             _steps.Validators.Add(r => { if (TryValue<long?>(r, out var v) && v is < 1) r.AddError("--steps must be at least 1."); });
             foreach (var o in new[] { _budgetMinutes, _budgetCpuMinutes })
                 o.Validators.Add(r => { if (TryValue<double?>(r, out var v) && v is { } m && !(m > 0 && double.IsFinite(m))) r.AddError($"{r.Option.Name} must be positive."); });
-            Positive(_batch, 1);
-            Positive(_crop, 16);
+            _batch.Validators.Add(r => { if (TryValue<int?>(r, out var v) && v is < 1) r.AddError("--batch must be at least 1."); });
+            _crop.Validators.Add(r => { if (TryValue<int?>(r, out var v) && v is < 16) r.AddError("--crop must be at least 16."); });
             Positive(_threads, 1);
             Positive(_logEvery, 1);
             Positive(_valCount, 1);
@@ -258,8 +258,8 @@ internal static class CompassTrainCli
                 Steps = p.GetValue(_steps) ?? long.MaxValue / 2,
                 Budget = budgetMinutes is { } wm ? new TrainingBudget(TimeSpan.FromMinutes(wm), BudgetClock.Wall)
                     : budgetCpuMinutes is { } cm ? new TrainingBudget(TimeSpan.FromMinutes(cm), BudgetClock.Cpu) : null,
-                Crop = p.GetValue(_crop),
-                Batch = p.GetValue(_batch),
+                Crop = p.GetValue(_crop) ?? Stages.DefaultCrop(stage),
+                Batch = p.GetValue(_batch) ?? Stages.DefaultBatch(stage),
                 Layers = (p.CommandResult.Command == Train ? p.GetValue(_layers) : null) ?? Stages.DefaultLayers(stage),
                 Schedule = LearningRateSchedule.Parse(p.GetValue(_schedule)!, p.GetValue(_lr), p.GetValue(_warmup)),
                 AuxLearningRate = p.GetValue(_auxLr),

@@ -76,6 +76,20 @@ public sealed class StageCliTests
         Assert.Null(VariantOf("--init", $"base={weights}", "--liff-input", "clean"));
     }
 
+    [Theory]
+    [InlineData("bl", 8, 128)]
+    [InlineData("residual", 8, 128)]
+    [InlineData("liff", 4, 96)]
+    public void CropAndBatchDefaultPerStage(string stage, int batch, int crop)
+    {
+        using var data = TestImages.Folder(1, 130, 130);
+        using var outDir = new TempFolder();
+        var (code, _, err) = Run("train", "--stage", stage, "--preset", "slim", "--quality", "3", "--steps", "1", "--data", data.Path, "--out", outDir.Path);
+        Assert.True(code == 0, err);
+        var card = ModelCard.Load(Path.Combine(outDir.Path, "model-f16.card.json"));
+        Assert.Equal((batch, crop), (card.BatchSize, card.CropSize));
+    }
+
     [Fact]
     public void VariableRateBaseLayer_TrainsExportsOneLevelAndResumesOnlyAsItself()
     {

@@ -65,6 +65,7 @@ public sealed class CliTests
     [InlineData("--preset", "huge", "huge")]
     [InlineData("--threads", "0", "--threads must be at least 1")]
     [InlineData("--batch", "many", "many")]
+    [InlineData("--batch", "0", "--batch must be at least 1")]
     public void BadValuesAreRejected(string option, string value, string message)
     {
         var args = Valid("/tmp/x", "/tmp/y").ToList();
