@@ -126,8 +126,8 @@ internal static class CompassTrainCli
             _steps.Validators.Add(r => { if (TryValue<long?>(r, out var v) && v is < 1) r.AddError("--steps must be at least 1."); });
             foreach (var o in new[] { _budgetMinutes, _budgetCpuMinutes })
                 o.Validators.Add(r => { if (TryValue<double?>(r, out var v) && v is { } m && !(m > 0 && double.IsFinite(m))) r.AddError($"{r.Option.Name} must be positive."); });
-            _batch.Validators.Add(r => { if (TryValue<int?>(r, out var v) && v is < 1) r.AddError("--batch must be at least 1."); });
-            _crop.Validators.Add(r => { if (TryValue<int?>(r, out var v) && v is < 16) r.AddError("--crop must be at least 16."); });
+            Positive(_batch, 1);
+            Positive(_crop, 16);
             Positive(_threads, 1);
             Positive(_logEvery, 1);
             Positive(_valCount, 1);
@@ -239,6 +239,9 @@ internal static class CompassTrainCli
 
         private static void Positive<T>(Option<T> option, T min) where T : IComparable<T> =>
             option.Validators.Add(r => { if (TryValue<T>(r, out var v) && v.CompareTo(min) < 0) r.AddError($"{option.Name} must be at least {min}."); });
+
+        private static void Positive<T>(Option<T?> option, T min) where T : struct, IComparable<T> =>
+            option.Validators.Add(r => { if (TryValue<T?>(r, out var v) && v is { } value && value.CompareTo(min) < 0) r.AddError($"{option.Name} must be at least {min}."); });
 
         private static void NonNegative<T>(Option<T> option) where T : System.Numerics.INumber<T> =>
             option.Validators.Add(r => { if (TryValue<T>(r, out var v) && v < T.Zero) r.AddError($"{option.Name} must not be negative."); });
