@@ -123,7 +123,7 @@ internal static class CompassTrainCli
 
             _stage.AcceptOnlyFromAmong(Stages.Names);
             _preset.AcceptOnlyFromAmong([.. CompassPresets.All.Select(p => p.Name)]);
-            _steps.Validators.Add(r => { if (TryValue<long?>(r, out var v) && v is < 1) r.AddError("--steps must be at least 1."); });
+            Positive(_steps, 1L);
             foreach (var o in new[] { _budgetMinutes, _budgetCpuMinutes })
                 o.Validators.Add(r => { if (TryValue<double?>(r, out var v) && v is { } m && !(m > 0 && double.IsFinite(m))) r.AddError($"{r.Option.Name} must be positive."); });
             Positive(_batch, 1);
