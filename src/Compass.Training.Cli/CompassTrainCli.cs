@@ -4,6 +4,7 @@ using System.Globalization;
 using Compass.Training.Cli.Recipes;
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Runtime;
 using Compass.Training.Training;
 using Microsoft.Extensions.Logging;
 using TorchSharp;
@@ -161,11 +162,12 @@ internal static class CompassTrainCli
 
             Root = new RootCommand(
                 "compass-train: trains Compass (COMPASS, ICCV 2023) models with TorchSharp on the CPU. " +
-                "Exit codes: 0 done, 1 training failed, 2 invalid arguments or data, 3 stage not in this build, 130 cancelled (checkpoint written). " +
+                "Exit codes: 0 done, 1 training or check failed, 2 invalid arguments or data, 3 stage not in this build, 130 cancelled (checkpoint written). " +
                 "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.");
             Root.Subcommands.Add(Train);
             Root.Subcommands.Add(ExportCommand.Create(output, error));
             Root.Subcommands.Add(PackCommand.Create(output, error));
+            Root.Subcommands.Add(CheckCpuCommand.Create(output, error));
             Root.Subcommands.Add(BenchRecipe);
             Root.Subcommands.Add(BenchRecipeCommand.CreateRecord(this));
             Root.Subcommands.Add(BenchRecipeCommand.CreatePlot(this));
@@ -333,6 +335,15 @@ internal static class CompassTrainCli
             if (FindGitRoot(s.Out) is { } repo)
                 logger.LogWarning("Checkpoint folder {Out} is inside the git working tree {Repo}: keep checkpoints outside the repository", Path.GetFullPath(s.Out), repo);
 
+            try
+            {
+                logger.LogInformation("Convolutions: {Kernels}", TorchCpu.Describe());
+            }
+            catch (ArgumentException ex)
+            {
+                _error.WriteLine($"{Name}: error: {ex.Message}");
+                return ExitCodes.InvalidArguments;
+            }
             torch.set_num_threads(s.Threads);
             // Weights are initialised from torch's generator: seed it so a fresh run is reproducible too.
             torch.manual_seed(s.Seed);

@@ -130,6 +130,8 @@ public sealed class CliEvalTests : IDisposable
     /// embedded ladder and every stream must have the published size and PSNR (the JSON was measured on
     /// bundles exported from the same weights, identical graphs; only the cards differ).
     /// </summary>
+    private const double PixelPsnrTolerance = 1e-3;
+
     [SkippableFact]
     public void PublishedKodakResults_AreReproducedByTheEmbeddedModel()
     {
@@ -165,8 +167,15 @@ public sealed class CliEvalTests : IDisposable
             foreach (var (key, value) in expected)
             {
                 Assert.True(actual.TryGetValue(key, out var again), $"{setup} {key}: not coded again");
+                // Stream sizes are exact on every CPU: parsing and the entropy path are fixed-point.
                 Assert.Equal(value.Bytes, again.Bytes);
-                Assert.Equal(value.Psnr, again.Psnr, 9);
+                // Decoded pixels come from float networks whose ONNX Runtime kernels differ per instruction
+                // set, so a few 8-bit values round the other way: one flipped value of kodim01 moves the PSNR
+                // by about 5e-7 dB here (MSE ~200 over 1.18 M values). Measured between an AVX2 and an
+                // AVX-512 host: 7.4e-7 dB. 1e-3 dB allows ~2000 flips (0.2% of the values) and still
+                // catches any change of weights, graphs or resampling (those move it by 0.01 dB or more).
+                Assert.True(Math.Abs(value.Psnr - again.Psnr) <= PixelPsnrTolerance,
+                    $"{setup} {key}: PSNR {again.Psnr:F9} dB, published {value.Psnr:F9} dB (tolerance {PixelPsnrTolerance} dB)");
             }
         }
     }

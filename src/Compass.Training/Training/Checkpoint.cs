@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Compass.Training.Training;
 
@@ -28,7 +29,8 @@ public sealed class Checkpoint
     /// <summary>The format version this code writes and reads.</summary>
     public const int FormatVersion = 1;
 
-    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // Metrics of a diverging run can be NaN or infinite: they are written as "NaN"/"Infinity" rather than lost with the checkpoint.
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Creates a checkpoint in memory.</summary>
     public Checkpoint(CheckpointHeader header, IReadOnlyDictionary<string, byte[]> sections)

@@ -99,6 +99,8 @@ public sealed record ModelCard
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // A diverging run's metrics can be NaN or infinite; the card still records them.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
     /// <summary>The card as indented JSON (camelCase, nulls omitted).</summary>

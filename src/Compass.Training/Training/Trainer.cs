@@ -172,7 +172,7 @@ public sealed class Trainer : IDisposable
         var result = _objective.ComputeLoss(batch, step);
         double loss = result.Loss.item<float>();
         if (!double.IsFinite(loss))
-            throw new InvalidOperationException($"The loss became {loss} at step {step}; lower the learning rate or check the data.");
+            throw new InvalidOperationException(NonFiniteLossMessage(step, loss, result.Metrics, batch, "loss"));
         var metrics = new Dictionary<string, double>(result.Metrics, StringComparer.Ordinal);
 
         _optimizer.zero_grad();
@@ -186,10 +186,36 @@ public sealed class Trainer : IDisposable
             _auxOptimizer.zero_grad();
             var aux = _objective.AuxiliaryLoss() ?? throw new InvalidOperationException("The objective has auxiliary parameters but returned no auxiliary loss.");
             metrics["aux_loss"] = aux.item<float>();
+            if (!double.IsFinite(metrics["aux_loss"]))
+                throw new InvalidOperationException(NonFiniteLossMessage(step, metrics["aux_loss"], metrics, batch, "auxiliary loss"));
             aux.backward();
             _auxOptimizer.step();
         }
         return new StepReport(step, loss, _learningRate, metrics);
+    }
+
+    /// <summary>
+    /// What is known when the loss is not finite: the step, which loss terms are not finite, and whether
+    /// the batch or the weights already held non-finite values, with the advice that follows from that.
+    /// </summary>
+    private string NonFiniteLossMessage(long step, double loss, IReadOnlyDictionary<string, double> terms, TrainingBatch batch, string which)
+    {
+        var badTerms = terms.Where(t => !double.IsFinite(t.Value)).Select(t => $"{t.Key}={t.Value}").ToList();
+        var badLayers = batch.Layers.Select((t, i) => (t, i)).Where(x => !x.t.isfinite().all().item<bool>()).Select(x => $"layer {x.i}").ToList();
+        var badWeights = _objective.Model.named_parameters().Where(p => !p.parameter.isfinite().all().item<bool>()).Select(p => p.name).ToList();
+        var text = new StringBuilder($"The {which} became {loss} at step {step}");
+        text.Append(badTerms.Count > 0 ? $"; non-finite terms: {string.Join(", ", badTerms)}" : "; every reported loss term is finite");
+        text.Append(badLayers.Count > 0 ? $"; the batch holds non-finite pixels ({string.Join(", ", badLayers)})" : "; the batch is finite");
+        text.Append(badWeights.Count > 0
+            ? $"; {badWeights.Count} weight tensor(s) were already non-finite (first: {badWeights[0]})"
+            : "; every weight is finite");
+        if (badLayers.Count > 0)
+            text.Append(". Check the training data.");
+        else if (badWeights.Count > 0)
+            text.Append(". An earlier update diverged: lower the learning rate or resume from an earlier checkpoint.");
+        else
+            text.Append(". Finite inputs and weights gave a non-finite loss: run 'compass-train check-cpu' to check libtorch's kernels on this CPU, then lower the learning rate.");
+        return text.ToString();
     }
 
     /// <summary>Runs the objective's evaluation on the validation crops (eval mode, no gradients).</summary>
