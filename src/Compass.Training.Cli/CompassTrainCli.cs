@@ -162,7 +162,7 @@ internal static class CompassTrainCli
 
             Root = new RootCommand(
                 "compass-train: trains Compass (COMPASS, ICCV 2023) models with TorchSharp on the CPU. " +
-                "Exit codes: 0 done, 1 training or check failed, 2 invalid arguments or data, 3 stage not in this build, 130 cancelled (checkpoint written). " +
+                "Exit codes: 0 done, 1 training or check failed, 2 invalid arguments or data (unusable --init or --resume files included), 130 cancelled (checkpoint written). " +
                 "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.");
             Root.Subcommands.Add(Train);
             Root.Subcommands.Add(ExportCommand.Create(output, error));
@@ -351,7 +351,7 @@ internal static class CompassTrainCli
             if (objective is null)
             {
                 _error.WriteLine($"{Name}: error: {reason}.");
-                return ExitCodes.StageNotAvailable;
+                return ExitCodes.InvalidArguments;
             }
             if (objective is Objectives.LiffObjective liff)
                 logger.LogInformation("LIFF predicts the first enhancement layer from the {Input} (--liff-input {Option})",
@@ -400,6 +400,11 @@ internal static class CompassTrainCli
                 try
                 {
                     summary = trainer.Run(_cancel);
+                }
+                catch (InvalidDataException ex)
+                {
+                    _error.WriteLine($"{Name}: error: {ex.Message}");
+                    return ExitCodes.InvalidArguments;
                 }
                 catch (InvalidOperationException ex)
                 {

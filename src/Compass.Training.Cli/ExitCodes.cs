@@ -6,6 +6,5 @@ internal static class ExitCodes
     public const int Success = 0;
     public const int TrainingFailed = 1;
     public const int InvalidArguments = 2;
-    public const int StageNotAvailable = 3;
     public const int Cancelled = 130;
 }

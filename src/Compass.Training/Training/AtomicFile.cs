@@ -42,6 +42,17 @@ internal static class AtomicFile
         Write(path, s => s.Write(copy));
     }
 
+    /// <summary>The id of the process that created a temporary file of this class, or null for other names.</summary>
+    public static int? OwnerProcessId(string path)
+    {
+        var name = Path.GetFileName(path);
+        int at = name.IndexOf(TempMarker, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var rest = name.AsSpan(at + TempMarker.Length);
+        int dash = rest.IndexOf('-');
+        return dash > 0 && int.TryParse(rest[..dash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid) ? pid : null;
+    }
+
     /// <summary>True for the temporary files this class creates.</summary>
     public static bool IsTemporary(string path) => Path.GetFileName(path).Contains(TempMarker, StringComparison.Ordinal);
 

@@ -51,7 +51,25 @@ public sealed class CheckpointStore
             .ToArray();
     }
 
-    /// <summary>Writes a checkpoint and its card atomically, then removes the oldest beyond <see cref="Keep"/>.</summary>
+    /// <summary>Suffix given to a checkpoint that failed verification, so that it never outranks a good one.</summary>
+    public const string CorruptSuffix = ".corrupt";
+
+    /// <summary>Checkpoints set aside as corrupt (<c>step-*.ckpt.corrupt</c>), newest step first.</summary>
+    public IReadOnlyList<string> ListCorrupt()
+    {
+        if (!Directory.Exists(Folder)) return [];
+        return Directory.EnumerateFiles(Folder, Prefix + "*" + Extension + CorruptSuffix)
+            .OrderByDescending(f => f, StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>Why the checkpoints skipped by the last <see cref="LoadLatest"/> were unusable, one line each.</summary>
+    public IReadOnlyList<string> LastProblems { get; private set; } = [];
+
+    /// <summary>
+    /// Writes a checkpoint and its card atomically, then removes the oldest beyond <see cref="Keep"/>
+    /// (never the one just written) and temporary files left by processes that no longer run.
+    /// </summary>
     /// <returns>The checkpoint path.</returns>
     public string Save(Checkpoint checkpoint, ModelCard card)
     {
@@ -61,17 +79,24 @@ public sealed class CheckpointStore
         var path = PathFor(checkpoint.Header.Step);
         checkpoint.Save(path);
         card.Save(CardPathFor(path));
-        foreach (var old in List().Skip(Keep))
+        foreach (var old in List().Where(p => p != path).Skip(Keep - 1))
         {
             TryDelete(old);
             TryDelete(CardPathFor(old));
         }
+        RemoveStaleTemporaries();
         return path;
     }
 
-    /// <summary>The newest checkpoint that verifies, or null when there is none (corrupt ones are logged and skipped).</summary>
+    /// <summary>
+    /// The newest checkpoint that verifies, or null when there is none. Each one that fails verification is
+    /// renamed to <c>*.ckpt.corrupt</c> (kept for inspection, never listed or pruned as a checkpoint again),
+    /// and its reason logged and kept in <see cref="LastProblems"/>.
+    /// </summary>
     public Checkpoint? LoadLatest()
     {
+        var problems = new List<string>();
+        LastProblems = problems;
         foreach (var path in List())
         {
             try
@@ -82,10 +107,61 @@ public sealed class CheckpointStore
             }
             catch (CompassFormatException ex)
             {
-                _logger.LogWarning("Ignoring checkpoint {Path}: {Reason}", path, ex.Message);
+                problems.Add($"{Path.GetFileName(path)}: {ex.Message}");
+                var aside = path + CorruptSuffix;
+                try
+                {
+                    File.Move(path, aside, overwrite: true);
+                    _logger.LogWarning("Checkpoint {Path} is unusable ({Reason}); set aside as {Aside}", path, ex.Message, Path.GetFileName(aside));
+                }
+                catch (IOException move)
+                {
+                    _logger.LogWarning("Checkpoint {Path} is unusable ({Reason}) and could not be set aside: {Move}", path, ex.Message, move.Message);
+                }
             }
         }
         return null;
+    }
+
+    /// <summary>Deletes the temporary files of atomic writes whose writing process no longer runs.</summary>
+    /// <returns>How many were deleted.</returns>
+    public int RemoveStaleTemporaries()
+    {
+        if (!Directory.Exists(Folder)) return 0;
+        int removed = 0;
+        foreach (var temp in Directory.EnumerateFiles(Folder, "*" + AtomicFile.TempMarker + "*"))
+        {
+            var owner = AtomicFile.OwnerProcessId(temp);
+            if (owner is null || owner == Environment.ProcessId || IsRunning(owner.Value)) continue;
+            try
+            {
+                File.Delete(temp);
+                removed++;
+                _logger.LogInformation("Removed {Path}, left by process {Pid} that no longer runs", Path.GetFileName(temp), owner);
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning("Could not remove stale temporary file {Path}: {Reason}", temp, ex.Message);
+            }
+        }
+        return removed;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false; // no such process
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static long ParseStep(string path)

@@ -274,11 +274,19 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Loads the newest valid checkpoint, if any; returns whether one was loaded.</summary>
     /// <exception cref="InvalidOperationException">The checkpoint belongs to another stage, preset, lambda or seed.</exception>
+    /// <exception cref="InvalidDataException">Checkpoints exist but none verifies (they are set aside as <c>*.ckpt.corrupt</c>).</exception>
     public bool TryResume()
     {
+        _store.RemoveStaleTemporaries();
         var checkpoint = _store.LoadLatest();
         if (checkpoint is null)
         {
+            var corrupt = _store.ListCorrupt();
+            if (corrupt.Count > 0)
+                throw new InvalidDataException(
+                    $"No usable checkpoint to resume in '{_store.Folder}': {corrupt.Count} unusable checkpoint(s) are set aside as *{CheckpointStore.CorruptSuffix}"
+                    + (_store.LastProblems.Count > 0 ? $" ({string.Join("; ", _store.LastProblems)})" : "")
+                    + ". Put a good checkpoint back to resume, or run without --resume to start again from step 0.");
             _logger.LogInformation("No checkpoint in {Folder}; starting from step 0", _store.Folder);
             return false;
         }

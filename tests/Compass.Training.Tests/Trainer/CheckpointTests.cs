@@ -93,4 +93,62 @@ public class CheckpointTests
         using var folder = new TempFolder();
         Assert.Null(new CheckpointStore(Path.Combine(folder.Path, "none")).LoadLatest());
     }
+    [Fact]
+    public void CorruptCheckpointsAreSetAsideAndNeverOutrankOrDeleteNewOnes()
+    {
+        using var folder = new TempFolder();
+        var store = new CheckpointStore(folder.Path, keep: 1, new ListLogger());
+        foreach (var step in new long[] { 30, 40 })
+        {
+            var path = store.PathFor(step);
+            Make(step).Save(path);
+            File.WriteAllBytes(path, File.ReadAllBytes(path)[..100]); // truncated, as by a full disk
+        }
+
+        Assert.Null(store.LoadLatest());
+        Assert.Equal(2, store.LastProblems.Count);
+        Assert.Empty(store.List());
+        Assert.Equal([store.PathFor(40) + CheckpointStore.CorruptSuffix, store.PathFor(30) + CheckpointStore.CorruptSuffix], store.ListCorrupt());
+
+        // A run that starts over keeps its own checkpoints, although the corrupt files have higher steps.
+        var first = store.Save(Make(1), ModelCard.From(Make(1).Header));
+        Assert.True(File.Exists(first));
+        var second = store.Save(Make(2), ModelCard.From(Make(2).Header));
+        Assert.Equal([second], store.List());
+        Assert.Equal(2, store.LoadLatest()!.Header.Step);
+        Assert.Equal(2, store.ListCorrupt().Count); // kept for inspection
+    }
+
+    [Fact]
+    public void SaveNeverDeletesTheCheckpointItJustWrote()
+    {
+        using var folder = new TempFolder();
+        var store = new CheckpointStore(folder.Path, keep: 1);
+        store.Save(Make(50), ModelCard.From(Make(50).Header)); // e.g. from an earlier run with more steps
+        var path = store.Save(Make(5), ModelCard.From(Make(5).Header));
+        Assert.Equal([path], store.List());
+    }
+
+    [Fact]
+    public void TemporaryFilesOfDeadProcessesAreRemovedAndLiveOnesKept()
+    {
+        using var folder = new TempFolder();
+        var store = new CheckpointStore(folder.Path, keep: 3, new ListLogger());
+        using var finished = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
+        finished.WaitForExit();
+        var dead = store.PathFor(7) + AtomicFile.TempMarker + $"{finished.Id}-0123abcd";
+        var live = store.PathFor(8) + AtomicFile.TempMarker + $"{Environment.ProcessId}-4567ef89";
+        var foreign = Path.Combine(folder.Path, "notes.txt");
+        File.WriteAllBytes(dead, new byte[64]);
+        File.WriteAllBytes(live, new byte[64]);
+        File.WriteAllText(foreign, "mine");
+
+        store.Save(Make(9), ModelCard.From(Make(9).Header));
+
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(live));
+        Assert.True(File.Exists(foreign));
+        Assert.Equal(finished.Id, AtomicFile.OwnerProcessId(dead));
+        Assert.Null(AtomicFile.OwnerProcessId(foreign));
+    }
 }

@@ -97,7 +97,7 @@ public sealed class CliTests
         var args = Valid(data.Path, outDir.Path).ToList();
         args[args.IndexOf("smoke")] = "joint";
         var (code, _, err) = Run([.. args]);
-        Assert.Equal(3, code);
+        Assert.Equal(2, code);
         Assert.Contains("needs a trained one", err);
     }
 
@@ -110,7 +110,7 @@ public sealed class CliTests
         args[args.IndexOf("smoke")] = "liff";
         args.AddRange(["--liff-input", "decoded"]);
         var (code, _, err) = Run([.. args]);
-        Assert.Equal(3, code);
+        Assert.Equal(2, code);
         Assert.Contains("--init base=", err);
 
         args[args.IndexOf("liff")] = "joint";
@@ -184,5 +184,43 @@ public sealed class CliTests
         (code, _, err) = Run(Valid("/tmp/x", "/tmp/y", "--budget-minutes", "0"));
         Assert.Equal(2, code);
         Assert.Contains("--budget-minutes must be positive", err);
+    }
+    [Fact]
+    public void ACorruptInitFileIsInvalidData_NotAMissingStage()
+    {
+        using var data = TestImages.Folder(2);
+        using var outDir = new TempFolder();
+        using var files = new TempFolder();
+        var bad = Path.Combine(files.Path, "model-f16.weights");
+        File.WriteAllBytes(bad, [1, 2, 3, 4, 5, 6, 7, 8]);
+        var args = Valid(data.Path, outDir.Path).ToList();
+        args[args.IndexOf("smoke")] = "bl";
+        args.AddRange(["--preset", "slim", "--init", $"base={bad}"]);
+        var (code, _, err) = Run([.. args]);
+        Assert.Equal(2, code);
+        Assert.Contains("model-f16.weights", err);
+    }
+
+    [Fact]
+    public void ResumeWhenEveryCheckpointIsCorruptStopsWithAClearMessage()
+    {
+        using var data = TestImages.Folder(2);
+        using var outDir = new TempFolder();
+        Assert.Equal(0, Run(Valid(data.Path, outDir.Path, "--checkpoint-every", "2", "--keep", "1")).Code);
+        var kept = new CheckpointStore(outDir.Path).List();
+        Assert.Single(kept);
+        File.WriteAllBytes(kept[0], File.ReadAllBytes(kept[0])[..64]);
+
+        var resume = Valid(data.Path, outDir.Path, "--resume", "--keep", "1");
+        resume[Array.IndexOf(resume, "--steps") + 1] = "8";
+        var (code, _, err) = Run(resume);
+        Assert.Equal(2, code);
+        Assert.Contains("No usable checkpoint to resume", err);
+        Assert.Contains("run without --resume", err);
+        Assert.Empty(new CheckpointStore(outDir.Path).List());
+
+        // Starting over is then explicit, and its checkpoints survive.
+        Assert.Equal(0, Run(Valid(data.Path, outDir.Path, "--keep", "1")).Code);
+        Assert.Equal(6, Checkpoint.Load(new CheckpointStore(outDir.Path).List().Single()).Header.Step);
     }
 }
