@@ -48,7 +48,7 @@ internal static class CompassTrainCli
         internal IEnumerable<Option> SharedTrainingOptions() =>
         [
             _preset, _quality, _lambda, _steps, _budgetMinutes, _budgetCpuMinutes, _crop, _batch, _lr, _schedule, _warmup, _auxLr, _clip,
-            _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init, _variableRate,
+            _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init, _resumeWeights, _variableRate,
         ];
 
         private readonly Option<string> _stage = new("--stage")
@@ -108,6 +108,11 @@ internal static class CompassTrainCli
         private readonly Option<long> _ckptEvery = new("--checkpoint-every") { Description = "Checkpoint every n steps; 0: by time and at the end only.", DefaultValueFactory = _ => 1000 };
         private readonly Option<double> _ckptMinutes = new("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes passed since the last one; 0 disables.", DefaultValueFactory = _ => 10 };
         private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
+        private readonly Option<string?> _resumeWeights = new("--resume-weights")
+        {
+            Description = "Continue a run from its compact weights and card (model-f16.weights with model-f16.card.json beside it, e.g. a run kept in models/runs/) when its checkpoints are gone, such as on a new machine: the weights of the stage's children and the step (learning-rate schedule, data order, wall and CPU seconds) are restored; both optimisers restart. Stage, preset, lambda, variant and seed must match the card; a checkpoint in --out (with --resume) takes precedence.",
+            HelpName = "model-f16.weights",
+        };
         private readonly Option<string[]> _init = new("--init")
         {
             Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
@@ -284,6 +289,7 @@ internal static class CompassTrainCli
                 Keep = p.GetValue(_keep),
                 SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
                 Init = p.GetValue(_init) ?? [],
+                ResumeWeights = p.GetValue(_resumeWeights),
                 LiffInput = p.CommandResult.Command == Train ? p.GetValue(_liffInput)! : "clean",
                 RateQualities = p.GetValue(_variableRate) is { } spec && TryParseQualities(spec, out var levels, out _) ? levels : [],
             };
@@ -395,6 +401,19 @@ internal static class CompassTrainCli
                         Init = s.Init.Count > 0 ? s.Init : null, Variant = s.VariantOf(objective),
                     },
                 };
+                if (s.ResumeWeights is { } weights)
+                {
+                    var cardPath = Path.ChangeExtension(weights, ".card.json");
+                    try
+                    {
+                        options = options with { ContinueFrom = ModelCard.Load(cardPath) };
+                    }
+                    catch (Exception ex) when (ex is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
+                    {
+                        _error.WriteLine($"{Name}: error: --resume-weights needs the run's card beside its weights ({cardPath}): {ex.Message}");
+                        return ExitCodes.InvalidArguments;
+                    }
+                }
                 using var trainer = new Trainer(objective, source, options, validation, logger, _output);
                 TrainingSummary summary;
                 try

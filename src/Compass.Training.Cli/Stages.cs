@@ -39,9 +39,9 @@ internal static class Stages
         reason = null;
         if (s.Stage == "smoke")
         {
-            if (s.Init.Count > 0)
+            if (s.Init.Count > 0 || s.ResumeWeights is not null)
             {
-                reason = "stage 'smoke' takes no --init";
+                reason = "stage 'smoke' takes no --init or --resume-weights";
                 return null;
             }
             return new SmokeTestObjective(s.EffectiveLambda ?? 0.0067);
@@ -63,6 +63,12 @@ internal static class Stages
                 var (children, path) = WeightInitializer.Parse(spec);
                 WeightInitializer.Load(network, children, path);
                 initialised.UnionWith(children.Select(c => c.Split(':')[0])); // target:source initialises the target
+            }
+            if (s.ResumeWeights is { } weights)
+            {
+                // The file holds the whole network as the run left it (trained children and what it was initialised with).
+                WeightInitializer.Load(network, [.. CompassNetwork.ChildNames], weights);
+                initialised.UnionWith(CompassNetwork.ChildNames);
             }
             bool resuming = s.Resume && Directory.Exists(s.Out) && Directory.EnumerateFiles(s.Out, "*.ckpt").Any();
             if (s.Stage == "joint" && !initialised.Contains("base") && !resuming)

@@ -47,6 +47,9 @@ internal sealed record TrainSettings
     public string? VariantOf(ITrainingObjective objective) => objective is LiffObjective { DecodedBaseInput: true } ? "liff-input=decoded"
         : RateQualities.Count > 0 ? "variable-rate=" + string.Join(",", RateQualities) : null;
 
+    /// <summary>--resume-weights: compact weights (with their card beside them) of this run to continue from, or null.</summary>
+    public string? ResumeWeights { get; init; }
+
     /// <summary>--init values: <c>[children=]file</c> of earlier stages' outputs, applied in order.</summary>
     public IReadOnlyList<string> Init { get; init; } = [];
 

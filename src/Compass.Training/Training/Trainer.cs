@@ -98,9 +98,11 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public TrainingSummary Run(CancellationToken cancellationToken = default)
     {
-        if (_options.Resume) TryResume();
+        bool resumed = false;
+        if (_options.Resume) resumed = TryResume();
         else if (_store.List().Count > 0)
             throw new InvalidOperationException($"'{_store.Folder}' already holds checkpoints; resume them or choose another folder.");
+        if (!resumed && _options.ContinueFrom is { } card) ContinueFrom(card);
 
         var wall = Stopwatch.StartNew();
         var cpuStart = Process.GetCurrentProcess().TotalProcessorTime;
@@ -123,6 +125,8 @@ public sealed class Trainer : IDisposable
             {
                 lastCheckpoint = SaveCheckpoint(Elapsed());
                 _logger.LogWarning("Training cancelled at step {Step}; checkpoint {Path}", Step, lastCheckpoint);
+                // A stopped run can be continued elsewhere from its compact weights (--resume-weights) too.
+                ExportCompactWeights(lastCheckpoint);
                 return new TrainingSummary(Step, true, lastCheckpoint, _validationMetrics);
             }
 
@@ -148,14 +152,18 @@ public sealed class Trainer : IDisposable
             }
         }
 
-        if (_options.ExportCompactWeights && lastCheckpoint is not null)
-        {
-            var weights = Path.Combine(_store.Folder, "model-f16.weights");
-            CompactWeights.Export(_objective.Model, weights);
-            ModelCard.From(Checkpoint.Load(lastCheckpoint).Header).Save(Path.Combine(_store.Folder, "model-f16.card.json"));
-            _logger.LogInformation("Compact weights written to {Path}", weights);
-        }
+        ExportCompactWeights(lastCheckpoint);
         return new TrainingSummary(Step, false, lastCheckpoint, _validationMetrics);
+    }
+
+    /// <summary>Writes model-f16.weights and its card (from <paramref name="checkpoint"/>'s header) when the options ask for them.</summary>
+    private void ExportCompactWeights(string? checkpoint)
+    {
+        if (!_options.ExportCompactWeights || checkpoint is null) return;
+        var weights = Path.Combine(_store.Folder, "model-f16.weights");
+        CompactWeights.Export(_objective.Model, weights);
+        ModelCard.From(Checkpoint.Load(checkpoint).Header).Save(Path.Combine(_store.Folder, "model-f16.card.json"));
+        _logger.LogInformation("Compact weights written to {Path}", weights);
     }
 
     private StepReport TrainStep(long step, double? budgetProgress)
@@ -320,6 +328,26 @@ public sealed class Trainer : IDisposable
         _validationStep = h.ValidationStep;
         _lastTrainMetrics = h.TrainMetrics?.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         return true;
+    }
+
+    /// <summary>Takes the step, clocks and validation of the run that <paramref name="card"/> describes.</summary>
+    /// <exception cref="InvalidDataException">The card belongs to another run, or that run already reached the step count.</exception>
+    private void ContinueFrom(ModelCard card)
+    {
+        var run = _options.Run;
+        if (card.Stage != run.Stage || card.Preset != run.Preset || card.Lambda != run.Lambda || card.Variant != run.Variant)
+            throw new InvalidDataException(
+                $"The weights to continue are from stage {card.Stage}, preset {card.Preset}, lambda {card.Lambda}, variant '{card.Variant ?? "none"}'; this run is stage {run.Stage}, preset {run.Preset}, lambda {run.Lambda}, variant '{run.Variant ?? "none"}'.");
+        if (card.Seed != _options.Seed)
+            throw new InvalidDataException($"The weights to continue were trained with seed {card.Seed}; continue with --seed {card.Seed}.");
+        if (card.Steps >= _options.TotalSteps)
+            throw new InvalidDataException($"The weights to continue are at step {card.Steps} already; give more than {card.Steps} --steps.");
+        Step = card.Steps;
+        _priorWallSeconds = card.WallSeconds;
+        _priorCpuSeconds = card.CpuSeconds;
+        _validationMetrics = card.Validation;
+        _validationStep = card.ValidationStep;
+        _logger.LogWarning("Continuing from compact weights at step {Step} ({CpuHours:F2} CPU-hours so far): weights restored, the optimisers start afresh", Step, card.CpuSeconds / 3600);
     }
 
     private static byte[] Serialize(Action<BinaryWriter> write)

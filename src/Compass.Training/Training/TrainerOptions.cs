@@ -39,7 +39,7 @@ public sealed record TrainerOptions
     /// <summary>Validate every this many steps (0: only at the end); needs a validation set.</summary>
     public long ValidateEverySteps { get; init; } = 500;
 
-    /// <summary>Write compact float16 weights (<c>model-f16.weights</c> + card) when the run completes.</summary>
+    /// <summary>Write compact float16 weights (<c>model-f16.weights</c> + card) when the run completes or is cancelled.</summary>
     public bool ExportCompactWeights { get; init; } = true;
 
     /// <summary>
@@ -50,4 +50,11 @@ public sealed record TrainerOptions
 
     /// <summary>What is being trained (for checkpoints and model cards).</summary>
     public RunDescription Run { get; init; } = new();
+
+    /// <summary>
+    /// The card of the compact weights this run continues from (their weights already loaded into the model), or
+    /// null. Without a checkpoint to resume, the run starts at the card's step with its wall and CPU seconds and
+    /// validation, so the schedule and the data order go on where they stopped; the optimisers start afresh.
+    /// </summary>
+    public ModelCard? ContinueFrom { get; init; }
 }

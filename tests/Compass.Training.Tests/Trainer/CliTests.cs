@@ -223,4 +223,38 @@ public sealed class CliTests
         Assert.Equal(0, Run(Valid(data.Path, outDir.Path, "--keep", "1")).Code);
         Assert.Equal(6, Checkpoint.Load(new CheckpointStore(outDir.Path).List().Single()).Header.Step);
     }
+    [Fact]
+    public void ResumeWeightsContinuesARunAtItsStepFromItsCompactWeightsAndCard()
+    {
+        using var data = TestImages.Folder(2);
+        using var first = new TempFolder();
+        using var second = new TempFolder();
+        string[] Bl(string outDir, string steps, params string[] extra)
+        {
+            var args = Valid(data.Path, outDir, extra);
+            args[Array.IndexOf(args, "smoke")] = "bl";
+            args[Array.IndexOf(args, "--steps") + 1] = steps;
+            return args;
+        }
+        Assert.Equal(0, Run(Bl(first.Path, "4")).Code);
+        var weights = Path.Combine(first.Path, "model-f16.weights");
+        var before = ModelCard.Load(Path.ChangeExtension(weights, ".card.json"));
+        Assert.Equal(4, before.Steps);
+
+        var (code, output, err) = Run(Bl(second.Path, "7", "--resume-weights", weights));
+        Assert.True(code == 0, err);
+        Assert.Contains("done at step 7", output);
+        var after = ModelCard.Load(Path.Combine(second.Path, "model-f16.card.json"));
+        Assert.Equal(7, after.Steps);
+        Assert.True(after.CpuSeconds > before.CpuSeconds, "the card keeps counting the run's CPU time");
+
+        // Another seed, or a run already at its step count, is refused as invalid data.
+        using var third = new TempFolder();
+        (code, _, err) = Run(Bl(third.Path, "7", "--resume-weights", weights, "--seed", "9"));
+        Assert.Equal(2, code);
+        Assert.Contains("seed", err);
+        (code, _, err) = Run(Bl(third.Path, "4", "--resume-weights", weights));
+        Assert.Equal(2, code);
+        Assert.Contains("at step 4 already", err);
+    }
 }

@@ -72,6 +72,8 @@ public sealed class ExactResumeTests : IDisposable
             var summary = trainer.Run(cancel.Token);
             Assert.True(summary.Cancelled);
             Assert.Equal(10, summary.StepsCompleted);
+            // A stopped run leaves compact weights and their card too, for --resume-weights elsewhere.
+            Assert.Equal(10, ModelCard.Load(Path.Combine(splitDir.Path, "model-f16.card.json")).Steps);
         }
         Assert.Equal(10, split.Count);
 
