@@ -22,7 +22,7 @@ internal static class LatentCodec
         TilingPolicy tiling, PlanarImage? addTo = null, bool reconstruct = true, CancellationToken cancellationToken = default)
     {
         var tables = networks.GetTables(role);
-        var (y, z) = networks.Analyze(role, image);
+        var (y, z) = TiledAnalysis.Analyze(networks, role, image, tiling, cancellationToken);
         int yh = LatentGeometry.YExtent(image.Height), yw = LatentGeometry.YExtent(image.Width);
         if (y.Height != yh || y.Width != yw || z.Height != LatentGeometry.ZExtent(image.Height) || z.Width != LatentGeometry.ZExtent(image.Width) || z.Channels != tables.ZChannels)
             throw new InvalidOperationException($"The analysis network returned y {y} and z {z} for a {image.Width}x{image.Height} image; the model does not match its tables.");

@@ -53,6 +53,33 @@ public class TilingTests
         Assert.Equal(whole.Data, tiled.Data);
     }
 
+    // The fake analysis takes 16x16 block means from the top-left and z from every fourth y, which is the real
+    // networks' alignment when the size is a multiple of 64; odd sizes are checked with the real model in
+    // Compass.Onnx.Tests (TilingParityTests).
+    [Theory]
+    [InlineData(256, 192, 1, 1)]
+    [InlineData(320, 128, 2, 0)]
+    [InlineData(448, 384, 2, 1)]
+    public void Analysis_TiledEqualsUntiled(int width, int height, int tile, int halo)
+    {
+        var networks = new FakeNetworks();
+        var image = RandomImage(width, height, seed: width);
+        var (y, z) = networks.Analyze(CodecRole.Base, image);
+        var (ty, tz) = TiledAnalysis.Analyze(networks, CodecRole.Base, image, new TilingPolicy(1000, 1, 1000, analysisTile: tile, analysisHalo: halo));
+        Assert.Equal(y.Data, ty.Data);
+        Assert.Equal(z.Data, tz.Data);
+        Assert.True(TilingPolicy.Split(LatentGeometry.ZExtent(height), tile).Length * TilingPolicy.Split(LatentGeometry.ZExtent(width), tile).Length > 1);
+    }
+
+    [Fact]
+    public void DefaultPolicy_AnalysesLayersUpTo1024PixelsInOneTile()
+    {
+        var policy = TilingPolicy.Default;
+        Assert.Single(TilingPolicy.Split(LatentGeometry.ZExtent(1024), policy.AnalysisTile));
+        Assert.Equal(2, TilingPolicy.Split(LatentGeometry.ZExtent(1025), policy.AnalysisTile).Length);
+        Assert.Equal(6, TilingPolicy.Split(LatentGeometry.ZExtent(6000), policy.AnalysisTile).Length);
+    }
+
     [Fact]
     public void Synthesis_AddsIntoTheGivenImage()
     {

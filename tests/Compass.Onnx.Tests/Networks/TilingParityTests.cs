@@ -62,6 +62,36 @@ public class TilingParityTests(DefaultModelFixture fixture, ITestOutputHelper ou
         Assert.True(errors[TilingPolicy.Default.SynthesisHalo] <= Tolerance);
     }
 
+    // 203 x 141 is odd and no multiple of 64, so the first tile's stages pad (replicate a row or column) and the
+    // others' do not: one-z-pixel tiles (64 image pixels) exercise every offset of the tile grid.
+    [SkippableFact]
+    public void Analysis_TiledEqualsUntiled_AndTheHaloCoversTheReceptiveField()
+    {
+        var networks = fixture.Networks;
+        var image = Kodim23(203, 141);
+        var (y, z) = networks.Analyze(CodecRole.Base, image);
+        var errors = new float[4];
+        for (int halo = 0; halo < errors.Length; halo++)
+        {
+            var (ty, tz) = TiledAnalysis.Analyze(networks, CodecRole.Base, image, new TilingPolicy(1000, 1, 1000, analysisTile: 1, analysisHalo: halo));
+            errors[halo] = Math.Max(MaxAbsDifference(y, ty), MaxAbsDifference(z, tz));
+            output.WriteLine($"analysis, 1x1-z-pixel tiles, halo {halo}: max |tiled - untiled| over y and z = {errors[halo]:E2} (max |y| {y.Data.Max(MathF.Abs):F1})");
+        }
+        Assert.True(errors[0] > 1e-2f, $"no halo should show seams (got {errors[0]:E2}); otherwise this test cannot see them");
+        Assert.True(errors[TilingPolicy.Default.AnalysisHalo] <= AnalysisTolerance, $"halo {TilingPolicy.Default.AnalysisHalo}: {errors[TilingPolicy.Default.AnalysisHalo]:E2}");
+    }
+
+    // y and z are unbounded network outputs (|y| up to tens): float rounding of different run shapes, relative 1e-6.
+    private const float AnalysisTolerance = 1e-4f;
+
+    private static float MaxAbsDifference(LatentTensor a, LatentTensor b)
+    {
+        Assert.Equal((a.Channels, a.Height, a.Width), (b.Channels, b.Height, b.Width));
+        float max = 0;
+        for (int i = 0; i < a.Data.Length; i++) max = Math.Max(max, Math.Abs(a.Data[i] - b.Data[i]));
+        return max;
+    }
+
     [SkippableFact]
     public void Prediction_TiledEqualsUntiled()
     {

@@ -1,7 +1,7 @@
 namespace Compass.Pipeline;
 
 /// <summary>
-/// How large layers are cut into tiles so that synthesis (g_s) and LIFF run in bounded memory. The tiles are a
+/// How large layers are cut into tiles so that analysis (g_a, h_a), synthesis (g_s) and LIFF run in bounded memory. The tiles are a
 /// function of the sizes only (layer size, latent size, the model's LIFF radius), never of the pixels, and encoder
 /// and decoder use the same policy, so the encoder's reconstructions stay exactly the decoder's.
 /// </summary>
@@ -17,17 +17,25 @@ internal sealed class TilingPolicy
     /// <summary>
     /// The policy of every encoder and decoder. Synthesis tiles of at most 64 x 64 latent pixels (1024 x 1024 image
     /// pixels) with a 2-pixel latent halo (g_s's receptive field, measured: a 1-pixel halo differs by 0.1, a 2-pixel
-    /// one not at all); LIFF tiles of at most 384 x 384 source pixels plus the model's radius.
-    /// At 64 channels this keeps one synthesis run near 0.5 GB and one LIFF feature run near 0.3 GB.
+    /// one not at all); LIFF tiles of at most 384 x 384 source pixels plus the model's radius; analysis tiles of at most
+    /// 16 x 16 z pixels (1024 x 1024 image pixels) with a 3-pixel z halo (z sees about 2.3 z pixels of the image around it).
+    /// At 64 channels this keeps one synthesis run near 0.5 GB, one LIFF feature run near 0.3 GB and one analysis run
+    /// (1408 x 1408 pixels with its halo) near 0.6 GB.
     /// </summary>
-    public static readonly TilingPolicy Default = new(synthesisTile: 64, synthesisHalo: 2, liffTile: 384);
+    public static readonly TilingPolicy Default = new(synthesisTile: 64, synthesisHalo: 2, liffTile: 384, analysisTile: 16, analysisHalo: 3);
 
     /// <summary>Creates a policy (tests use small tiles to force many of them).</summary>
     /// <param name="synthesisTile">Largest synthesis tile core, in latent (y) pixels per side.</param>
     /// <param name="synthesisHalo">Latent pixels added on each side of a synthesis tile (g_s sees less than 2).</param>
     /// <param name="liffTile">Largest LIFF tile core, in source (previous-layer) pixels per side.</param>
-    public TilingPolicy(int synthesisTile, int synthesisHalo, int liffTile)
+    /// <param name="analysisTile">Largest analysis tile core, in z pixels (64 image pixels) per side.</param>
+    /// <param name="analysisHalo">z pixels added on each side of an analysis tile.</param>
+    public TilingPolicy(int synthesisTile, int synthesisHalo, int liffTile, int analysisTile = 16, int analysisHalo = 3)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(analysisTile, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(analysisHalo, 0);
+        AnalysisTile = analysisTile;
+        AnalysisHalo = analysisHalo;
         ArgumentOutOfRangeException.ThrowIfLessThan(synthesisTile, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(synthesisHalo, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(liffTile, 1);
@@ -44,6 +52,12 @@ internal sealed class TilingPolicy
 
     /// <summary>Largest LIFF tile core, in source pixels per side.</summary>
     public int LiffTile { get; }
+
+    /// <summary>Largest analysis tile core, in z pixels per side.</summary>
+    public int AnalysisTile { get; }
+
+    /// <summary>z pixels of context on each side of an analysis tile.</summary>
+    public int AnalysisHalo { get; }
 
     /// <summary>
     /// Cuts [0, <paramref name="extent"/>) into the fewest near-equal parts of at most <paramref name="maxPart"/>
