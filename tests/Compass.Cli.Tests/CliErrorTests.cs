@@ -47,6 +47,14 @@ public sealed class CliErrorTests : IDisposable
         AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), option, value), ExitCodes.Failed, contains);
 
     [Fact]
+    public void ImagesAboveTheUsersPixelLimitAreRefusedBeforeDecoding()
+    {
+        AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--max-pixels", "12000"), ExitCodes.Failed, "131x97 exceeds the limit of 12000 pixels");
+        Assert.False(File.Exists(_cli.PathOf("x.cmps")));
+        Assert.Equal(0, _cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--max-pixels", "12707").ExitCode); // 131 x 97 exactly
+    }
+
+    [Fact]
     public void ScalesAndSizesTogether() =>
         AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--scales", "1", "--sizes", "131x97"), ExitCodes.Failed, "not both");
 

@@ -21,6 +21,12 @@ internal sealed class EncodeCommand
     };
     private readonly Option<string?> _sizes = new("--sizes") { Description = "Explicit layer sizes, smallest first, e.g. 192x128,384x256,768x512.", HelpName = "WxH,..." };
     private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Quality level, 1 (fewest bits) to the highest the model provides. Default: the model's default.", HelpName = "q" };
+    private readonly Option<long> _maxPixels = new("--max-pixels")
+    {
+        Description = $"Refuse an input image of more pixels than this, read from its header before any pixel is decoded (encode time and memory grow with the pixels). Default: {ImageLoader.DefaultMaxPixels} (8192 x 8192).",
+        DefaultValueFactory = _ => ImageLoader.DefaultMaxPixels,
+        HelpName = "n",
+    };
 
     public EncodeCommand(CliContext context, CommonOptions common)
     {
@@ -30,7 +36,11 @@ internal sealed class EncodeCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int q) && q < 1) r.AddError("--quality must be at least 1.");
         });
-        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, common.Json };
+        _maxPixels.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && long.TryParse(r.Tokens[^1].Value, out long n) && n < 1) r.AddError("--max-pixels must be at least 1.");
+        });
+        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, _maxPixels, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -45,11 +55,12 @@ internal sealed class EncodeCommand
         using var logging = _common.Logging(parse);
 
         // Cheap checks first: a bad image or plan fails before the networks load.
-        using var image = ImageLoader.Load(input);
+        long maxPixels = parse.GetValue(_maxPixels);
+        using var image = ImageLoader.Load(input, maxPixels);
         var plan = PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
         using var model = _common.LoadModel(parse, logging);
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());
-        var options = new EncodeOptions { Quality = parse.GetValue(_quality) };
+        var options = new EncodeOptions { Quality = parse.GetValue(_quality), MaxInputPixels = maxPixels };
 
         // Write next to the target and move it into place at the end: an error or Ctrl+C leaves no partial stream.
         string partial = output + ".part";
