@@ -16,13 +16,22 @@ internal sealed record EncodeReport(string Input, string Output, int Width, int 
 /// <summary>One layer of <see cref="EncodeReport"/>; bytes are the layer's chunk, accumulated bytes include the header.</summary>
 internal sealed record EncodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
 
-/// <summary>The result of <c>compass decode</c>.</summary>
+/// <summary>
+/// The result of <c>compass decode</c>. <see cref="Error"/> is set when a layer failed after earlier layers were written
+/// (those are in <see cref="Layers"/>); a truncated stream is a <see cref="Warning"/> instead.
+/// </summary>
 internal sealed record DecodeReport(string Input, string Output, int Quality, string ModelId, string? Provider, string Plan,
-    int LayersInStream, bool Truncated, string? Warning, IReadOnlyList<DecodeLayerReport> Layers)
+    int LayersInStream, bool Truncated, string? Warning, DecodeErrorReport? Error, IReadOnlyList<DecodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
     public string Command => "decode";
 }
+
+/// <summary>
+/// Why <c>compass decode</c> stopped early: the stream's error message, its byte offset when known, and the layer being
+/// decoded (null when every layer was decoded and the problem came after them, e.g. trailing bytes).
+/// </summary>
+internal sealed record DecodeErrorReport(string Message, long? ByteOffset, int? Layer);
 
 /// <summary>One layer of <see cref="DecodeReport"/>: the file written and what it cost to read and decode.</summary>
 internal sealed record DecodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds, string File);

@@ -45,6 +45,8 @@ public sealed class ScalableDecoder
     /// <param name="stream">The whole stream.</param>
     /// <param name="options">Layer count, truncation policy and limits; null for defaults.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    /// <returns>The decoded layers; see <see cref="DecodeAsync"/> for what a problem after the header gives.</returns>
+    /// <exception cref="CompassFormatException">As <see cref="DecodeAsync"/>.</exception>
     public DecodeResult Decode(ReadOnlyMemory<byte> stream, DecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var input = new MemoryStream(stream.ToArray(), writable: false);
@@ -55,8 +57,12 @@ public sealed class ScalableDecoder
     /// <param name="input">The stream; read sequentially, never sought.</param>
     /// <param name="options">Layer count, truncation policy and limits; null for defaults.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
+    /// <returns>The decoded layers. With <see cref="DecodeOptions.KeepLayersOnError"/>, a problem after the header
+    /// does not throw: the result holds the layers decoded before it (layers 0..k-1 when layer k failed) and the problem
+    /// in <see cref="DecodeResult.Error"/>.</returns>
     /// <exception cref="CompassFormatException">The stream is malformed, corrupted, made by another model, or
-    /// truncated while <see cref="DecodeOptions.AllowTruncation"/> is false.</exception>
+    /// truncated while <see cref="DecodeOptions.AllowTruncation"/> is false. Layers decoded before the problem are
+    /// released; set <see cref="DecodeOptions.KeepLayersOnError"/> to get them instead.</exception>
     public async Task<DecodeResult> DecodeAsync(Stream input, DecodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new DecodeOptions();
@@ -66,11 +72,16 @@ public sealed class ScalableDecoder
         {
             await foreach (var layer in DecodeCoreAsync(input, options, h => header = h, cancellationToken).ConfigureAwait(false))
                 layers.Add(layer);
-            return new DecodeResult(header!, layers, truncation: null);
+            return new DecodeResult(header!, layers, error: null);
         }
         catch (CompassFormatException ex) when (options.AllowTruncation && header is not null && IsTruncation(ex))
         {
             _logger.LogWarning("The stream is truncated: decoded {Count} of {Total} layers. {Message}", layers.Count, header.Plan.Count, ex.Message);
+            return new DecodeResult(header, layers, ex);
+        }
+        catch (CompassFormatException ex) when (options.KeepLayersOnError && header is not null)
+        {
+            _logger.LogWarning("Decoding stopped after {Count} of {Total} layers. {Message}", layers.Count, header.Plan.Count, ex.Message);
             return new DecodeResult(header, layers, ex);
         }
         catch
@@ -136,7 +147,7 @@ public sealed class ScalableDecoder
             var watch = Stopwatch.StartNew();
             var size = header.Plan[k];
             var reconstruction = LayerChain.DecodeLayer(networks, k, payload.ZStream.Span, payload.YStream.Span,
-                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken);
+                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken, payloadOffset: payload.StreamOffset);
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;

@@ -125,6 +125,62 @@ public sealed class CliErrorTests : IDisposable
         Assert.Contains("MISMATCH", info.Out); // the table still shows which chunk is bad
     }
 
+    /// <summary>The stream with one payload byte of layer 2 (the last) flipped: layers 0 and 1 decode, layer 2 fails its CRC.</summary>
+    private string CorruptLastLayer()
+    {
+        byte[] bytes = File.ReadAllBytes(_stream);
+        bytes[CliRoundTripTests.LayerOffset(_stream, 2) + BitstreamFormatChunkHead + 3] ^= 0x5A;
+        string corrupt = _cli.PathOf("corrupt2.cmps");
+        File.WriteAllBytes(corrupt, bytes);
+        return corrupt;
+    }
+
+    [Fact]
+    public void ALaterLayerFailingStillReportsTheLayersWritten()
+    {
+        string folder = _cli.PathOf("out");
+        var run = _cli.Run("decode", CorruptLastLayer(), "-o", folder);
+
+        AssertOneError(run, ExitCodes.Failed, "Layer 2: chunk CRC mismatch");
+        Assert.Contains("wrote 2 of 3 layers before the error (layer0.png, layer1.png in ", run.Error);
+        Assert.Contains(Path.Combine(folder, "layer1.png"), run.Out); // the table rows of the layers written
+        Assert.True(File.Exists(Path.Combine(folder, "layer0.png")));
+        Assert.True(File.Exists(Path.Combine(folder, "layer1.png")));
+        Assert.False(File.Exists(Path.Combine(folder, "layer2.png")));
+    }
+
+    [Fact]
+    public void ALaterLayerFailingStillPrintsTheJsonOfTheLayersWrittenWithAnErrorObject()
+    {
+        string corrupt = CorruptLastLayer();
+        var run = _cli.Run("decode", corrupt, "-o", _cli.PathOf("out"), "--json");
+
+        AssertOneError(run, ExitCodes.Failed, "Layer 2: chunk CRC mismatch");
+        using var doc = System.Text.Json.JsonDocument.Parse(run.Out);
+        var root = doc.RootElement;
+        Assert.Equal("decode", root.GetProperty("command").GetString());
+        Assert.False(root.GetProperty("truncated").GetBoolean());
+        var layers = root.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal([0, 1], layers.Select(l => l.GetProperty("index").GetInt32()));
+        Assert.All(layers, l => Assert.True(File.Exists(l.GetProperty("file").GetString())));
+        var error = root.GetProperty("error");
+        Assert.StartsWith("Layer 2: chunk CRC mismatch", error.GetProperty("message").GetString());
+        Assert.Equal(2, error.GetProperty("layer").GetInt32());
+        Assert.Equal(CliRoundTripTests.LayerOffset(corrupt, 2) + 4, error.GetProperty("byteOffset").GetInt64()); // the stored CRC
+    }
+
+    [Fact]
+    public void AFailingBaseLayerPrintsNoJson()
+    {
+        byte[] bytes = File.ReadAllBytes(_stream);
+        bytes[CliRoundTripTests.LayerOffset(_stream, 0) + BitstreamFormatChunkHead + 3] ^= 0x5A;
+        string corrupt = _cli.PathOf("corrupt0.cmps");
+        File.WriteAllBytes(corrupt, bytes);
+        var run = _cli.Run("decode", corrupt, "-o", _cli.PathOf("out"), "--json");
+        AssertOneError(run, ExitCodes.Failed, "Layer 0: chunk CRC mismatch");
+        Assert.Empty(run.Out);
+    }
+
     [Fact]
     public void StreamOfAnotherModel()
     {

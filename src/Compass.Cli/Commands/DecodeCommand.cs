@@ -11,6 +11,8 @@ namespace Compass.Cli.Commands;
 /// <summary>
 /// <c>compass decode &lt;file.cmps&gt; -o &lt;folder&gt;</c>: writes <c>layer0.png</c>, <c>layer1.png</c>, ... each as soon as
 /// it is decoded. A truncated stream yields the complete layers it holds, a warning and <see cref="ExitCodes.Truncated"/>.
+/// Any other stream error after some layers were written is still an error (<see cref="ExitCodes.Failed"/>), but the
+/// written layers are reported: in the table and the error line, or in the JSON document next to an error object.
 /// </summary>
 internal sealed class DecodeCommand
 {
@@ -57,6 +59,7 @@ internal sealed class DecodeCommand
         }
         var layers = new List<DecodeLayerReport>();
         string? warning = null;
+        CompassFormatException? failure = null;
         long previousBytes = 0;
         var options = new DecodeOptions { MaxLayers = parse.GetValue(_layers) };
         try
@@ -81,6 +84,11 @@ internal sealed class DecodeCommand
             // The complete layers are already written: report the cut instead of failing.
             warning = $"{input} is truncated: wrote the {layers.Count} complete layer(s) of {header.Plan.Count}. {ex.Message}";
         }
+        catch (CompassFormatException ex) when (layers.Count > 0)
+        {
+            // Layers 0..k-1 are on disk: a script must learn which, so report them before failing.
+            failure = ex;
+        }
         catch (CompassFormatException ex)
         {
             throw new CliException($"{input}: {ex.Message}", ex);
@@ -88,11 +96,18 @@ internal sealed class DecodeCommand
 
         if (json)
             JsonReport.Write(_context.Out, new DecodeReport(input, folder, header.Quality, header.ModelId.ToString(), provider,
-                header.Plan.ToString(), header.Plan.Count, warning is not null, warning, layers));
+                header.Plan.ToString(), header.Plan.Count, warning is not null, warning, ErrorReport(failure, layers.Count, header.Plan.Count), layers));
+        if (failure is not null)
+            throw new CliException($"{input}: {failure.Message}; wrote {layers.Count} of {header.Plan.Count} layers before the error " +
+                $"({string.Join(", ", layers.Select(l => Path.GetFileName(l.File)))} in {folder})", failure);
         if (warning is null) return ExitCodes.Success;
         _context.Error.WriteLine($"compass: warning: {CompassCli.OneLine(warning)}");
         return ExitCodes.Truncated;
     }
+
+    // The decoder reads layers in order, so the one that failed is the first not written, unless all were (trailing bytes).
+    private static DecodeErrorReport? ErrorReport(CompassFormatException? failure, int written, int layerCount) =>
+        failure is null ? null : new DecodeErrorReport(failure.Message, failure.ByteOffset, written < layerCount ? written : null);
 }
 
 /// <summary>Prefixes stream format errors with the file they came from.</summary>

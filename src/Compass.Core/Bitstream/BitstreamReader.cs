@@ -216,7 +216,7 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
 
             LayersRead++;
             int zEnd = BitstreamFormat.ZLengthSize + zLength;
-            return new LayerPayload(payload.AsMemory(BitstreamFormat.ZLengthSize, zLength), payload.AsMemory(zEnd));
+            return new LayerPayload(payload.AsMemory(BitstreamFormat.ZLengthSize, zLength), payload.AsMemory(zEnd)) { StreamOffset = payloadOffset };
         }
         catch (Exception ex)
         {

@@ -21,6 +21,12 @@ public sealed class LayerPayload
     /// <summary>The coded latent y.</summary>
     public ReadOnlyMemory<byte> YStream { get; }
 
+    /// <summary>
+    /// Offset of the payload (its z length field) in the stream it was read from, set by <see cref="BitstreamReader"/>;
+    /// null for payloads made in memory. Lets decoding errors name an absolute byte of the stream.
+    /// </summary>
+    internal long? StreamOffset { get; init; }
+
     /// <summary>Size of the payload in the stream: 4 (the z length) + z + y bytes.</summary>
     public long Length => (long)BitstreamFormat.ZLengthSize + ZStream.Length + YStream.Length;
 }

@@ -52,14 +52,19 @@ public sealed class DecodedLayer : IDisposable
     }
 }
 
-/// <summary>The layers decoded from one stream.</summary>
+/// <summary>
+/// The layers decoded from one stream. Normally all the layers asked for; fewer when the stream was truncated and
+/// <see cref="DecodeOptions.AllowTruncation"/> was set, or when a layer failed and <see cref="DecodeOptions.KeepLayersOnError"/>
+/// was set (then <see cref="Error"/> says why and <see cref="IsComplete"/> is false).
+/// </summary>
 public sealed class DecodeResult : IDisposable
 {
-    internal DecodeResult(Bitstream.BitstreamHeader header, IReadOnlyList<DecodedLayer> layers, CompassFormatException? truncation)
+    internal DecodeResult(Bitstream.BitstreamHeader header, IReadOnlyList<DecodedLayer> layers, CompassFormatException? error)
     {
         Header = header;
         Layers = layers;
-        Truncation = truncation;
+        Error = error;
+        Truncation = error is not null && Bitstream.BitstreamErrors.IsTruncation(error) ? error : null;
     }
 
     /// <summary>The stream's header (plan, quality, model identity).</summary>
@@ -73,6 +78,15 @@ public sealed class DecodeResult : IDisposable
 
     /// <summary>The truncation error, when <see cref="IsTruncated"/>.</summary>
     public CompassFormatException? Truncation { get; }
+
+    /// <summary>
+    /// The problem that stopped decoding after <see cref="Layers"/> (truncation, a corrupt chunk, a damaged rANS string,
+    /// trailing bytes), or null. Its message names the layer and the byte.
+    /// </summary>
+    public CompassFormatException? Error { get; }
+
+    /// <summary>Whether decoding met no problem: every layer asked for is in <see cref="Layers"/>.</summary>
+    public bool IsComplete => Error is null;
 
     /// <inheritdoc />
     public void Dispose()

@@ -27,6 +27,17 @@ public sealed record DecodeOptions
     /// </summary>
     public bool AllowTruncation { get; init; }
 
+    /// <summary>
+    /// When true, <see cref="ScalableDecoder.Decode"/> and <see cref="ScalableDecoder.DecodeAsync"/> do not throw for a
+    /// problem found after the header (a corrupt chunk, a damaged rANS string, truncation, trailing bytes): they return
+    /// the layers decoded before it, with the problem in <see cref="DecodeResult.Error"/>. A problem in the header, or a
+    /// stream made by another model, still throws: nothing can be decoded then.
+    /// </summary>
+    /// <remarks>Off by default, so a caller that does not check <see cref="DecodeResult.IsComplete"/> never mistakes
+    /// part of an image for all of it. <see cref="ScalableDecoder.DecodeProgressivelyAsync"/> ignores it: it has
+    /// already yielded every layer before the problem when it throws.</remarks>
+    public bool KeepLayersOnError { get; init; }
+
     /// <summary>Limits enforced on the stream before any large allocation.</summary>
     public Bitstream.BitstreamLimits Limits { get; init; } = Bitstream.BitstreamLimits.Default;
 }

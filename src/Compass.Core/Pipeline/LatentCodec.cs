@@ -52,10 +52,10 @@ internal static class LatentCodec
 
     /// <summary>
     /// Decodes the strings of an image of the given size (added into <paramref name="addTo"/> when given); throws
-    /// <see cref="CompassFormatException"/> on a damaged string.
+    /// <see cref="CompassFormatException"/> on a damaged string, restated by <paramref name="location"/> (layer and absolute byte).
     /// </summary>
     public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height, byte entropyPath,
-        TilingPolicy tiling, PlanarImage? addTo = null, CancellationToken cancellationToken = default)
+        TilingPolicy tiling, PayloadLocation location, PlanarImage? addTo = null, CancellationToken cancellationToken = default)
     {
         var tables = networks.GetTables(role);
         int zc = tables.ZChannels, zh = LatentGeometry.ZExtent(height), zw = LatentGeometry.ZExtent(width);
@@ -64,14 +64,28 @@ internal static class LatentCodec
         var zShape = new LatentTensor(zc, zh, zw);
         var zIndexes = ChannelIndexes(zShape);
         var zSymbols = new int[zIndexes.Length];
-        RansDecoder.Decode(zStream, zIndexes, tables.ZTables, zSymbols);
+        try
+        {
+            RansDecoder.Decode(zStream, zIndexes, tables.ZTables, zSymbols);
+        }
+        catch (CompassFormatException ex)
+        {
+            throw location.Restate(ex, isY: false, zStream.Length);
+        }
         var zHat = Dequantize(zSymbols, zIndexes, tables.ZMedians, zc, zh, zw);
 
         var (scales, means) = networks.HyperSynthesize(role, zHat, yh, yw);
         var yIndexes = new int[scales.Data.Length];
         ComputeIndexes(tables, entropyPath, zSymbols, zh, zw, scales, yIndexes);
         var ySymbols = new int[yIndexes.Length];
-        RansDecoder.Decode(yStream, yIndexes, tables.YTables, ySymbols);
+        try
+        {
+            RansDecoder.Decode(yStream, yIndexes, tables.YTables, ySymbols);
+        }
+        catch (CompassFormatException ex)
+        {
+            throw location.Restate(ex, isY: true, yStream.Length);
+        }
         var yHat = AddMeans(ySymbols, means);
         return TiledSynthesis.Synthesize(networks, role, yHat, width, height, tiling, addTo, cancellationToken);
     }

@@ -33,15 +33,20 @@ internal static class LayerChain
         return LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath, tiling, addTo: prediction, reconstruct, cancellationToken);
     }
 
-    /// <summary>Decodes layer <paramref name="index"/> of size <paramref name="width"/> x <paramref name="height"/>.</summary>
+    /// <summary>
+    /// Decodes layer <paramref name="index"/> of size <paramref name="width"/> x <paramref name="height"/>. A damaged rANS
+    /// string throws <see cref="CompassFormatException"/> naming the layer and, when <paramref name="payloadOffset"/> (the
+    /// offset of the layer's payload in the stream) is given, the absolute byte.
+    /// </summary>
     public static PlanarImage DecodeLayer(
         ICompassNetworks networks, int index, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream,
         int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
-        TilingPolicy? tiling = null)
+        TilingPolicy? tiling = null, long? payloadOffset = null)
     {
         tiling ??= TilingPolicy.Default;
+        var location = new PayloadLocation(index, payloadOffset, zStream.Length);
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath, tiling, cancellationToken: cancellationToken);
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
         // The prediction needs only the previous layer, the residual only this layer's strings: run them at
@@ -52,12 +57,12 @@ internal static class LayerChain
             if (TiledSynthesis.IsSingleTile(height, width, tiling))
             {
                 // One synthesis tile: a separate residual image costs little, and the synthesis overlaps the prediction.
-                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, cancellationToken: cancellationToken);
+                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
                 return AddInPlace(prediction.GetAwaiter().GetResult(), residualHat);
             }
             // Large layers: add the residual into the prediction tile by tile (bounded memory), after the prediction.
             var predicted = prediction.GetAwaiter().GetResult();
-            return LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, addTo: predicted, cancellationToken);
+            return LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, location, addTo: predicted, cancellationToken);
         }
         catch
         {
