@@ -138,6 +138,22 @@ internal static class Targets
             using var result = new ScalableDecoder(Model.Value).Decode(bytes, new DecodeOptions { AllowTruncation = allowTruncation });
         });
     }
+
+    /// <summary>
+    /// Not a fuzz target (not in <see cref="All"/>): only tests/fuzz/replay.sh --self-test uses it, to check that the
+    /// replay fails when the contract is broken. Input (ASCII): "ok" and "format" (a CompassFormatException) pass;
+    /// "throw" (InvalidOperationException), "oom" (a 1.5 GiB array, over the 1 GiB GC heap limit) and "hang" fail.
+    /// </summary>
+    public static void SelfTest(byte[] data)
+    {
+        switch (System.Text.Encoding.ASCII.GetString(data).Trim())
+        {
+            case "format": Expect(() => throw new CompassFormatException("self-test: a format error is a pass")); break;
+            case "throw": throw new InvalidOperationException("self-test: a non-format exception is a failure");
+            case "oom": GC.KeepAlive(new byte[1536 << 20]); break;
+            case "hang": Thread.Sleep(Timeout.Infinite); break;
+        }
+    }
 }
 
 /// <summary>Repairs the header CRC and every complete chunk's CRC of a would-be bitstream (see docs/bitstream.md).</summary>
