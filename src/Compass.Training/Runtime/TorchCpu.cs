@@ -133,6 +133,9 @@ public static class TorchCpu
     {
         _ = torch.get_num_threads(); // TorchSharp loads libtorch on its first call; the switch lives there
         LibTorchContext.OneDnnEnabled = wanted == ConvolutionKernels.OneDnn;
+        // NNPACK off too, so every host runs the one set of kernels that check-cpu verifies; and where NNPACK
+        // cannot initialise (AMD Zen 5, for one) ATen would otherwise warn on every convolution it tries.
+        LibTorchContext.NnpackEnabled = false;
         _kernels = wanted;
         if (wanted == ConvolutionKernels.ATen)
         {
