@@ -1,0 +1,19 @@
+using System.CommandLine;
+
+namespace Compass.Training.Cli;
+
+/// <summary><c>compass-train train</c>: trains one stage of a Compass model, with resumable checkpoints and a model card.</summary>
+internal static class TrainCommand
+{
+    public static Command Create(TrainingOptions options, TrainingRunner runner)
+    {
+        var command = new Command("train", "Train one stage of a Compass model, with resumable checkpoints and a model card.");
+        var (first, rest) = (options.StageOnly.First(), options.StageOnly.Skip(1));
+        // --stage first, then the shared options, then the stage-specific ones (the order of --help).
+        command.Options.Add(first);
+        foreach (var o in options.Shared.Concat(rest)) command.Options.Add(o);
+        command.Validators.Add(options.ValidateCombination);
+        command.SetAction(parse => runner.Run(options.Settings(parse), out _));
+        return command;
+    }
+}
