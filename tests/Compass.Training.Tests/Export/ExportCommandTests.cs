@@ -35,12 +35,19 @@ public sealed class ExportCommandTests : IDisposable
 
     private static (int Code, string Out, string Err) Run(params string[] args) => TrainCliProcess.Run(args);
 
+    /// <summary>Writes the compact weights of a <see cref="CompassLike"/> model made from <paramref name="seed"/>; returns their path.</summary>
+    private string CompactWeightsOf(int seed)
+    {
+        using var model = new CompassLike(seed);
+        var path = _root.Combine("model-f16.weights");
+        CompactWeights.Export(model, path);
+        return path;
+    }
+
     [Fact]
     public void CompactWeights_ExportToABundleThatEncodesAndDecodes()
     {
-        using var model = new CompassLike(31);
-        var weights = Path.Combine(_root.Path, "model-f16.weights");
-        CompactWeights.Export(model, weights);
+        var weights = CompactWeightsOf(seed: 31);
         var bundle = Path.Combine(_root.Path, "bundle");
 
         var (code, output, error) = Run("export", "--checkpoint", weights, "--out", bundle, "--quality", "4", "--zip", "--name", "cli-test");
@@ -61,9 +68,7 @@ public sealed class ExportCommandTests : IDisposable
     [Fact]
     public void Pack_PutsBundlesIntoOneModelSet_WithTheirIdentitiesUnchanged()
     {
-        using var model = new CompassLike(51);
-        var weights = Path.Combine(_root.Path, "model-f16.weights");
-        CompactWeights.Export(model, weights);
+        var weights = CompactWeightsOf(seed: 51);
         var q1 = Path.Combine(_root.Path, "q1");
         var q2 = Path.Combine(_root.Path, "q2");
         Assert.Equal(0, Run("export", "--checkpoint", weights, "--out", q1, "--quality", "1").Code);
