@@ -32,9 +32,9 @@ internal static class CompassTrainCli
             "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.")
         {
             TrainCommand.Create(options, runner),
-            ExportCommand.Create(cli.Output, cli.Error),
-            PackCommand.Create(cli.Output, cli.Error),
-            CheckCpuCommand.Create(cli.Output, cli.Error),
+            ExportCommand.Create(cli),
+            PackCommand.Create(cli),
+            CheckCpuCommand.Create(cli),
             BenchRecipeCommand.Create(cli, options, runner),
             BenchRecipeCommand.CreateRecord(cli),
             BenchRecipeCommand.CreatePlot(cli),

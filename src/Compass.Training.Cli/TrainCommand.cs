@@ -8,10 +8,9 @@ internal static class TrainCommand
     public static Command Create(TrainingOptions options, TrainingRunner runner)
     {
         var command = new Command("train", "Train one stage of a Compass model, with resumable checkpoints and a model card.");
-        var (first, rest) = (options.StageOnly.First(), options.StageOnly.Skip(1));
         // --stage first, then the shared options, then the stage-specific ones (the order of --help).
-        command.Options.Add(first);
-        foreach (var o in options.Shared.Concat(rest)) command.Options.Add(o);
+        command.Options.Add(options.Stage);
+        foreach (var o in options.Shared.Concat(options.StageSpecific)) command.Options.Add(o);
         command.Validators.Add(options.ValidateCombination);
         command.SetAction(parse => runner.Run(options.Settings(parse), out _));
         return command;

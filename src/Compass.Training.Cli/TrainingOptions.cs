@@ -121,8 +121,11 @@ internal sealed class TrainingOptions
         _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init, _resumeWeights, _variableRate,
     ];
 
-    /// <summary>The options only <c>train</c> has: it trains any stage, over any number of layers.</summary>
-    public IEnumerable<Option> StageOnly => [_stage, _layers, _liffInput];
+    /// <summary><c>--stage</c>: a command that has it trains any stage (one without trains bl).</summary>
+    public Option Stage => _stage;
+
+    /// <summary>The options that only a command with <see cref="Stage"/> has: the layers of its batches and LIFF's input.</summary>
+    public IEnumerable<Option> StageSpecific => [_layers, _liffInput];
 
     /// <summary>The stage a command trains: its <c>--stage</c>, else (a command without one) bl.</summary>
     private TrainingStage StageOf(CommandResult r) =>

@@ -35,8 +35,7 @@ internal static class BenchRecipeCommand
         {
             if (!Directory.Exists(parse.GetValue(Kodak)))
             {
-                cli.Error.WriteLine($"compass-train: error: no such folder '{parse.GetValue(Kodak)}'.");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail($"no such folder '{parse.GetValue(Kodak)}'.");
             }
             var settings = options.Settings(parse);
             int others = RecipeRecord.OtherTrainingRuns();
@@ -47,7 +46,7 @@ internal static class BenchRecipeCommand
             {
                 var file = spec.Contains('=', StringComparison.Ordinal) ? spec[(spec.IndexOf('=', StringComparison.Ordinal) + 1)..] : spec;
                 if (BaseLayerCost(file) is { } cost) initCpuSeconds = (initCpuSeconds ?? 0) + cost;
-                else cli.Error.WriteLine($"compass-train: warning: '{file}' records no training cost (neither a checkpoint nor weights with a card); its hours are not counted.");
+                else cli.Error.WriteLine($"{TrainCliContext.Name}: warning: '{file}' records no training cost (neither a checkpoint nor weights with a card); its hours are not counted.");
             }
             int code = runner.Run(settings, out var summary);
             if (code != ExitCodes.Success || summary?.LastCheckpoint is null) return code;
@@ -71,8 +70,7 @@ internal static class BenchRecipeCommand
             var path = parse.GetValue(checkpoint)!;
             if (!File.Exists(path) || !Directory.Exists(parse.GetValue(Kodak)))
             {
-                cli.Error.WriteLine($"compass-train: error: no such file '{path}' or folder '{parse.GetValue(Kodak)}'.");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail($"no such file '{path}' or folder '{parse.GetValue(Kodak)}'.");
             }
             return Record(cli, path, parse.GetValue(Label) ?? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "run",
                 parse.GetValue(Note), parse.GetValue(runs) ?? RecipeRecord.OtherTrainingRuns(), parse.GetValue(Kodak)!, parse.GetValue(KodakCount),
@@ -98,8 +96,7 @@ internal static class BenchRecipeCommand
             }
             catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
             {
-                cli.Error.WriteLine($"compass-train: error: {ex.Message}");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail(ex.Message);
             }
         });
         return command;
@@ -138,13 +135,12 @@ internal static class BenchRecipeCommand
         }
         catch (OperationCanceledException)
         {
-            cli.Error.WriteLine("compass-train: cancelled; nothing recorded.");
+            cli.Error.WriteLine($"{TrainCliContext.Name}: cancelled; nothing recorded.");
             return ExitCodes.Cancelled;
         }
         catch (Exception ex) when (ex is CompassFormatException or IOException or JsonException or UnauthorizedAccessException)
         {
-            cli.Error.WriteLine($"compass-train: error: {ex.Message}");
-            return ExitCodes.InvalidArguments;
+            return cli.Fail(ex.Message);
         }
     }
 
