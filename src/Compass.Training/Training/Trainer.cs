@@ -119,7 +119,9 @@ public sealed class Trainer : IDisposable
 
         double BudgetUsed() { var (w, c) = Elapsed(); return _options.Budget?.FractionUsed(w, c) ?? 0; }
 
-        while (Step < _options.TotalSteps && !(_options.Budget is not null && BudgetUsed() >= 1))
+        // A budget spent before this session (a resumed run) trains no step; otherwise the step judged last ends the loop.
+        bool spentAlready = _options.Budget is not null && BudgetUsed() >= 1;
+        while (!spentAlready && Step < _options.TotalSteps)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -150,6 +152,9 @@ public sealed class Trainer : IDisposable
                 lastCheckpoint = SaveCheckpoint(Elapsed());
                 lastCheckpointTime = wall.Elapsed;
             }
+            // Not a second reading of the budget in the loop's condition: it could cross 1 after this one did
+            // not, and the final steps would end without progress line, validation, checkpoint or weights.
+            if (last) break;
         }
 
         ExportCompactWeights(lastCheckpoint);
