@@ -38,7 +38,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string?> _variableRate = new("--variable-rate")
     {
-        Description = "Stage bl: train one variable-rate codec for several qualities (e.g. 1-4 or 1,2,3,4) with a learned quantisation step per quality, one quality drawn per batch (METHOD.md section 4); --quality names the level reported in validation and must be one of them. Export one level with 'export --level'.",
+        Description = "Stage bl: train one variable-rate codec for several qualities (e.g. 1-4 or 1,2,3,4) with a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate); --quality names the level reported in validation and must be one of them. Export one level with 'export --level'.",
         HelpName = "qualities",
     };
     private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
