@@ -41,7 +41,9 @@ echo "local-feed: $(ls "$feed"/*.nupkg | wc -l) packages, version $version, in $
 (cd "$feed" && ls -l *.nupkg | awk '{ printf "  %-60s %7.1f MB\n", $9, $5 / 1e6 }')
 cat <<USAGE
 
-Use it (the newest local version; or pin it with --version $version):
-  dotnet add package Compass.Onnx.Cpu --prerelease --source "$feed"     # CPU (or Compass.Onnx.Gpu for CUDA)
+Use it, in your app's project folder (the newest local version; or pin it with --version $version):
+  dotnet new nugetconfig
+  dotnet nuget add source "$feed" --name compass-local --configfile nuget.config
+  dotnet add package Compass.Onnx.Cpu --prerelease        # CPU; Compass.Onnx.Gpu for CUDA
   dotnet tool install --global Compass.Cli --prerelease --add-source "$feed"
 USAGE

@@ -52,8 +52,9 @@ internal static class OnnxRuntimeNatives
         }
         catch (Exception ex) when (IsNativeLoadFailure(ex, out var cause))
         {
-            // The loader's message lists every path it probed, one per line: the first line is the reason.
-            var reason = cause.Message.Split('\n', 2)[0].Trim().TrimEnd(':', '.');
+            // The loader's message goes on with advice on strace and LD_DEBUG and every path it probed: its first
+            // sentence is the reason.
+            var reason = cause.Message.Split('\n', 2)[0].Split(". ", 2)[0].Trim().TrimEnd(':', '.');
             throw new InvalidOperationException(MissingMessage(reason), ex);
         }
     }
