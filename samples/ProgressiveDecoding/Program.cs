@@ -60,7 +60,8 @@ static OnnxCompassModel? LoadDefaultModel()
     }
     catch (InvalidOperationException ex)
     {
-        Console.Error.WriteLine($"The sample needs the default model embedded in Compass.Onnx, and this build has none: {ex.Message}");
+        // This build embeds no default model, or the app has no ONNX Runtime natives: the message says which.
+        Console.Error.WriteLine($"error: {ex.Message}");
         return null;
     }
 }
