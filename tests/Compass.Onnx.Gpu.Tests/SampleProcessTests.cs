@@ -1,3 +1,4 @@
+using Compass.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
