@@ -50,7 +50,7 @@ rm -rf "$feed" "$work"; mkdir -p "$feed" "$work"
 # The tool's Release output may hold another ONNX Runtime variant's natives (-p:CompassToolOnnxRuntime=gpu...),
 # which an incremental publish would keep (they are newer than the package's): start it clean.
 rm -rf src/Compass.Cli/bin/Release src/Compass.Cli/obj/Release
-for project in Compass.Core Compass.Onnx Compass.Training Compass.Cli; do
+for project in Compass.Core Compass.ImageSharp Compass.SkiaSharp Compass.Onnx Compass.Training Compass.Cli; do
   dotnet pack "src/$project/$project.csproj" -c Release -o "$feed" -p:Version="$version" --nologo -v q -clp:NoSummary \
     || fail "dotnet pack src/$project failed"
 done

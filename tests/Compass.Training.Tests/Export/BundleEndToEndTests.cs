@@ -4,6 +4,7 @@ using Compass.Bundles;
 using Compass.Onnx;
 using Compass.Training.Export;
 using Compass.Training.Modules;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;

@@ -1,10 +1,9 @@
+using Compass.Imaging;
 using Compass.Bundles;
 using Compass.Determinism;
 using Compass.EntropyCoding;
 using Compass.Pipeline;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Fuzz;
 
@@ -26,7 +25,7 @@ internal static class Seeds
             var encoder = new ScalableEncoder(model);
             foreach (var (plan, quality) in new[] { ("16x16", 1), ("40x30,64x48", 2), ("24x20,40x30,70x33", 1) })
             {
-                using var image = TestImage(200, 150);
+                var image = TestImage(200, 150);
                 var bytes = encoder.Encode(image, LayerPlan.Parse(plan), new EncodeOptions { Quality = quality });
                 Put("bitstream", $"{plan.Replace(',', '_')}-q{quality}", bytes);
                 Put("decoder", $"{plan.Replace(',', '_')}-q{quality}", [.. bytes, (byte)1]);
@@ -93,12 +92,19 @@ internal static class Seeds
             Enumerable.Repeat(-6.0, n).ToArray(), Enumerable.Repeat(6.0, n).ToArray());
     }
 
-    private static Image<Rgb24> TestImage(int width, int height)
+    private static PixelBuffer TestImage(int width, int height)
     {
-        var image = new Image<Rgb24>(width, height);
+        var image = new PixelBuffer(width, height);
         for (int y = 0; y < height; y++)
+        {
+            var row = image.GetRow(y);
             for (int x = 0; x < width; x++)
-                image[x, y] = new Rgb24((byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / height));
+            {
+                row[3 * x] = (byte)(128 + 100 * Math.Sin(x / 23.0));
+                row[3 * x + 1] = (byte)(x * y % 251);
+                row[3 * x + 2] = (byte)(255 * y / height);
+            }
+        }
         return image;
     }
 }
