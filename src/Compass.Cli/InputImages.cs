@@ -8,7 +8,7 @@ namespace Compass.Cli;
 /// <summary>
 /// Reads the tool's input images, which are untrusted files. The header is checked against
 /// <see cref="ImageInputLimits"/> (pixels, frames) before any pixel is decoded, and only the first frame is
-/// decoded. Formats that Skia decodes (PNG, JPEG, WebP, GIF, BMP, ICO, WBMP) go through Skia: libpng,
+/// decoded. PNG, JPEG, WebP, GIF, BMP and ICO (recognised by their signatures) go through Skia: libpng,
 /// libjpeg-turbo, libwebp and Skia's own GIF/BMP codecs are fuzzed continuously (OSS-Fuzz, Chromium), while
 /// ImageSharp 2.1, the last Apache-licensed line, gets no more fixes for its reported crafted-image flaws.
 /// The formats Skia does not read (TIFF, TGA, PBM) go through ImageSharp 2.1.13 with the same limits; so
@@ -61,16 +61,19 @@ internal static class InputImages
         }
     }
 
-    // Skia sniffs the signature from the first 32 bytes (SkCodec::MakeFromStream). With only the head it may
-    // open the codec or report incomplete/invalid input; "Unimplemented" means no Skia codec claims the format.
+    // The signatures of the formats routed to Skia, so that a truncated or corrupt PNG or JPEG still gets
+    // Skia's verdict rather than falling through to ImageSharp.
     private static bool SkiaRecognises(Stream file)
     {
-        var head = new byte[64];
+        Span<byte> head = stackalloc byte[12];
         int n = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        if (n == 0) return false;
-        // The codec takes ownership of the stream it is given.
-        using var codec = SKCodec.Create(new SKMemoryStream(head.AsSpan(0, n).ToArray()), out SKCodecResult result);
-        return codec is not null || result != SKCodecResult.Unimplemented;
+        head = head[..n];
+        return head.StartsWith((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G'])
+            || head.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xD8, 0xFF])
+            || head.StartsWith("GIF8"u8)
+            || head.StartsWith("BM"u8)
+            || (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8))
+            || head.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]);
     }
 
     private static bool ProbeSkia()

@@ -35,10 +35,17 @@ public static class SkiaImageLoader
         }
         if (bytes.Length == 0) throw new CompassFormatException("not an image: the stream is empty");
 
-        using var data = SKData.CreateCopy(bytes);
-        using var codec = SKCodec.Create(data);
+        // The codec owns the stream it is given.
+        using var codec = SKCodec.Create(new SKMemoryStream(bytes), out SKCodecResult opened);
         if (codec is null)
-            throw new CompassFormatException("not an image: the format is not recognised (expected PNG, JPEG, WebP, GIF, BMP, ICO or WBMP)");
+        {
+            throw new CompassFormatException(opened switch
+            {
+                SKCodecResult.IncompleteInput => "not a valid image (truncated before the end of its header)",
+                SKCodecResult.InvalidInput => "not a valid image (its header is corrupt)",
+                _ => "not an image: the format is not recognised (expected PNG, JPEG, WebP, GIF, BMP, ICO or WBMP)",
+            });
+        }
         SKImageInfo header = codec.Info;
         limits.Check(header.Width, header.Height, Math.Max(1, codec.FrameCount));
 
