@@ -19,6 +19,9 @@ internal static class Seeds
             File.WriteAllBytes(Path.Combine(dir, "seed-" + name), bytes);
         }
 
+        // Input images in every format the tool reads: small, some with alpha, gray or several frames.
+        foreach (var (name, bytes) in ImageSeeds()) Put("image", name, bytes);
+
         // Multi-layer streams from the fake model (both qualities), for the reader and the decoder.
         using (var model = new FakeModel())
         {
@@ -90,6 +93,37 @@ internal static class Seeds
             U(mid * m * 25, 0.3), U(mid, 0.1),
             U(m * mid * 9, 0.3), U(m, 0.5).Select(b => b + 1.5f).ToArray(),
             Enumerable.Repeat(-6.0, n).ToArray(), Enumerable.Repeat(6.0, n).ToArray());
+    }
+
+    private static IEnumerable<(string Name, byte[] Bytes)> ImageSeeds()
+    {
+        using var rgb = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(12, 9);
+        for (int y = 0; y < 9; y++)
+            for (int x = 0; x < 12; x++)
+                rgb[x, y] = new SixLabors.ImageSharp.PixelFormats.Rgb24((byte)(x * 20), (byte)(y * 28), (byte)((x ^ y) * 15));
+        byte[] Save(SixLabors.ImageSharp.Image image, Action<SixLabors.ImageSharp.Image, Stream> save)
+        {
+            using var stream = new MemoryStream();
+            save(image, stream);
+            return stream.ToArray();
+        }
+        yield return ("rgb.png", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        yield return ("rgb.jpg", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsJpeg(i, s)));
+        yield return ("rgb.bmp", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsBmp(i, s)));
+        yield return ("rgb.tiff", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsTiff(i, s)));
+        yield return ("rgb.tga", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsTga(i, s)));
+        yield return ("rgb.webp", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsWebp(i, s)));
+        using var rgba = rgb.CloneAs<SixLabors.ImageSharp.PixelFormats.Rgba32>();
+        yield return ("rgba.png", Save(rgba, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        using var gray = rgb.CloneAs<SixLabors.ImageSharp.PixelFormats.L8>();
+        yield return ("gray.png", Save(gray, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        using var animated = rgb.Clone();
+        using (var frame = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(12, 9, new SixLabors.ImageSharp.PixelFormats.Rgb24(200, 10, 10)))
+        {
+            animated.Frames.AddFrame(frame.Frames.RootFrame);
+            animated.Frames.AddFrame(frame.Frames.RootFrame);
+        }
+        yield return ("anim3.gif", Save(animated, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsGif(i, s)));
     }
 
     private static PixelBuffer TestImage(int width, int height)
