@@ -31,11 +31,11 @@ public abstract class CompassModel : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The model set does not provide <paramref name="quality"/>.</exception>
     public Bitstream.ModelIdentity GetModelId(int quality) => GetNetworks(quality).ModelId;
 
-    /// <summary>The networks of one quality, as a backend runs them; called by the encoder and decoder only.</summary>
+    /// <summary>The networks of one quality, as a backend runs them (the encoder and decoder call it; a wrapping model may too).</summary>
     /// <param name="quality">One of <see cref="Qualities"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">The model set does not provide <paramref name="quality"/>.</exception>
     [Experimental(ExperimentalApis.Backend)]
-    protected internal abstract ICompassNetworks GetNetworks(int quality);
+    public abstract ICompassNetworks GetNetworks(int quality);
 
     /// <summary>Releases the native resources held by the networks.</summary>
     public void Dispose()

@@ -114,7 +114,7 @@ public sealed class OnnxCompassModel : CompassModel
     }
 
     /// <inheritdoc />
-    protected override ICompassNetworks GetNetworks(int quality)
+    public override ICompassNetworks GetNetworks(int quality)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         return networks.TryGetValue(quality, out var n)

@@ -156,7 +156,7 @@ public class BitstreamCorruptionTests
     [Fact]
     public void AFourGigabytePayloadClaimIsRejectedBeforeAllocating()
     {
-        var header = new BitstreamHeader(Model, 1, LayerPlan.Parse("6000x4000"));
+        var header = new BitstreamHeader(Model, new Quality(1), LayerPlan.Parse("6000x4000"));
         byte[] headerBytes = BitstreamWriter.ToArray(header, [new LayerPayload(new byte[10], default)])[..header.Size];
         byte[] claim = [.. headerBytes, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 1, 2, 3];
 
@@ -175,7 +175,7 @@ public class BitstreamCorruptionTests
     public void AShortStreamClaimingALargeAllowedPayloadAllocatesLittle()
     {
         // 90 MB is within the limit for a 6000x4000 layer, but only 100 bytes follow.
-        var header = new BitstreamHeader(Model, 1, LayerPlan.Parse("6000x4000"));
+        var header = new BitstreamHeader(Model, new Quality(1), LayerPlan.Parse("6000x4000"));
         byte[] headerBytes = BitstreamWriter.ToArray(header, [new LayerPayload(new byte[10], default)])[..header.Size];
         byte[] claim = [.. headerBytes, .. BitConverter.GetBytes(90_000_000u), 0, 0, 0, 0, .. new byte[100]];
 

@@ -11,7 +11,7 @@ public class BitstreamLayoutTests
     [Fact]
     public void TheHeaderMatchesTheDocumentedTable()
     {
-        var header = new BitstreamHeader(Model, 7, LayerPlan.Parse("192x128,384x256,768x512"));
+        var header = new BitstreamHeader(Model, new Quality(7), LayerPlan.Parse("192x128,384x256,768x512"));
         byte[] bytes = BitstreamWriter.ToArray(header, Enumerable.Repeat(new LayerPayload(new byte[] { 0x11 }, new byte[] { 0x22, 0x33 }), 3));
 
         Assert.Equal(57, header.Size); // 45 + 4 * 3

@@ -22,7 +22,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
         for (int y = 0; y < image.Height; y++)
             for (int x = 0; x < image.Width; x++)
                 image[x, y] = new Rgb24((byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / image.Height));
-        byte[] good = new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = 1 });
+        byte[] good = new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = new Quality(1) });
         return (model, good, CorruptY(good, layer: 2));
     }
 
