@@ -64,6 +64,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
             Assert.InRange(ex.ByteOffset!.Value, start, end);
             Assert.EndsWith($"(at byte {ex.ByteOffset})", ex.Message);
             Assert.IsType<CompassFormatException>(ex.InnerException);
+            Assert.Equal(CompassFormatErrorKind.Corrupt, ex.Kind); // restating the rANS error keeps its kind
         }
     }
 
@@ -129,6 +130,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
             using var cut = decoder.Decode(good.AsMemory(0, (int)layer2 + 20), options);
             Assert.Equal(2, cut.Layers.Count);
             Assert.True(cut.IsTruncated);
+            Assert.Equal(CompassFormatErrorKind.Truncated, cut.Error!.Kind);
             Assert.Same(cut.Error, cut.Truncation);
 
             byte[] flipped = (byte[])good.Clone();
@@ -137,6 +139,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
             Assert.Equal(2, crc.Layers.Count);
             Assert.False(crc.IsTruncated);
             Assert.Contains("Layer 2: chunk CRC mismatch", crc.Error!.Message);
+            Assert.Equal(CompassFormatErrorKind.Corrupt, crc.Error.Kind);
 
             // A bad header leaves nothing to decode: it still throws.
             byte[] foreign = (byte[])good.Clone();
