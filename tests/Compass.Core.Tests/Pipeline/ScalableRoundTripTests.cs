@@ -124,12 +124,16 @@ public class ScalableRoundTripTests
         using var model = new FakeModel();
         using var output = new MemoryStream();
         var plan = LayerPlan.FromScales(97, 65, 0.5, 1.0);
-        await new ScalableEncoder(model).EncodeAsync(png, plan, output, new EncodeOptions { Quality = new Quality(2) });
+        var result = await new ScalableEncoder(model).EncodeAsync(png, plan, output, new EncodeOptions { Quality = new Quality(2) });
         output.Position = 0;
         var header = await ScalableDecoder.ReadInfoAsync(output);
         Assert.Equal(plan, header.Plan);
         Assert.Equal(2, header.Quality);
         Assert.Equal(model.Networks(2).ModelId, header.ModelId);
+        // The public results name the model without reaching into the networks.
+        Assert.Equal(header.ModelId, result.ModelId);
+        Assert.Equal(header.ModelId, model.GetModelId(2));
+        Assert.Equal(new Quality(2), result.Quality);
     }
 
     [Fact]
