@@ -1,7 +1,5 @@
 using Compass.Bitstream;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Tests;
 
@@ -32,7 +30,7 @@ public class CompassFormatExceptionTests
     {
         using var model = new FakeModel(seed: 1);
         using var other = new FakeModel(seed: 7);
-        using var image = new Image<Rgb24>(64, 48);
+        var image = new Compass.Imaging.PixelBuffer(64, 48);
         byte[] bytes = new ScalableEncoder(model).Encode(image, LayerPlan.Parse("32x24,64x48"));
         var ex = Assert.Throws<CompassFormatException>(() => new ScalableDecoder(other).Decode(bytes));
         Assert.Equal(CompassFormatErrorKind.ModelMismatch, ex.Kind);

@@ -8,8 +8,11 @@ public sealed record EncodeOptions
     /// <summary>Quality level (1 = fewest bits); null uses the model's <see cref="CompassModel.DefaultQuality"/>.</summary>
     public Quality? Quality { get; init; }
 
-    /// <summary>Largest input image (width x height) accepted from a stream; checked before the pixels are decoded.</summary>
-    public long MaxInputPixels { get; init; } = ImageLoader.DefaultMaxPixels;
+    /// <summary>
+    /// Largest input image (width x height) that the adapter packages' stream overloads
+    /// (<c>EncodeAsync(Stream imageStream, ...)</c>) accept; checked from the file's header before the pixels are decoded.
+    /// </summary>
+    public long MaxInputPixels { get; init; } = ImageInputLimits.DefaultMaxPixels;
 
     /// <summary>Keep each layer's reconstruction in the result (tests and evaluation compare them with the decoder's).</summary>
     internal bool KeepReconstructions { get; init; }

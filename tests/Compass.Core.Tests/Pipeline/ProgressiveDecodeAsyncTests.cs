@@ -2,8 +2,7 @@ using Compass.Bitstream;
 using Compass.Imaging;
 using Compass.Pipeline;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Compass.Tests.Imaging;
 
 namespace Compass.Tests.Pipeline;
 
@@ -17,10 +16,10 @@ public class ProgressiveDecodeAsyncTests
 
     private static byte[] Encode(CompassModel model)
     {
-        using var image = new Image<Rgb24>(258, 194);
+        var image = new PixelBuffer(258, 194);
         for (int y = 0; y < image.Height; y++)
             for (int x = 0; x < image.Width; x++)
-                image[x, y] = new Rgb24((byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / image.Height));
+                ImagingTestData.Set(image, x, y, (byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / image.Height));
         return new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = new Quality(1) });
     }
 
