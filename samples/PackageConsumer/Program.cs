@@ -50,7 +50,7 @@ using (model)
     // A 256x170 Kodak crop keeps the run short on a 2-core CI machine.
     using var image = Image.Load<Rgb24>(Path.Combine(AppContext.BaseDirectory, "kodim23.png"));
     image.Mutate(x => x.Resize(256, 170));
-    var plan = LayerPlan.FromScales(image.Width, image.Height, 0.25, 0.5, 1);
+    var plan = LayerPlan.Default(image.Width, image.Height);
 
     byte[] stream = new ScalableEncoder(model).Encode(image, plan);
     File.WriteAllBytes(streamPath, stream);

@@ -13,14 +13,16 @@ using Compass.Samples.ProgressiveDecoding;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string imagePath = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "kodim23.png");
-string scaleText = args.Length > 1 ? args[1] : "0.25,0.5,1";
+string? scaleText = args.Length > 1 ? args[1] : null; // null: LayerPlan.Default (a quarter, a half, the whole image)
 
 using var model = LoadDefaultModel();
 if (model is null) return 1;
 try
 {
     var image = ImageSharpLoader.LoadPixels(imagePath);
-    var plan = LayerPlan.FromScales(image.Width, image.Height, scaleText.Split(',').Select(double.Parse).ToArray());
+    var plan = scaleText is null
+        ? LayerPlan.Default(image.Width, image.Height)
+        : LayerPlan.FromScales(image.Width, image.Height, scaleText.Split(',').Select(double.Parse).ToArray());
     Console.WriteLine($"{Path.GetFileName(imagePath)} {image.Width}x{image.Height}, plan {plan}, model: {model.Description} ({model.ActiveProvider})");
 
     // 1. Encode: one stream holding every layer.

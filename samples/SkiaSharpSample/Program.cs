@@ -55,7 +55,7 @@ using (model)
 
     using (bitmap)
     {
-        var plan = LayerPlan.FromScales(bitmap.Width, bitmap.Height, 0.25, 0.5, 1);
+        var plan = LayerPlan.Default(bitmap.Width, bitmap.Height);
         Console.WriteLine($"{Path.GetFileName(imagePath)} {bitmap.Width}x{bitmap.Height}, plan {plan}, model {model.Description} ({model.ActiveProvider})");
 
         var encoder = new ScalableEncoder(model);

@@ -5,13 +5,9 @@ namespace Compass.Cli;
 /// <summary>Turns <c>--scales</c> / <c>--sizes</c> into a <see cref="LayerPlan"/> for an image of a given size.</summary>
 internal static class PlanArguments
 {
-    /// <summary>The plan when neither option is given: a quarter, a half and the full image.</summary>
-    public static readonly double[] DefaultScales = [0.25, 0.5, 1.0];
-
     /// <summary>
     /// The plan for a <paramref name="width"/> x <paramref name="height"/> image. Scales are fractions of the
-    /// image size (<c>1</c> is the image itself); the default plan drops the layers whose sides would fall
-    /// below <see cref="LayerPlan.MinSide"/>, so small images still encode.
+    /// image size (<c>1</c> is the image itself); with neither option it is <see cref="LayerPlan.Default"/>.
     /// </summary>
     /// <exception cref="CliException">Both options are given, or a scale is not a number.</exception>
     /// <exception cref="ArgumentException">The plan breaks a rule.</exception>
@@ -24,8 +20,7 @@ internal static class PlanArguments
             return LayerPlan.Parse(sizes);
         if (scales is not null)
             return LayerPlan.FromScales(width, height, ParseScales(scales));
-        var fitting = DefaultScales.Where(s => Math.Floor(width * s) >= LayerPlan.MinSide && Math.Floor(height * s) >= LayerPlan.MinSide).ToArray();
-        return LayerPlan.FromScales(width, height, fitting.Length > 0 ? fitting : [1.0]);
+        return LayerPlan.Default(width, height);
     }
 
     /// <summary>Parses <c>0.25,0.5,1</c> (invariant culture, spaces allowed).</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Compass.Pipeline;
 
 namespace Compass;
@@ -12,8 +13,9 @@ namespace Compass;
 /// no encoder or decoder uses it any more.</remarks>
 public abstract class CompassModel : IDisposable
 {
-    /// <summary>Only Compass backends derive from this type.</summary>
-    internal CompassModel() { }
+    /// <summary>Only Compass backends derive from this type (see <see cref="ExperimentalApis.Backend"/>).</summary>
+    [Experimental(ExperimentalApis.Backend)]
+    protected CompassModel() { }
 
     /// <summary>The quality levels this model set provides, ascending (1 = fewest bits).</summary>
     public abstract IReadOnlyList<int> Qualities { get; }
@@ -24,8 +26,16 @@ public abstract class CompassModel : IDisposable
     /// <summary>A short human-readable description (name, preset, how it was trained).</summary>
     public abstract string Description { get; }
 
-    /// <summary>The networks of one quality; throws <see cref="ArgumentOutOfRangeException"/> for an unknown quality.</summary>
-    internal abstract ICompassNetworks GetNetworks(int quality);
+    /// <summary>The identity of the model bundle of one quality: the value recorded in (and checked against) its bitstreams.</summary>
+    /// <param name="quality">One of <see cref="Qualities"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The model set does not provide <paramref name="quality"/>.</exception>
+    public Bitstream.ModelIdentity GetModelId(int quality) => GetNetworks(quality).ModelId;
+
+    /// <summary>The networks of one quality, as a backend runs them (the encoder and decoder call it; a wrapping model may too).</summary>
+    /// <param name="quality">One of <see cref="Qualities"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The model set does not provide <paramref name="quality"/>.</exception>
+    [Experimental(ExperimentalApis.Backend)]
+    public abstract ICompassNetworks GetNetworks(int quality);
 
     /// <summary>Releases the native resources held by the networks.</summary>
     public void Dispose()

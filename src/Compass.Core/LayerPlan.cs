@@ -97,6 +97,24 @@ public readonly struct LayerPlan : IEquatable<LayerPlan>
         return ((double)current.Width / previous.Width, (double)current.Height / previous.Height);
     }
 
+    /// <summary>The scales of <see cref="Default"/>: a quarter, a half and the whole image.</summary>
+    public static ImmutableArray<double> DefaultScales { get; } = [0.25, 0.5, 1.0];
+
+    /// <summary>
+    /// The plan to use when the caller has no particular sizes in mind: <see cref="DefaultScales"/> (a quarter, a half and
+    /// the whole image) without the layers whose sides would fall below <see cref="MinSide"/>, so small images still
+    /// encode (a 40x40 image gives <c>20x20,40x40</c>; an image under 64 px a side, the image alone).
+    /// </summary>
+    /// <param name="width">Width of the image.</param>
+    /// <param name="height">Height of the image.</param>
+    /// <exception cref="ArgumentException">The size is not positive, or the image itself breaks a rule (a side below
+    /// <see cref="MinSide"/> or above <see cref="MaxSide"/>).</exception>
+    public static LayerPlan Default(int width, int height)
+    {
+        var fitting = DefaultScales.Where(s => Math.Floor(width * s) >= MinSide && Math.Floor(height * s) >= MinSide).ToArray();
+        return FromScales(width, height, fitting.Length > 0 ? fitting : [1.0]);
+    }
+
     /// <summary>
     /// Makes a plan from scale factors of an image of <paramref name="width"/> x <paramref name="height"/>,
     /// the paper's form: layer k is <c>floor(width*s_k) x floor(height*s_k)</c>, e.g. 768x512 with

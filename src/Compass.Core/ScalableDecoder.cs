@@ -133,7 +133,7 @@ public sealed class ScalableDecoder
         await using var reader = new BitstreamReader(input, options.Limits, leaveOpen: true);
         var header = await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
         if (!_model.Qualities.Contains(header.Quality))
-            throw new CompassFormatException($"The stream was coded at quality {header.Quality}, which this model set does not provide (available: {string.Join(", ", _model.Qualities)}).");
+            throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The stream was coded at quality {header.Quality}, which this model set does not provide (available: {string.Join(", ", _model.Qualities)}).");
         var networks = _model.GetNetworks(header.Quality);
         header.EnsureModel(networks.ModelId);
         onHeader(header);
@@ -143,11 +143,11 @@ public sealed class ScalableDecoder
         for (int k = 0; k < count; k++)
         {
             var payload = await reader.ReadLayerAsync(cancellationToken).ConfigureAwait(false)
-                ?? throw new CompassFormatException($"The stream ended before layer {k} of {header.Plan.Count}.", reader.Position);
+                ?? throw new CompassFormatException(CompassFormatErrorKind.Truncated, $"The stream ended before layer {k} of {header.Plan.Count}.", reader.Position);
             var watch = Stopwatch.StartNew();
             var size = header.Plan[k];
-            var reconstruction = LayerChain.DecodeLayer(networks, k, payload.ZStream.Span, payload.YStream.Span,
-                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken, payloadOffset: payload.StreamOffset);
+            var reconstruction = await LayerChain.DecodeLayerAsync(networks, k, payload.ZStream, payload.YStream,
+                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;
@@ -155,8 +155,8 @@ public sealed class ScalableDecoder
         }
         // A full decode also proves the stream ends where the plan says (no trailing garbage).
         if (count == header.Plan.Count && await reader.ReadLayerAsync(cancellationToken).ConfigureAwait(false) is not null)
-            throw new CompassFormatException($"The stream holds more layers than its plan's {count}.", reader.Position);
+            throw new CompassFormatException(CompassFormatErrorKind.TrailingData, $"The stream holds more layers than its plan's {count}.", reader.Position);
     }
 
-    private static bool IsTruncation(CompassFormatException ex) => BitstreamErrors.IsTruncation(ex);
+    private static bool IsTruncation(CompassFormatException ex) => ex.IsTruncation;
 }

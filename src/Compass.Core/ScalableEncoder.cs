@@ -82,13 +82,13 @@ public sealed class ScalableEncoder
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(output);
         options ??= new EncodeOptions();
-        int quality = options.Quality ?? _model.DefaultQuality;
+        var quality = options.Quality ?? new Quality(_model.DefaultQuality);
         if (!_model.Qualities.Contains(quality))
             throw new ArgumentException($"Quality {quality} is not provided by this model (available: {string.Join(", ", _model.Qualities)}).", nameof(options));
         ValidatePlanAgainstImage(plan, image.Width, image.Height);
 
         var networks = _model.GetNetworks(quality);
-        var header = new BitstreamHeader(networks.ModelId, checked((byte)quality), plan, networks.EntropyPath);
+        var header = new BitstreamHeader(networks.ModelId, quality, plan, networks.EntropyPath);
         var layers = new List<EncodedLayer>(plan.Count);
         var reconstructions = options.KeepReconstructions ? new List<PlanarImage>(plan.Count) : null;
         long accumulated = header.Size;
@@ -120,7 +120,7 @@ public sealed class ScalableEncoder
         }
         if (sync) writer.Complete();
         else await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        return new EncodeResult(plan, quality, layers, accumulated, reconstructions);
+        return new EncodeResult(plan, quality, networks.ModelId, layers, accumulated, reconstructions);
     }
 
     private static void ValidatePlanAgainstImage(LayerPlan plan, int width, int height)

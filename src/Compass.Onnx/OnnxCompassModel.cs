@@ -100,8 +100,8 @@ public sealed class OnnxCompassModel : CompassModel
             if (manifest.Qualities.Count != 1)
                 throw new CompassFormatException($"Model bundle '{manifest.Name}' lists qualities [{string.Join(", ", manifest.Qualities)}]; a COMPASS bundle holds the networks of exactly one quality.");
             int quality = manifest.Qualities[0];
-            if (quality is < 1 or > byte.MaxValue)
-                throw new CompassFormatException($"Model bundle '{manifest.Name}': quality {quality} is outside 1..255.");
+            if (!Quality.IsValid(quality))
+                throw new CompassFormatException($"Model bundle '{manifest.Name}': {Quality.RangeMessage(quality)}");
             if (byQuality.TryGetValue(quality, out var other))
                 throw new CompassFormatException($"Model bundles '{other.Manifest.Name}' and '{manifest.Name}' both provide quality {quality}.");
             byQuality[quality] = bundle;
@@ -116,7 +116,7 @@ public sealed class OnnxCompassModel : CompassModel
     }
 
     /// <inheritdoc />
-    internal override ICompassNetworks GetNetworks(int quality)
+    public override ICompassNetworks GetNetworks(int quality)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
         return networks.TryGetValue(quality, out var n)

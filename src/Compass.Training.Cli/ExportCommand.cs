@@ -32,7 +32,7 @@ internal static class ExportCommand
         var noCard = new Option<bool>("--no-card") { Description = "Embed no card (e.g. to measure a bundle before its card, which holds the measurements, exists)." };
         quality.Validators.Add(r =>
         {
-            try { if (r.GetValueOrDefault<int?>() is < 1 or > 255) r.AddError("--quality must be 1..255."); }
+            try { if (r.GetValueOrDefault<int?>() is int q && !Quality.IsValid(q)) r.AddError($"--quality: {Quality.RangeMessage(q)}"); }
             catch (InvalidOperationException) { }
         });
 

@@ -59,7 +59,7 @@ public sealed class RdEvaluatorTests : IDisposable
         var row = results.Setups[0].Rows.First(r => r.Curve == Curves.Compass && r.Configuration == "2.0x");
         var image = ImageSharpLoader.LoadPixels(_images[0]);
         var plan = LayerPlan.Parse(row.Plan);
-        byte[] stream = new ScalableEncoder(Model).Encode(image, plan, new EncodeOptions { Quality = 1 });
+        byte[] stream = new ScalableEncoder(Model).Encode(image, plan, new EncodeOptions { Quality = new Quality(1) });
         Assert.Equal(stream.Length, row.TotalBytes);
         using var decoded = new ScalableDecoder(Model).Decode(stream);
         var truth = Resampler.ResizeBicubic(image, plan.Final.Width, plan.Final.Height);
@@ -79,7 +79,7 @@ public sealed class RdEvaluatorTests : IDisposable
             // The base layer's one-layer stream: the single-layer row of nothing else, so code it independently.
             var image = ImageSharpLoader.LoadPixels(_images.Single(p => Path.GetFileName(p) == simulcast.Image));
             var baseSize = new LayerSize(simulcast.Layers[0].Width, simulcast.Layers[0].Height);
-            long baseBytes = new ScalableEncoder(Model).Encode(image, LayerPlan.FromSizes(baseSize), new EncodeOptions { Quality = 1 }).Length;
+            long baseBytes = new ScalableEncoder(Model).Encode(image, LayerPlan.FromSizes(baseSize), new EncodeOptions { Quality = new Quality(1) }).Length;
             Assert.Equal(baseBytes, simulcast.Layers[0].Bytes);
             Assert.Equal(single.TotalBytes, simulcast.Layers[1].Bytes);
             Assert.Equal(baseBytes + single.TotalBytes, simulcast.TotalBytes);

@@ -128,6 +128,6 @@ internal sealed class FakeModel : CompassModel
 
     public FakeNetworks Networks(int quality) => _networks[quality];
 
-    internal override ICompassNetworks GetNetworks(int quality) =>
+    public override ICompassNetworks GetNetworks(int quality) =>
         _networks.TryGetValue(quality, out var n) ? n : throw new ArgumentOutOfRangeException(nameof(quality));
 }

@@ -50,5 +50,5 @@ internal sealed class TimingModel(CompassModel inner) : CompassModel
 
     public override string Description => inner.Description;
 
-    internal override ICompassNetworks GetNetworks(int quality) => networks;
+    public override ICompassNetworks GetNetworks(int quality) => networks;
 }

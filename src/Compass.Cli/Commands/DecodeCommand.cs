@@ -79,7 +79,7 @@ internal sealed class DecodeCommand
                 }
             }
         }
-        catch (CompassFormatException ex) when (BitstreamErrors.IsTruncation(ex) && layers.Count > 0)
+        catch (CompassFormatException ex) when (ex.IsTruncation && layers.Count > 0)
         {
             // The complete layers are already written: report the cut instead of failing.
             warning = $"{input} is truncated: wrote the {layers.Count} complete layer(s) of {header.Plan.Count}. {ex.Message}";

@@ -40,7 +40,7 @@ internal sealed class EncodeCommand
         _common = common;
         _quality.Validators.Add(r =>
         {
-            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int q) && q < 1) r.AddError("--quality must be at least 1.");
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int q) && !Quality.IsValid(q)) r.AddError($"--quality: {Quality.RangeMessage(q)}");
         });
         _maxPixels.Validators.Add(r =>
         {
@@ -70,7 +70,7 @@ internal sealed class EncodeCommand
         var plan = PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
         using var model = _common.LoadModel(parse, logging);
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());
-        var options = new EncodeOptions { Quality = parse.GetValue(_quality), MaxInputPixels = maxPixels };
+        var options = new EncodeOptions { Quality = parse.GetValue(_quality) is int q ? new Quality(q) : null, MaxInputPixels = maxPixels };
 
         // Write next to the target and move it into place at the end: an error or Ctrl+C leaves no partial stream.
         string partial = output + ".part";
@@ -92,7 +92,7 @@ internal sealed class EncodeCommand
             l.AccumulatedBytes - (l.Index == 0 ? 0 : result.Layers[l.Index - 1].AccumulatedBytes), l.AccumulatedBytes, l.BitsPerPixel,
             l.Elapsed.TotalMilliseconds)).ToList();
         var report = new EncodeReport(input, output, image.Width, image.Height, result.Quality, model.Description,
-            model.GetNetworks(result.Quality).ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, layers);
+            result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, layers);
         if (json) JsonReport.Write(_context.Out, report);
         else WriteTable(_context.Out, report);
         return ExitCodes.Success;

@@ -7,26 +7,22 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
 {
     /// <summary>Makes a header for the current format and entropy-path version.</summary>
     /// <param name="modelId">The identity of the model bundle that encodes (and must decode) the stream.</param>
-    /// <param name="quality">The quality level, 1 to 255.</param>
+    /// <param name="quality">The quality level.</param>
     /// <param name="plan">The layer plan; not empty.</param>
-    /// <exception cref="ArgumentException">The quality is 0 or the plan is empty.</exception>
-    public BitstreamHeader(ModelIdentity modelId, byte quality, LayerPlan plan)
+    /// <exception cref="ArgumentException">The plan is empty.</exception>
+    public BitstreamHeader(ModelIdentity modelId, Quality quality, LayerPlan plan)
         : this(modelId, quality, plan, BitstreamFormat.EntropyPathVersion)
     {
     }
 
     /// <summary>Makes a header with an explicit entropy-path version (one this library knows).</summary>
     /// <param name="modelId">The identity of the model bundle that encodes (and must decode) the stream.</param>
-    /// <param name="quality">The quality level, 1 to 255.</param>
+    /// <param name="quality">The quality level.</param>
     /// <param name="plan">The layer plan; not empty.</param>
     /// <param name="entropyPathVersion">See <see cref="EntropyPathVersion"/>.</param>
-    /// <exception cref="ArgumentException">The quality is 0, the plan is empty or the entropy-path version is unknown.</exception>
-    public BitstreamHeader(ModelIdentity modelId, byte quality, LayerPlan plan, byte entropyPathVersion)
+    /// <exception cref="ArgumentException">The plan is empty or the entropy-path version is unknown.</exception>
+    public BitstreamHeader(ModelIdentity modelId, Quality quality, LayerPlan plan, byte entropyPathVersion)
     {
-        if (quality == 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(quality), quality, "Quality must be between 1 and 255.");
-        }
         if (plan.Count == 0)
         {
             throw new ArgumentException("The layer plan is empty (default(LayerPlan)).", nameof(plan));
@@ -53,8 +49,8 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
     /// <summary>The identity (SHA-256) of the model bundle the stream was made with.</summary>
     public ModelIdentity ModelId { get; }
 
-    /// <summary>The quality level, 1 to 255 (which levels exist depends on the model).</summary>
-    public byte Quality { get; }
+    /// <summary>The quality level (which levels exist depends on the model).</summary>
+    public Quality Quality { get; }
 
     /// <summary>The layer sizes, base layer first; one chunk per layer follows the header.</summary>
     public LayerPlan Plan { get; }
@@ -69,7 +65,7 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
     {
         if (ModelId != expected)
         {
-            throw new CompassFormatException($"The bitstream was made with model {ModelId}, not with the loaded model {expected}.", BitstreamFormat.ModelIdOffset);
+            throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The bitstream was made with model {ModelId}, not with the loaded model {expected}.", BitstreamFormat.ModelIdOffset);
         }
     }
 

@@ -205,7 +205,7 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
             uint computed = _crc.GetCurrentHashAsUInt32();
             if (computed != head.StoredCrc)
             {
-                throw new CompassFormatException($"Layer {layer}: chunk CRC mismatch, stored 0x{head.StoredCrc:x8}, computed 0x{computed:x8}; the layer is corrupt", head.Offset + 4);
+                throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"Layer {layer}: chunk CRC mismatch, stored 0x{head.StoredCrc:x8}, computed 0x{computed:x8}; the layer is corrupt", head.Offset + 4);
             }
             long payloadOffset = head.Offset + BitstreamFormat.ChunkHeadSize;
             var zError = ChunkCodec.ReadZLength(payload, payload.Length, layer, payloadOffset, out int zLength);
@@ -276,7 +276,7 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
     {
         _finished = true;
         _stopReason = $"it stopped at an earlier error: {ex.Message}";
-        IsTruncated = BitstreamErrors.IsTruncation(ex);
+        IsTruncated = ex is CompassFormatException { IsTruncation: true };
     }
 
     private void ThrowIfFinished()

@@ -19,7 +19,7 @@ public sealed class BitstreamSummary
         TotalBytes = totalBytes;
         TrailingBytes = trailingBytes;
         Error = error;
-        IsTruncated = error is not null && BitstreamErrors.IsTruncation(error);
+        IsTruncated = error is { IsTruncation: true };
     }
 
     /// <summary>The header, or null when it could not be read (see <see cref="Error"/>).</summary>

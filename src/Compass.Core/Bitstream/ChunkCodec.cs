@@ -36,7 +36,7 @@ internal static class ChunkCodec
         }
         if (length > max)
         {
-            throw new CompassFormatException($"Layer {layer} ({size}): payload length {length} bytes exceeds the limit of {max} bytes for a layer of this size", offset);
+            throw new CompassFormatException(CompassFormatErrorKind.LimitExceeded, $"Layer {layer} ({size}): payload length {length} bytes exceeds the limit of {max} bytes for a layer of this size", offset);
         }
         return new Head(offset, (int)length, crc);
     }

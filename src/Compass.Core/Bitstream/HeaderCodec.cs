@@ -20,7 +20,7 @@ internal static class HeaderCodec
         BitstreamFormat.Magic.CopyTo(bytes);
         bytes[BitstreamFormat.VersionOffset] = header.Version;
         bytes[BitstreamFormat.EntropyPathOffset] = header.EntropyPathVersion;
-        bytes[BitstreamFormat.QualityOffset] = header.Quality;
+        bytes[BitstreamFormat.QualityOffset] = checked((byte)header.Quality.Value);
         bytes[BitstreamFormat.FlagsOffset] = 0;
         header.ModelId.CopyTo(bytes.Slice(BitstreamFormat.ModelIdOffset, ModelIdentity.Size));
         bytes[BitstreamFormat.LayerCountOffset] = (byte)header.Plan.Count;
@@ -55,7 +55,7 @@ internal static class HeaderCodec
         }
         if (read > BitstreamFormat.VersionOffset && bytes[BitstreamFormat.VersionOffset] != BitstreamFormat.Version)
         {
-            throw new CompassFormatException($"Unsupported bitstream format version {bytes[BitstreamFormat.VersionOffset]}; this library reads version {BitstreamFormat.Version}", BitstreamFormat.VersionOffset);
+            throw new CompassFormatException(CompassFormatErrorKind.UnsupportedVersion, $"Unsupported bitstream format version {bytes[BitstreamFormat.VersionOffset]}; this library reads version {BitstreamFormat.Version}", BitstreamFormat.VersionOffset);
         }
         if (read < BitstreamFormat.FixedHeaderSize)
         {
@@ -80,18 +80,17 @@ internal static class HeaderCodec
         uint computed = Crc32.HashToUInt32(bytes.AsSpan(0, crcOffset));
         if (requireValidCrc && stored != computed)
         {
-            throw new CompassFormatException($"Header CRC mismatch: stored 0x{stored:x8}, computed 0x{computed:x8}; the header is corrupt", crcOffset);
+            throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"Header CRC mismatch: stored 0x{stored:x8}, computed 0x{computed:x8}; the header is corrupt", crcOffset);
         }
 
         byte entropyPath = bytes[BitstreamFormat.EntropyPathOffset];
         if (!BitstreamFormat.IsKnownEntropyPathVersion(entropyPath))
         {
-            throw new CompassFormatException($"Unsupported entropy-path version {entropyPath}; this library decodes versions {BitstreamFormat.FloatEntropyPath} and {BitstreamFormat.FixedPointEntropyPath} and cannot decode this stream bit-exactly", BitstreamFormat.EntropyPathOffset);
+            throw new CompassFormatException(CompassFormatErrorKind.UnsupportedVersion, $"Unsupported entropy-path version {entropyPath}; this library decodes versions {BitstreamFormat.FloatEntropyPath} and {BitstreamFormat.FixedPointEntropyPath} and cannot decode this stream bit-exactly", BitstreamFormat.EntropyPathOffset);
         }
-        byte quality = bytes[BitstreamFormat.QualityOffset];
-        if (quality == 0)
+        if (!Quality.TryCreate(bytes[BitstreamFormat.QualityOffset], out var quality))
         {
-            throw new CompassFormatException("Quality 0 is invalid; qualities are 1 to 255", BitstreamFormat.QualityOffset);
+            throw new CompassFormatException(CompassFormatErrorKind.Malformed, $"Quality {bytes[BitstreamFormat.QualityOffset]} is invalid; qualities are {Quality.MinValue} to {Quality.MaxValue}", BitstreamFormat.QualityOffset);
         }
         byte flags = bytes[BitstreamFormat.FlagsOffset];
         if (flags != 0)

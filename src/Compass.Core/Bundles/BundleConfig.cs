@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 
 namespace Compass.Bundles;
@@ -9,12 +10,24 @@ namespace Compass.Bundles;
 ///             "liff": { "featureWidth": 64, "blocks": 4, "layersPerBlock": 4, "growthRate": 32, "hiddenWidth": 256, "hiddenLayers": 3 } }
 /// </code>
 /// </summary>
-internal sealed record BundleConfig(BundleConfig.Codec Base, BundleConfig.Codec Residual, BundleConfig.LiffSizes Liff)
+/// <param name="Base">The base-layer codec's widths.</param>
+/// <param name="Residual">The residual codec's widths.</param>
+/// <param name="Liff">The LIFF architecture.</param>
+[Experimental(ExperimentalApis.Backend)]
+public sealed record BundleConfig(BundleConfig.Codec Base, BundleConfig.Codec Residual, BundleConfig.LiffSizes Liff)
 {
     /// <summary>A mean-scale codec's widths: N (transforms and z) and M (y).</summary>
+    /// <param name="N">Channels of the transforms and of z.</param>
+    /// <param name="M">Channels of y.</param>
     public sealed record Codec(int N, int M);
 
     /// <summary>The LIFF architecture (Compass.Training's LiffConfig).</summary>
+    /// <param name="FeatureWidth">Channels of the feature network.</param>
+    /// <param name="Blocks">Residual dense blocks of the feature network.</param>
+    /// <param name="LayersPerBlock">Convolutions per dense block.</param>
+    /// <param name="GrowthRate">Growth rate of each dense layer.</param>
+    /// <param name="HiddenWidth">Width of the per-pixel filter MLP.</param>
+    /// <param name="HiddenLayers">Hidden layers of the per-pixel filter MLP.</param>
     public sealed record LiffSizes(int FeatureWidth, int Blocks, int LayersPerBlock, int GrowthRate, int HiddenWidth, int HiddenLayers);
 
     private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };

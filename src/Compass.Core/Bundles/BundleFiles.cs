@@ -1,10 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Compass.Bundles;
 
 /// <summary>
 /// The file and tensor names of a COMPASS model bundle, format 1 (docs/model-bundle.md): the one
 /// definition the exporter (Compass.Training) and the runtime (Compass.Onnx) share.
 /// </summary>
-internal static class BundleFiles
+[Experimental(ExperimentalApis.Backend)]
+public static class BundleFiles
 {
     /// <summary>Folder of the base-layer codec.</summary>
     public const string BasePrefix = "bl/";

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using Compass.EntropyCoding;
 using Compass.Pipeline;
@@ -20,7 +21,8 @@ namespace Compass.Bundles;
 /// Floats are written in their shortest round-trip form and read back to the identical float32.
 /// Every table is validated on load (<see cref="QuantizedCdfTable.Create(IReadOnlyList{int[]}, ReadOnlySpan{int})"/>).
 /// </remarks>
-internal static class EntropyTablesFile
+[Experimental(ExperimentalApis.Backend)]
+public static class EntropyTablesFile
 {
     /// <summary>The only version written and read.</summary>
     public const int FormatVersion = 1;
@@ -80,7 +82,7 @@ internal static class EntropyTablesFile
         }
         catch (CompassFormatException ex) when (!ex.Message.Contains(source, StringComparison.Ordinal))
         {
-            throw new CompassFormatException($"Model bundle: {source}: {ex.Message}", ex);
+            throw new CompassFormatException(ex.Kind, $"Model bundle: {source}: {ex.Message}", ex);
         }
     }
 

@@ -109,8 +109,10 @@ public sealed class ModelBundle
     /// folder that holds one (a set of bundles of different qualities in one zip, e.g. the default model).
     /// The stream is not closed.
     /// </summary>
+    /// <param name="zipStream">The zip.</param>
+    /// <param name="source">What the zip is (a path or a name), for error messages.</param>
     /// <exception cref="CompassFormatException">Not a zip, no bundle in it, or a bundle fails to load.</exception>
-    internal static IReadOnlyList<ModelBundle> LoadAll(Stream zipStream, string source)
+    public static IReadOnlyList<ModelBundle> LoadAll(Stream zipStream, string source)
     {
         ArgumentNullException.ThrowIfNull(zipStream);
         using var archive = OpenZip(zipStream, source);
@@ -152,7 +154,7 @@ public sealed class ModelBundle
         }
         catch (InvalidDataException ex)
         {
-            throw new CompassFormatException($"Model bundle '{source}' has a corrupt zip directory: {ex.Message}", ex);
+            throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"Model bundle '{source}' has a corrupt zip directory: {ex.Message}", ex);
         }
         foreach (var e in all.Where(e => !e.FullName.EndsWith('/')))
         {
@@ -180,7 +182,7 @@ public sealed class ModelBundle
 
             if (entry.Length > MaxFileBytes)
             {
-                throw new CompassFormatException($"Model bundle '{source}': file '{name}' is {entry.Length} bytes, over the {MaxFileBytes}-byte limit.");
+                throw new CompassFormatException(CompassFormatErrorKind.LimitExceeded, $"Model bundle '{source}': file '{name}' is {entry.Length} bytes, over the {MaxFileBytes}-byte limit.");
             }
 
             try
@@ -192,13 +194,13 @@ public sealed class ModelBundle
                 using var buffer = new MemoryStream((int)Math.Min(entry.Length, InitialReadBytes));
                 if (!CopyBounded(s, buffer, MaxFileBytes))
                 {
-                    throw new CompassFormatException($"Model bundle '{source}': file '{name}' decompresses to more than the {MaxFileBytes}-byte limit.");
+                    throw new CompassFormatException(CompassFormatErrorKind.LimitExceeded, $"Model bundle '{source}': file '{name}' decompresses to more than the {MaxFileBytes}-byte limit.");
                 }
                 return buffer.ToArray();
             }
             catch (InvalidDataException ex)
             {
-                throw new CompassFormatException($"Model bundle '{source}': file '{name}' cannot be decompressed: {ex.Message}", ex);
+                throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"Model bundle '{source}': file '{name}' cannot be decompressed: {ex.Message}", ex);
             }
         });
 
@@ -243,7 +245,7 @@ public sealed class ModelBundle
         }
         catch (CompassFormatException ex)
         {
-            throw new CompassFormatException($"{ex.Message} (bundle '{source}')", ex);
+            throw new CompassFormatException(ex.Kind, $"{ex.Message} (bundle '{source}')", ex);
         }
 
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
@@ -254,7 +256,7 @@ public sealed class ModelBundle
             var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
             if (actual != expected)
             {
-                throw new CompassFormatException(
+                throw new CompassFormatException(CompassFormatErrorKind.Corrupt,
                     $"Model bundle '{source}': file '{name}' fails its SHA-256 check (manifest {expected}, file {actual}); the bundle is corrupted or was changed.");
             }
 

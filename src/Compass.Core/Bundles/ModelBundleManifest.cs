@@ -172,7 +172,7 @@ public sealed class ModelBundleManifest
             var version = RequiredInt(root, "formatVersion");
             if (version != CurrentFormatVersion)
             {
-                throw Fail(string.Create(CultureInfo.InvariantCulture, $"has unsupported formatVersion {version} (this reader knows {CurrentFormatVersion})"));
+                throw Fail(string.Create(CultureInfo.InvariantCulture, $"has unsupported formatVersion {version} (this reader knows {CurrentFormatVersion})"), kind: CompassFormatErrorKind.UnsupportedVersion);
             }
 
             var name = RequiredString(root, "name");
@@ -297,9 +297,9 @@ public sealed class ModelBundleManifest
     private static JsonElement.ArrayEnumerator Array(JsonElement e, string what) =>
         e.ValueKind == JsonValueKind.Array ? e.EnumerateArray() : throw Fail($"'{what}' must be an array");
 
-    private static CompassFormatException Fail(string what, Exception? inner = null)
+    private static CompassFormatException Fail(string what, Exception? inner = null, CompassFormatErrorKind kind = CompassFormatErrorKind.Malformed)
     {
         var message = $"Model bundle: {FileName} {what}.";
-        return inner is null ? new CompassFormatException(message) : new CompassFormatException(message, inner);
+        return inner is null ? new CompassFormatException(kind, message) : new CompassFormatException(kind, message, inner);
     }
 }

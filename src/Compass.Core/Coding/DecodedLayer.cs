@@ -67,7 +67,7 @@ public sealed class DecodeResult : IDisposable
         Header = header;
         Layers = layers;
         Error = error;
-        Truncation = error is not null && Bitstream.BitstreamErrors.IsTruncation(error) ? error : null;
+        Truncation = error is { IsTruncation: true } ? error : null;
     }
 
     /// <summary>The stream's header (plan, quality, model identity).</summary>

@@ -6,7 +6,7 @@ namespace Compass;
 public sealed record EncodeOptions
 {
     /// <summary>Quality level (1 = fewest bits); null uses the model's <see cref="CompassModel.DefaultQuality"/>.</summary>
-    public int? Quality { get; init; }
+    public Quality? Quality { get; init; }
 
     /// <summary>
     /// Largest input image (width x height) that the adapter packages' stream overloads

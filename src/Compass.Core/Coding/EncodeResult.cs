@@ -15,8 +15,9 @@ public readonly record struct EncodedLayer(int Index, LayerSize Size, int Payloa
 /// <summary>The outcome of an encode: the plan, the quality and what each layer cost.</summary>
 public sealed class EncodeResult
 {
-    internal EncodeResult(LayerPlan plan, int quality, IReadOnlyList<EncodedLayer> layers, long totalBytes, IReadOnlyList<Imaging.PlanarImage>? reconstructions)
+    internal EncodeResult(LayerPlan plan, Quality quality, Bitstream.ModelIdentity modelId, IReadOnlyList<EncodedLayer> layers, long totalBytes, IReadOnlyList<Imaging.PlanarImage>? reconstructions)
     {
+        ModelId = modelId;
         Reconstructions = reconstructions;
         Plan = plan;
         Quality = quality;
@@ -28,7 +29,10 @@ public sealed class EncodeResult
     public LayerPlan Plan { get; }
 
     /// <summary>The quality level that was used.</summary>
-    public int Quality { get; }
+    public Quality Quality { get; }
+
+    /// <summary>The identity of the model bundle that coded the stream (recorded in its header; a decoder needs the same bundle).</summary>
+    public Bitstream.ModelIdentity ModelId { get; }
 
     /// <summary>Per-layer sizes and costs.</summary>
     public IReadOnlyList<EncodedLayer> Layers { get; }

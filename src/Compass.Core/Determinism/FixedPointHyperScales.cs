@@ -77,7 +77,7 @@ public sealed class FixedPointHyperScales
         var r = new BlobReader(blob);
         if (r.UInt32() != FixedPointFormat.Magic) throw Bad("not an hs_scales.fxp blob (bad magic)");
         ushort version = r.UInt16();
-        if (version != FixedPointFormat.Version) throw Bad($"unsupported version {version} (this library reads {FixedPointFormat.Version})");
+        if (version != FixedPointFormat.Version) throw new CompassFormatException(CompassFormatErrorKind.UnsupportedVersion, $"hs_scales.fxp: unsupported version {version} (this library reads {FixedPointFormat.Version}).");
         if (r.UInt16() != 0) throw Bad("reserved field is not zero");
         int n = r.Int32(), m = r.Int32();
         if (n < 1 || n > FixedPointFormat.MaxChannels || m < 2 || m > FixedPointFormat.MaxChannels || m % 2 != 0)

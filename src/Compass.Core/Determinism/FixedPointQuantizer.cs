@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Compass.Determinism;
 
 /// <summary>The float weights of the h_s scale branch, in the layout the quantiser reads.</summary>
@@ -11,7 +13,8 @@ namespace Compass.Determinism;
 /// <param name="Bias2">The scale half of h_s.4's bias [M].</param>
 /// <param name="ZLower">Per z channel: lower end of the range z_hat is expected in (e.g. the lower quantile).</param>
 /// <param name="ZUpper">Per z channel: upper end.</param>
-internal sealed record HyperScaleWeights(int N, int M, float[] Deconv0, float[] Bias0, float[] Deconv1, float[] Bias1, float[] Conv2, float[] Bias2, double[] ZLower, double[] ZUpper);
+[Experimental(ExperimentalApis.Backend)]
+public sealed record HyperScaleWeights(int N, int M, float[] Deconv0, float[] Bias0, float[] Deconv1, float[] Bias1, float[] Conv2, float[] Bias2, double[] ZLower, double[] ZUpper);
 
 /// <summary>
 /// Quantises float h_s weights into the <c>hs_scales.fxp</c> blob. Activations are int16 with one
@@ -20,20 +23,26 @@ internal sealed record HyperScaleWeights(int N, int M, float[] Deconv0, float[] 
 /// scale per output channel, the largest for which no accumulator can leave int32 for ANY input (the bound
 /// <see cref="FixedPointHyperScales.Load"/> re-checks).
 /// </summary>
-internal static class FixedPointQuantizer
+[Experimental(ExperimentalApis.Backend)]
+public static class FixedPointQuantizer
 {
     /// <summary>LeakyReLU(0.01) as 5243 / 2^19 = 0.0100002.</summary>
-    public const int LeakyMultiplier = 5243;
-    public const int LeakyShift = 19;
+    internal const int LeakyMultiplier = 5243;
+    internal const int LeakyShift = 19;
     private const double LeakySlope = 0.01;
 
     /// <summary>
     /// Activations saturate at +-(2^ActivationBits - 1). Fewer bits than int16 leave the int32 accumulator
     /// bound room for more precise weights (weight rounding dominates the error at 15 bits).
     /// </summary>
-    public const int ActivationBits = 13;
+    internal const int ActivationBits = 13;
     private const int ActivationMax = (1 << ActivationBits) - 1;
 
+    /// <summary>Quantises the weights into an <c>hs_scales.fxp</c> blob (the bundle file <see cref="FixedPointHyperScales.BundleFileName"/>).</summary>
+    /// <param name="w">The float weights and z ranges.</param>
+    /// <param name="scaleTable">The codec's scale table (ascending), which the blob indexes into.</param>
+    /// <param name="lowerBound">The lower bound applied to the scales before indexing.</param>
+    /// <exception cref="InvalidOperationException">The weights are too large to quantise.</exception>
     public static byte[] Build(HyperScaleWeights w, ReadOnlySpan<float> scaleTable, float lowerBound)
     {
         int n = w.N, m = w.M, mid = m * 3 / 2;

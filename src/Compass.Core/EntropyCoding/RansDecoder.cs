@@ -35,7 +35,7 @@ public static class RansDecoder
         if (symbols.Length != indexes.Length)
             throw new ArgumentException($"{symbols.Length} symbols but {indexes.Length} indexes.", nameof(indexes));
         if (data.Length < RansConstants.FlushBytes || data.Length % 4 != 0)
-            throw new CompassFormatException($"rANS string of {data.Length} bytes: expected 8 plus a multiple of 4.");
+            throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"rANS string of {data.Length} bytes: expected 8 plus a multiple of 4.");
 
         // The loop reads the tables through references without bounds checks. It is safe because every
         // index is checked against the table count, and the table invariants (validated at construction)
@@ -99,7 +99,7 @@ public static class RansDecoder
             Unsafe.Add(ref symbolRef, i) = s + table.Offset;
         }
         if (pos != data.Length || x != RansConstants.StateLowerBound)
-            throw new CompassFormatException(pos != data.Length
+            throw new CompassFormatException(CompassFormatErrorKind.Corrupt, pos != data.Length
                 ? $"rANS string has {data.Length - pos} bytes after its last symbol."
                 : "rANS string is corrupt: the final state is not the initial state.", pos);
     }
@@ -115,14 +115,14 @@ public static class RansDecoder
             chunks += (int)chunk;
         }
         if (chunks > RansConstants.MaxBypassChunks)
-            throw new CompassFormatException($"rANS escape declares {chunks} raw chunks (at most {RansConstants.MaxBypassChunks}).", pos);
+            throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"rANS escape declares {chunks} raw chunks (at most {RansConstants.MaxBypassChunks}).", pos);
         uint raw = 0;
         for (int j = 0; j < chunks; j++) raw |= GetBits(ref x, data, ref pos) << (j * RansConstants.BypassBits);
         long value = raw >> 1;
         value = (raw & 1) != 0 ? -value - 1 : value + max;
         long symbol = value + offset;
         if (symbol is < int.MinValue or > int.MaxValue)
-            throw new CompassFormatException($"rANS escape decodes to {symbol}, outside the 32-bit symbol range.", pos);
+            throw new CompassFormatException(CompassFormatErrorKind.Corrupt, $"rANS escape decodes to {symbol}, outside the 32-bit symbol range.", pos);
         return ((int)symbol, x, pos);
     }
 
@@ -141,7 +141,7 @@ public static class RansDecoder
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowTruncated(int pos) =>
-        throw new CompassFormatException("rANS string ends before all symbols are decoded.", pos);
+        throw new CompassFormatException(CompassFormatErrorKind.Corrupt, "rANS string ends before all symbols are decoded.", pos);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void ThrowBadIndex(int position, int index, int count) =>

@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Compass.Pipeline;
 
 /// <summary>Which of the two codecs of a COMPASS model a call is for.</summary>
-internal enum CodecRole
+[Experimental(ExperimentalApis.Backend)]
+public enum CodecRole
 {
     /// <summary>The base-layer codec (codes layer 0 itself).</summary>
     Base = 0,

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Compass.Determinism;
 using Compass.EntropyCoding;
 
@@ -7,8 +8,16 @@ namespace Compass.Pipeline;
 /// The entropy-coding side of one mean-scale codec, exported with its networks: per-channel tables and
 /// medians of the factorised prior for z, the Gaussian tables for y and the scale-to-table index function.
 /// </summary>
-internal sealed class CodecTables
+[Experimental(ExperimentalApis.Backend)]
+public sealed class CodecTables
 {
+    /// <summary>Checks that the parts agree and holds them.</summary>
+    /// <param name="zTables">One table per z channel.</param>
+    /// <param name="zMedians">The median of each z channel.</param>
+    /// <param name="yTables">The Gaussian tables, one per scale-table entry.</param>
+    /// <param name="scaleIndexer">The scale-to-table index function.</param>
+    /// <param name="hyperScales">The fixed-point scale branch of h_s, when the model has one.</param>
+    /// <exception cref="CompassFormatException">The counts disagree.</exception>
     public CodecTables(QuantizedCdfTable zTables, float[] zMedians, QuantizedCdfTable yTables, ScaleTableIndexer scaleIndexer,
         FixedPointHyperScales? hyperScales = null)
     {

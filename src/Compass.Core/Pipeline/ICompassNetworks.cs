@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Compass.Imaging;
 
 namespace Compass.Pipeline;
@@ -7,7 +8,8 @@ namespace Compass.Pipeline;
 /// implements it with ONNX Runtime; nothing here depends on how the networks run.
 /// </summary>
 /// <remarks>Implementations must be safe to call from several threads at once.</remarks>
-internal interface ICompassNetworks
+[Experimental(ExperimentalApis.Backend)]
+public interface ICompassNetworks
 {
     /// <summary>The 32-byte identity of the model bundle (recorded in every bitstream).</summary>
     Bitstream.ModelIdentity ModelId { get; }

@@ -99,7 +99,7 @@ internal static class LatentCodec
         if (entropyPath == Bitstream.BitstreamFormat.FixedPointEntropyPath)
         {
             var hyperScales = tables.HyperScales
-                ?? throw new CompassFormatException("The stream uses the fixed-point entropy path (2), but this model bundle has no fixed-point hyper-synthesis (hs_scales.fxp).");
+                ?? throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, "The stream uses the fixed-point entropy path (2), but this model bundle has no fixed-point hyper-synthesis (hs_scales.fxp).");
             hyperScales.ComputeIndexes(zSymbols, tables.ZMedians, zh, zw, scales.Height, scales.Width, yIndexes);
         }
         else

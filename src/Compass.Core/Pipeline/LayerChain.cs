@@ -72,6 +72,40 @@ internal static class LayerChain
         }
     }
 
+    /// <summary>
+    /// As <see cref="DecodeLayer"/>, without blocking a thread while the LIFF prediction (which runs on the thread pool)
+    /// finishes: the residual is decoded on the calling thread, then the prediction is awaited. Same result, bit for bit.
+    /// </summary>
+    public static async ValueTask<PlanarImage> DecodeLayerAsync(
+        ICompassNetworks networks, int index, ReadOnlyMemory<byte> zStream, ReadOnlyMemory<byte> yStream,
+        int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
+        TilingPolicy? tiling = null, long? payloadOffset = null)
+    {
+        tiling ??= TilingPolicy.Default;
+        var location = new PayloadLocation(index, payloadOffset, zStream.Length);
+        if (index == 0)
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream.Span, yStream.Span, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
+
+        ArgumentNullException.ThrowIfNull(previous);
+        var prediction = Task.Run(() => TiledPrediction.Predict(networks, previous, width, height, tiling, cancellationToken), cancellationToken);
+        try
+        {
+            if (TiledSynthesis.IsSingleTile(height, width, tiling))
+            {
+                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
+                return AddInPlace(await prediction.ConfigureAwait(false), residualHat);
+            }
+            var predicted = await prediction.ConfigureAwait(false);
+            return LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, tiling, location, addTo: predicted, cancellationToken);
+        }
+        catch
+        {
+            // Let the prediction finish before the caller unwinds; its own failure is secondary.
+            await ((Task)prediction).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            throw;
+        }
+    }
+
     private static PlanarImage Subtract(PlanarImage a, PlanarImage b)
     {
         var data = new float[a.Data.Length];

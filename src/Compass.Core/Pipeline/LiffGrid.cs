@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Compass.Pipeline;
 
 /// <summary>
@@ -23,7 +24,8 @@ namespace Compass.Pipeline;
 /// definition used everywhere. Indices are finally clamped to the source image (only reachable
 /// for sizes above a million pixels, where torch would sample zero padding instead).</para>
 /// </remarks>
-internal sealed class LiffGrid
+[Experimental(ExperimentalApis.Backend)]
+public sealed class LiffGrid
 {
     private LiffGrid(int sourceHeight, int sourceWidth, int targetHeight, int targetWidth,
         int[] rowIndex, int[] columnIndex, float[] rowOffset, float[] columnOffset, float scaleY, float scaleX)

@@ -21,8 +21,8 @@ internal readonly record struct PayloadLocation(int Layer, long? PayloadOffset, 
         // Errors without an offset (a string of impossible length) concern the string as a whole: its first byte.
         long relative = error.ByteOffset ?? 0;
         if (PayloadOffset is not { } payload)
-            return new CompassFormatException($"Layer {Layer}, {what}: {error.Detail.TrimEnd('.')} (at byte {relative} of the {length}-byte string)", error);
+            return new CompassFormatException(error.Kind, $"Layer {Layer}, {what}: {error.Detail.TrimEnd('.')} (at byte {relative} of the {length}-byte string)", error);
         long start = payload + Bitstream.BitstreamFormat.ZLengthSize + (isY ? ZLength : 0);
-        return new CompassFormatException($"Layer {Layer}, {what} ({length} bytes from stream offset {start}): {error.Detail.TrimEnd('.')}", start + relative, error);
+        return new CompassFormatException(error.Kind, $"Layer {Layer}, {what} ({length} bytes from stream offset {start}): {error.Detail.TrimEnd('.')}", start + relative, error);
     }
 }

@@ -191,7 +191,7 @@ public sealed class RdEvaluator
     {
         var watch = Stopwatch.StartNew();
         using var buffer = new MemoryStream();
-        var result = coders.Encoder.Encode(image, plan, buffer, new EncodeOptions { Quality = coders.Model.Quality }, progress: null, cancellationToken);
+        var result = coders.Encoder.Encode(image, plan, buffer, new EncodeOptions { Quality = new Quality(coders.Model.Quality) }, progress: null, cancellationToken);
         double ms = watch.Elapsed.TotalMilliseconds;
         byte[] bytes = buffer.ToArray();
         // The protocol counts every byte of the stream: the per-layer accounting must add up to its length.

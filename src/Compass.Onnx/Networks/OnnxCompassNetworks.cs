@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using Compass.Bitstream;
 using Compass.Bundles;
 using Compass.Determinism;
@@ -73,7 +74,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 OnnxGraph graph;
                 try
                 {
-                    graph = OnnxGraph.Load(file, bundle.GetArray(file), options);
+                    graph = OnnxGraph.Load(file, BackingArray(bundle.GetBytes(file)), options);
                 }
                 catch (OnnxRuntimeException ex)
                 {
@@ -261,6 +262,12 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         CodecRole.Residual => codecs[1],
         _ => throw new ArgumentOutOfRangeException(nameof(role)),
     };
+
+    // ONNX Runtime takes a byte[]: use the bundle's own array (GetBytes wraps it whole) rather than copying hundreds of MB.
+    private static byte[] BackingArray(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : bytes.ToArray();
 
     private static OnnxOutputBuffer Output(string name, LatentTensor t) => new(name, t.Data, 1, t.Channels, t.Height, t.Width);
 

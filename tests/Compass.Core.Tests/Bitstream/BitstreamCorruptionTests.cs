@@ -23,6 +23,7 @@ public class BitstreamTruncationTests
             {
                 var headerError = Assert.Throws<CompassFormatException>(() => reader.ReadHeader());
                 Assert.StartsWith("Bitstream truncated in the header", headerError.Message);
+                Assert.Equal(CompassFormatErrorKind.Truncated, headerError.Kind);
                 Assert.Equal(cut, headerError.ByteOffset);
                 Assert.True(reader.IsTruncated);
                 continue;
@@ -74,6 +75,7 @@ public class BitstreamTruncationTests
         }
         var ex = Assert.Throws<CompassFormatException>(() => reader.ReadLayer());
         Assert.Contains("after the last layer", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.TrailingData, ex.Kind);
         Assert.Equal(bytes.Length, ex.ByteOffset);
         Assert.False(reader.IsTruncated);
 
@@ -156,7 +158,7 @@ public class BitstreamCorruptionTests
     [Fact]
     public void AFourGigabytePayloadClaimIsRejectedBeforeAllocating()
     {
-        var header = new BitstreamHeader(Model, 1, LayerPlan.Parse("6000x4000"));
+        var header = new BitstreamHeader(Model, new Quality(1), LayerPlan.Parse("6000x4000"));
         byte[] headerBytes = BitstreamWriter.ToArray(header, [new LayerPayload(new byte[10], default)])[..header.Size];
         byte[] claim = [.. headerBytes, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, 1, 2, 3];
 
@@ -167,6 +169,7 @@ public class BitstreamCorruptionTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Contains("payload length 4294967295 bytes exceeds the limit", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.LimitExceeded, ex.Kind);
         Assert.Equal(header.Size, ex.ByteOffset);
         Assert.True(allocated < 16 * 1024, $"allocated {allocated} bytes");
     }
@@ -175,7 +178,7 @@ public class BitstreamCorruptionTests
     public void AShortStreamClaimingALargeAllowedPayloadAllocatesLittle()
     {
         // 90 MB is within the limit for a 6000x4000 layer, but only 100 bytes follow.
-        var header = new BitstreamHeader(Model, 1, LayerPlan.Parse("6000x4000"));
+        var header = new BitstreamHeader(Model, new Quality(1), LayerPlan.Parse("6000x4000"));
         byte[] headerBytes = BitstreamWriter.ToArray(header, [new LayerPayload(new byte[10], default)])[..header.Size];
         byte[] claim = [.. headerBytes, .. BitConverter.GetBytes(90_000_000u), 0, 0, 0, 0, .. new byte[100]];
 
@@ -186,6 +189,7 @@ public class BitstreamCorruptionTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.StartsWith("Bitstream truncated in layer 0 of 1", ex.Message);
+        Assert.True(ex.IsTruncation);
         Assert.True(allocated < 2 * 1024 * 1024, $"allocated {allocated} bytes");
     }
 

@@ -11,7 +11,7 @@ public class BitstreamLayoutTests
     [Fact]
     public void TheHeaderMatchesTheDocumentedTable()
     {
-        var header = new BitstreamHeader(Model, 7, LayerPlan.Parse("192x128,384x256,768x512"));
+        var header = new BitstreamHeader(Model, new Quality(7), LayerPlan.Parse("192x128,384x256,768x512"));
         byte[] bytes = BitstreamWriter.ToArray(header, Enumerable.Repeat(new LayerPayload(new byte[] { 0x11 }, new byte[] { 0x22, 0x33 }), 3));
 
         Assert.Equal(57, header.Size); // 45 + 4 * 3
@@ -83,6 +83,7 @@ public class BitstreamFieldValidationTests
     {
         var ex = ReadEdited(b => b[0] = (byte)'X', fixCrc: false);
         Assert.Contains("Not a Compass bitstream", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.Malformed, ex.Kind);
         Assert.Equal(0, ex.ByteOffset);
         Assert.Contains("Not a Compass", Assert.Throws<CompassFormatException>(() => ReadAll(new MemoryStream("PK"u8.ToArray()))).Message);
     }
@@ -92,6 +93,7 @@ public class BitstreamFieldValidationTests
     {
         var ex = ReadEdited(b => b[4] = 2, fixCrc: false);
         Assert.Contains("format version 2", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.UnsupportedVersion, ex.Kind);
         Assert.Equal(4, ex.ByteOffset);
     }
 
@@ -100,6 +102,7 @@ public class BitstreamFieldValidationTests
     {
         var ex = ReadEdited(b => b[5] = 3);
         Assert.Contains("entropy-path version 3", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.UnsupportedVersion, ex.Kind);
         Assert.Equal(5, ex.ByteOffset);
     }
 
@@ -108,6 +111,7 @@ public class BitstreamFieldValidationTests
     {
         var ex = ReadEdited(b => b[6] = 0);
         Assert.Contains("Quality 0", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.Malformed, ex.Kind);
         Assert.Equal(6, ex.ByteOffset);
     }
 
@@ -155,6 +159,7 @@ public class BitstreamFieldValidationTests
     {
         var ex = ReadEdited(b => b[6] ^= 1, fixCrc: false);
         Assert.Contains("Header CRC mismatch", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.Corrupt, ex.Kind);
         Assert.Equal(41 + 12, ex.ByteOffset);
     }
 

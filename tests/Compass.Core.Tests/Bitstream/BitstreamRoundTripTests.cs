@@ -12,7 +12,7 @@ public class BitstreamRoundTripTests
             .SelectMany((plan, quality, id) =>
                 Gen.Select(Gen.Byte.Array[0, 40], Gen.Byte.Array[0, 200]).Array[plan.Count]
                     .Select(parts => (
-                        new BitstreamHeader(new ModelIdentity(id), quality, plan),
+                        new BitstreamHeader(new ModelIdentity(id), new Quality(quality), plan),
                         parts.Select(p => new LayerPayload(p.Item1, p.Item2)).ToArray())));
 
     [Fact]

@@ -48,7 +48,7 @@ internal static class BitstreamTestData
 {
     public static readonly ModelIdentity Model = new(Enumerable.Range(0, 32).Select(i => (byte)(0xA0 + i)).ToArray());
 
-    public static BitstreamHeader Header(string plan = "16x16,24x20,40x40", byte quality = 3) => new(Model, quality, LayerPlan.Parse(plan));
+    public static BitstreamHeader Header(string plan = "16x16,24x20,40x40", byte quality = 3) => new(Model, new Quality(quality), LayerPlan.Parse(plan));
 
     /// <summary>A small 3-layer stream with distinct payloads, including an empty z stream and an empty y stream.</summary>
     public static (byte[] Bytes, BitstreamHeader Header, LayerPayload[] Layers) Small()

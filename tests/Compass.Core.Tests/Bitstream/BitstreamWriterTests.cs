@@ -63,9 +63,9 @@ public class BitstreamWriterTests
     [Fact]
     public void HeaderRejectsBadArguments()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, 0, LayerPlan.Parse("16x16")));
-        Assert.Throws<ArgumentException>(() => new BitstreamHeader(Model, 1, default));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, 1, LayerPlan.Parse("16x16"), entropyPathVersion: 3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, new Quality(0), LayerPlan.Parse("16x16")));
+        Assert.Throws<ArgumentException>(() => new BitstreamHeader(Model, new Quality(1), default));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new BitstreamHeader(Model, new Quality(1), LayerPlan.Parse("16x16"), entropyPathVersion: 3));
         Assert.Throws<ArgumentException>(() => new BitstreamWriter(new MemoryStream([], writable: false), Header()));
     }
 

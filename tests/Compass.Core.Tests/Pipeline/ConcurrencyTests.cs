@@ -22,7 +22,7 @@ public class ConcurrencyTests
                 for (int x = 0; x < job.Width; x++)
                     ImagingTestData.Set(image, x, y, (byte)(x * 3 + job.Width), (byte)(y * 5), (byte)((x ^ y) + job.Quality));
             var plan = LayerPlan.FromScales(job.Width, job.Height, 0.3, 0.6, 1.0);
-            return encoder.Encode(image, plan, new EncodeOptions { Quality = job.Quality });
+            return encoder.Encode(image, plan, new EncodeOptions { Quality = new Quality(job.Quality) });
         }
 
         float[][] Decode(byte[] bytes)

@@ -22,7 +22,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
         for (int y = 0; y < image.Height; y++)
             for (int x = 0; x < image.Width; x++)
                 ImagingTestData.Set(image, x, y, (byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / image.Height));
-        byte[] good = new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = 1 });
+        byte[] good = new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = new Quality(1) });
         return (model, good, CorruptY(good, layer: 2));
     }
 
@@ -64,6 +64,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
             Assert.InRange(ex.ByteOffset!.Value, start, end);
             Assert.EndsWith($"(at byte {ex.ByteOffset})", ex.Message);
             Assert.IsType<CompassFormatException>(ex.InnerException);
+            Assert.Equal(CompassFormatErrorKind.Corrupt, ex.Kind); // restating the rANS error keeps its kind
         }
     }
 
@@ -129,6 +130,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
             using var cut = decoder.Decode(good.AsMemory(0, (int)layer2 + 20), options);
             Assert.Equal(2, cut.Layers.Count);
             Assert.True(cut.IsTruncated);
+            Assert.Equal(CompassFormatErrorKind.Truncated, cut.Error!.Kind);
             Assert.Same(cut.Error, cut.Truncation);
 
             byte[] flipped = (byte[])good.Clone();
@@ -137,6 +139,7 @@ public class DecodeErrorTests(ITestOutputHelper output)
             Assert.Equal(2, crc.Layers.Count);
             Assert.False(crc.IsTruncated);
             Assert.Contains("Layer 2: chunk CRC mismatch", crc.Error!.Message);
+            Assert.Equal(CompassFormatErrorKind.Corrupt, crc.Error.Kind);
 
             // A bad header leaves nothing to decode: it still throws.
             byte[] foreign = (byte[])good.Clone();

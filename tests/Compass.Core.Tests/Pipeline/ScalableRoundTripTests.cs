@@ -35,7 +35,7 @@ public class ScalableRoundTripTests
         using var model = new FakeModel();
         var encoder = new ScalableEncoder(model);
         using var output = new MemoryStream();
-        var result = encoder.Encode(image, plan, output, new EncodeOptions { Quality = 2, KeepReconstructions = true });
+        var result = encoder.Encode(image, plan, output, new EncodeOptions { Quality = new Quality(2), KeepReconstructions = true });
         Assert.Equal(output.Length, result.TotalBytes);
         Assert.Equal(plan.Count, result.Layers.Count);
 
@@ -61,7 +61,7 @@ public class ScalableRoundTripTests
         var image = TestImage(517, 389);
         var plan = LayerPlan.Parse("129x97,258x194,517x389");
         using var model = new FakeModel();
-        var bytes = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = 1 });
+        var bytes = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = new Quality(1) });
         using var full = new ScalableDecoder(model).Decode(bytes);
 
         for (int k = 0; k < plan.Count; k++)
@@ -86,7 +86,7 @@ public class ScalableRoundTripTests
         var image = TestImage(200, 150);
         var plan = LayerPlan.FromScales(200, 150, 0.25, 0.5, 1.0);
         using var model = new FakeModel();
-        var bytes = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = 1 });
+        var bytes = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = new Quality(1) });
         int before = model.Networks(1).PredictCalls;
         using var result = new ScalableDecoder(model).Decode(bytes, new DecodeOptions { MaxLayers = 1 });
         Assert.Single(result.Layers);
@@ -125,12 +125,16 @@ public class ScalableRoundTripTests
         using var model = new FakeModel();
         using var output = new MemoryStream();
         var plan = LayerPlan.FromScales(97, 65, 0.5, 1.0);
-        await new ScalableEncoder(model).EncodeAsync(png, plan, output, new EncodeOptions { Quality = 2 });
+        var result = await new ScalableEncoder(model).EncodeAsync(png, plan, output, new EncodeOptions { Quality = new Quality(2) });
         output.Position = 0;
         var header = await ScalableDecoder.ReadInfoAsync(output);
         Assert.Equal(plan, header.Plan);
         Assert.Equal(2, header.Quality);
         Assert.Equal(model.Networks(2).ModelId, header.ModelId);
+        // The public results name the model without reaching into the networks.
+        Assert.Equal(header.ModelId, result.ModelId);
+        Assert.Equal(header.ModelId, model.GetModelId(2));
+        Assert.Equal(new Quality(2), result.Quality);
     }
 
     [Fact]
@@ -142,13 +146,13 @@ public class ScalableRoundTripTests
         var tooBig = LayerPlan.Parse("32x24,128x96");
         var ex = Assert.Throws<ArgumentException>(() => encoder.Encode(image, tooBig));
         Assert.Contains("larger than the 64x48 image", ex.Message);
-        Assert.Throws<ArgumentException>(() => encoder.Encode(image, LayerPlan.Parse("32x24,64x48"), new EncodeOptions { Quality = 9 }));
+        Assert.Throws<ArgumentException>(() => encoder.Encode(image, LayerPlan.Parse("32x24,64x48"), new EncodeOptions { Quality = new Quality(9) }));
 
         using var notAnImage = new MemoryStream("hello, not an image"u8.ToArray());
         await Assert.ThrowsAsync<CompassFormatException>(() => encoder.EncodeAsync(notAnImage, LayerPlan.Parse("32x24"), new MemoryStream()));
 
         // A stream made by another model bundle is refused, not decoded into garbage.
-        var bytes = encoder.Encode(image, LayerPlan.Parse("32x24,64x48"), new EncodeOptions { Quality = 1 });
+        var bytes = encoder.Encode(image, LayerPlan.Parse("32x24,64x48"), new EncodeOptions { Quality = new Quality(1) });
         using var other = new FakeModel(seed: 7);
         var wrong = Assert.Throws<CompassFormatException>(() => new ScalableDecoder(other).Decode(bytes));
         Assert.Contains("model", wrong.Message, StringComparison.OrdinalIgnoreCase);

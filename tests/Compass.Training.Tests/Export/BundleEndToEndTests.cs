@@ -106,7 +106,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         Assert.Equal(ExecutionProvider.Cpu, model.ActiveProvider);
 
         using var output = new MemoryStream();
-        var result = new ScalableEncoder(model).Encode(image, plan, output, new EncodeOptions { Quality = 3, KeepReconstructions = true });
+        var result = new ScalableEncoder(model).Encode(image, plan, output, new EncodeOptions { Quality = new Quality(3), KeepReconstructions = true });
         using var decoded = new ScalableDecoder(model).Decode(output.ToArray());
         // Exported bundles carry the fixed-point scale branch, so streams use the machine-independent path.
         Assert.Equal(BitstreamFormat.FixedPointEntropyPath, decoded.Header.EntropyPathVersion);
@@ -171,7 +171,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         using var image = TestImage(64, 48);
         var plan = LayerPlan.Parse("32x24,64x48");
         using var q3 = OnnxCompassModel.Load(bundles.Quality3, Cpu);
-        var bytes = new ScalableEncoder(q3).Encode(image, plan, new EncodeOptions { Quality = 3 });
+        var bytes = new ScalableEncoder(q3).Encode(image, plan, new EncodeOptions { Quality = new Quality(3) });
 
         using var other = Root();
         Export(other.Path, 3, seed: 99);
@@ -249,12 +249,12 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         var plan = LayerPlan.Parse("44x33,87x66");
         using var image = TestImage(87, 66);
         using var model = OnnxCompassModel.Load(bundles.Quality3, Cpu);
-        var expected = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = 3 });
+        var expected = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = new Quality(3) });
         var results = new byte[4][];
         Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
         {
             using var copy = image.Clone();
-            results[i] = new ScalableEncoder(model).Encode(copy, plan, new EncodeOptions { Quality = 3 });
+            results[i] = new ScalableEncoder(model).Encode(copy, plan, new EncodeOptions { Quality = new Quality(3) });
         });
         foreach (var r in results) Assert.Equal(expected, r);
         model.Dispose();

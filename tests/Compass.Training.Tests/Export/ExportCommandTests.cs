@@ -61,7 +61,7 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal("custom", onnx.Bundles[0].Manifest.Preset);
         using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(48, 32);
         var plan = LayerPlan.Parse("24x16,48x32");
-        var bytes = new ScalableEncoder(onnx).Encode(image, plan, new EncodeOptions { Quality = 4 });
+        var bytes = new ScalableEncoder(onnx).Encode(image, plan, new EncodeOptions { Quality = new Quality(4) });
         using var decoded = new ScalableDecoder(onnx).Decode(bytes);
         Assert.Equal(2, decoded.Layers.Count);
     }

@@ -29,7 +29,7 @@ internal static class Seeds
             foreach (var (plan, quality) in new[] { ("16x16", 1), ("40x30,64x48", 2), ("24x20,40x30,70x33", 1) })
             {
                 var image = TestImage(200, 150);
-                var bytes = encoder.Encode(image, LayerPlan.Parse(plan), new EncodeOptions { Quality = quality });
+                var bytes = encoder.Encode(image, LayerPlan.Parse(plan), new EncodeOptions { Quality = new Quality(quality) });
                 Put("bitstream", $"{plan.Replace(',', '_')}-q{quality}", bytes);
                 Put("decoder", $"{plan.Replace(',', '_')}-q{quality}", [.. bytes, (byte)1]);
             }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Compass.Pipeline;
 
 /// <summary>
@@ -9,7 +10,8 @@ namespace Compass.Pipeline;
 /// sizes (<see cref="LiffGrid"/>), so a window's values equal the same pixels of a whole-layer prediction as long as
 /// the source window reaches <see cref="ICompassNetworks.LiffRadius"/> pixels beyond the nearest source pixel of
 /// every target pixel (or the layer's edge).</remarks>
-internal readonly record struct LiffWindow(int SourceWidth, int SourceHeight, PixelRect Source, int TargetWidth, int TargetHeight, PixelRect Target)
+[Experimental(ExperimentalApis.Backend)]
+public readonly record struct LiffWindow(int SourceWidth, int SourceHeight, PixelRect Source, int TargetWidth, int TargetHeight, PixelRect Target)
 {
     /// <summary>The whole previous layer predicting the whole target layer.</summary>
     public static LiffWindow Whole(int sourceWidth, int sourceHeight, int targetWidth, int targetHeight) =>

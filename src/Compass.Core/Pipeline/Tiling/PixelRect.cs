@@ -1,7 +1,9 @@
+using System.Diagnostics.CodeAnalysis;
 namespace Compass.Pipeline;
 
 /// <summary>A rectangle of pixels: columns [X, X + Width), rows [Y, Y + Height).</summary>
-internal readonly record struct PixelRect(int X, int Y, int Width, int Height)
+[Experimental(ExperimentalApis.Backend)]
+public readonly record struct PixelRect(int X, int Y, int Width, int Height)
 {
     /// <summary>One past the last column.</summary>
     public int Right => X + Width;
