@@ -30,7 +30,7 @@ internal static class TiledAnalysis
         var vertical = new Axis(height);
         var horizontal = new Axis(width);
         LatentTensor? y = null, z = null;
-        int halo = policy.AnalysisHalo, done = 0;
+        int halo = policy.AnalysisHalo;
         foreach (var (r0, r1) in rows)
         {
             int w0 = Math.Max(0, r0 - halo), w1 = Math.Min(zh, r1 + halo);
@@ -48,7 +48,6 @@ internal static class TiledAnalysis
                 Copy(tz, r0 - w0, c0 - v0, z, r0, r1, c0, c1);
                 Copy(ty, vertical.YStart(r0) - vertical.YStart(w0), horizontal.YStart(c0) - horizontal.YStart(v0),
                     y, vertical.YStart(r0), vertical.YStart(r1), horizontal.YStart(c0), horizontal.YStart(c1));
-                Tiles.AfterTile(++done);
             }
         }
         return (y!, z!);

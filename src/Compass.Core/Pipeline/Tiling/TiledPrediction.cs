@@ -24,7 +24,6 @@ internal static class TiledPrediction
         var rows = Owned(grid.RowIndex, rowBands, networks.LiffRadius, previous.Height);
         var columns = Owned(grid.ColumnIndex, columnBands, networks.LiffRadius, previous.Width);
         var output = new PlanarImage(width, height);
-        int done = 0;
         foreach (var (targetRows, sourceRows) in rows)
         {
             foreach (var (targetColumns, sourceColumns) in columns)
@@ -35,7 +34,6 @@ internal static class TiledPrediction
                 var window = new LiffWindow(previous.Width, previous.Height, source, width, height, target);
                 var tile = networks.Predict(Tiles.Crop(previous, source), window, cancellationToken);
                 Tiles.Blit(tile, 0, 0, output, target, add: false);
-                Tiles.AfterTile(++done);
             }
         }
         return output;

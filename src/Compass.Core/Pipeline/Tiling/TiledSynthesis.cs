@@ -40,7 +40,7 @@ internal static class TiledSynthesis
 
         int cropY = (16 * yh) - height, cropX = (16 * yw) - width;
         var output = addTo ?? new PlanarImage(width, height);
-        int halo = policy.SynthesisHalo, done = 0;
+        int halo = policy.SynthesisHalo;
         foreach (var (r0, r1) in rows)
         {
             int w0 = Math.Max(0, r0 - halo), w1 = Math.Min(yh, r1 + halo);
@@ -53,7 +53,6 @@ internal static class TiledSynthesis
                 var window = Crop(yHat, w0, w1, v0, v1);
                 var tile = networks.Synthesize(role, window, (16 * (v1 - v0)) - cropX, (16 * (w1 - w0)) - cropY);
                 Tiles.Blit(tile, left - (16 * v0), top - (16 * w0), output, new PixelRect(left, top, right - left, bottom - top), add: addTo is not null);
-                Tiles.AfterTile(++done);
             }
         }
         return output;

@@ -5,20 +5,6 @@ namespace Compass.Pipeline;
 /// <summary>Copies between planar images and their tiles.</summary>
 internal static class Tiles
 {
-    /// <summary>Tiles between forced collections of a multi-tile layer (see <see cref="AfterTile"/>).</summary>
-    public const int TilesPerCollection = 4;
-
-    /// <summary>
-    /// Called after each tile of a multi-tile (large) layer. Each tile leaves its source crop and output (tens of
-    /// MB, large-object heap) as garbage, which the GC collects late: on a 6000x4000 decode that garbage added
-    /// about 0.7 GB to the peak. A blocking collection every few tiles keeps the peak near the live data; it costs
-    /// a few milliseconds against seconds of network time per tile, and small (one-tile) layers never get here.
-    /// </summary>
-    public static void AfterTile(int tilesDone)
-    {
-        if (tilesDone % TilesPerCollection == 0) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
-    }
-
     /// <summary>
     /// Writes (or, when <paramref name="add"/>, adds) the <paramref name="destinationRect"/>-sized block of
     /// <paramref name="source"/> starting at (<paramref name="sourceX"/>, <paramref name="sourceY"/>) into
