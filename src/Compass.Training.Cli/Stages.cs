@@ -21,7 +21,7 @@ internal static class Stages
 
     // bl's 8 x 128 won at equal CPU time against 4 x 128 (C1) and 4 x 192 (A1). liff and joint code three layers
     // per crop, so a step costs more; every enhancement layer that shipped or was measured
-    // (sessions 2-6, J1, J2) was trained at 4 x 96.
+    // (the shipped models, J1 and J2 in docs/training/stage-experiments.jsonl) was trained at 4 x 96.
 
     /// <summary>Default side of a stage's random training crops.</summary>
     public static int DefaultCrop(string stage) => stage is "liff" or "joint" ? 96 : 128;

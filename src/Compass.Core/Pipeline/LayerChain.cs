@@ -3,7 +3,7 @@ using Compass.Imaging;
 namespace Compass.Pipeline;
 
 /// <summary>
-/// The COMPASS layer recursion (METHOD.md section 3), shared by encoder and decoder so both reconstruct
+/// The COMPASS layer recursion (docs/method.md#enhancement-layers), shared by encoder and decoder so both reconstruct
 /// identically: layer 0 through the base codec; layer k &gt; 0 predicted by LIFF from the previous layer's
 /// unclamped reconstruction, the residual coded by the shared residual codec, and the reconstruction
 /// <c>prediction + decoded residual</c>, not clamped before it feeds the next layer.

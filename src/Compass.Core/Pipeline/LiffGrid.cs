@@ -1,7 +1,7 @@
 namespace Compass.Pipeline;
 
 /// <summary>
-/// The query geometry of one LIFF call (METHOD.md section 3): for a source (low-res) image of
+/// The query geometry of one LIFF call (docs/method.md#liff): for a source (low-res) image of
 /// <c>h x w</c> pixels and a target of <c>H x W</c> pixels, the nearest source pixel of every target
 /// row and column, the local coordinate of the target pixel centre relative to that source pixel
 /// centre (in source-pixel units, in [-1, 1]), and the scale token <c>s = (2h/H, 2w/W)</c>.

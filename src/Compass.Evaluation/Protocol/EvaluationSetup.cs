@@ -23,7 +23,7 @@ public sealed record EvaluationConfiguration(string Label, double Ratio, IReadOn
 }
 
 /// <summary>
-/// An evaluation setup of the COMPASS paper (METHOD.md section 6): the base layer at 0.25 of the
+/// An evaluation setup of the COMPASS paper (docs/method.md#evaluation-protocol): the base layer at 0.25 of the
 /// original and several final-layer sizes, or single-layer coding at the original size.
 /// </summary>
 public sealed class EvaluationSetup

@@ -7,7 +7,7 @@ using SixLabors.ImageSharp.PixelFormats;
 namespace Compass.Evaluation;
 
 /// <summary>
-/// Measures rate and distortion of real Compass streams, the COMPASS paper's way (METHOD.md section 6):
+/// Measures rate and distortion of real Compass streams, the COMPASS paper's way (docs/method.md#evaluation-protocol):
 /// per image, model and layer configuration it encodes one scalable stream with <see cref="ScalableEncoder"/>,
 /// decodes it with <see cref="ScalableDecoder"/>, and records every layer's bytes (headers included) and
 /// PSNR against the original downscaled to that layer's size with the encoder's own Pillow-exact

@@ -1,7 +1,7 @@
 namespace Compass.Training.Data;
 
 /// <summary>
-/// Draws the layer sizes of one training batch (METHOD.md section 4): layer k gets a scale
+/// Draws the layer sizes of one training batch (docs/method.md#training-objective): layer k gets a scale
 /// <c>s_k ~ U(Min_k, Max_k)</c> of the crop and the size <c>floor(H*s_k) x floor(W*s_k)</c>; one set of
 /// sizes per batch. Sizes are forced strictly increasing (a draw that would repeat the previous
 /// layer's size gets one more pixel), since a layer plan may not repeat a size.

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Compass.Training.Modules;
 
 /// <summary>
-/// The whole COMPASS model (METHOD.md section 3): a base-layer codec, one LIFF predictor and one residual
+/// The whole COMPASS model (docs/method.md#enhancement-layers): a base-layer codec, one LIFF predictor and one residual
 /// codec shared by every enhancement layer, so any number of layers runs through the same three children.
 /// </summary>
 /// <remarks>

@@ -1,6 +1,6 @@
 namespace Compass.Training.Modules;
 
-/// <summary>CompressAI's MSE lambda ladder (METHOD.md section 4): quality 1..8 and its rate-distortion lambda.</summary>
+/// <summary>CompressAI's MSE lambda ladder (docs/method.md#training-objective): quality 1..8 and its rate-distortion lambda.</summary>
 public static class RateLadder
 {
     /// <summary>Lambda of quality 1..8: 0.0018, 0.0035, 0.0067, 0.0130, 0.0250, 0.0483, 0.0932, 0.1800.</summary>

@@ -10,7 +10,7 @@ namespace Compass.Training.Objectives;
 /// <c>bpp + lambda * 255^2 * MSE</c>, plus the entropy bottleneck's auxiliary loss.
 /// </summary>
 /// <remarks>
-/// A variable-rate base codec (METHOD.md section 4) trains every level: each step draws one level
+/// A variable-rate base codec (docs/method.md#variable-rate) trains every level: each step draws one level
 /// (uniformly, from the step index, so a resumed run draws the same ones) and uses that quality's lambda.
 /// Validation measures every level and reports the level of <see cref="CompassObjective.Lambda"/> as
 /// <c>bpp</c> / <c>psnr</c>, the others as <c>bpp_q{k}</c> / <c>psnr_q{k}</c>.

@@ -6,7 +6,7 @@ namespace Compass.Training.Training;
 
 /// <summary>
 /// The model card written next to every checkpoint and exported weights: what was trained, on what,
-/// for how long, and how well it did on the validation crops. Shipped models carry one (METHOD.md 4).
+/// for how long, and how well it did on the validation crops. Shipped models carry one (docs/method.md#training-objective).
 /// </summary>
 public sealed record ModelCard
 {

@@ -131,7 +131,7 @@ public class LayerPlanValidationTests
     {
         string message = Fails(new(64, 64), new(64, 64));
         Assert.Contains("Layer 1 (64x64)", message);
-        // Equal in one dimension is fine (METHOD.md section 1).
+        // Equal in one dimension is fine (docs/method.md#layer-plans).
         Assert.Equal(2, LayerPlan.FromSizes(new LayerSize(64, 64), new LayerSize(64, 100)).Count);
     }
 

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Compass.Training.Tests.Codec;
 
-/// <summary>The variable-rate base codec (METHOD.md section 4): learned steps, folding a level, training and init.</summary>
+/// <summary>The variable-rate base codec (docs/method.md#variable-rate): learned steps, folding a level, training and init.</summary>
 public sealed class VariableRateTests
 {
     private static MeanScaleHyperprior Codec(long seed = 3)

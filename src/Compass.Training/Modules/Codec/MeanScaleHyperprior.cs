@@ -44,7 +44,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     public MeanScaleHyperprior(int n, int m, string name = "MeanScaleHyperprior") : this(n, m, null, 0, CodecNonlinearity.Gdn, name) { }
 
     /// <summary>
-    /// Creates a variable-rate codec (METHOD.md section 4): one learned quantisation step per quality of
+    /// Creates a variable-rate codec (docs/method.md#variable-rate): one learned quantisation step per quality of
     /// <paramref name="rateQualities"/>. The latent is divided by the level's step before quantisation and
     /// multiplied back before synthesis, and the predicted means and scales are divided by it, so one set of
     /// transforms serves every level. <see cref="FoldRateLevel"/> turns one level into an ordinary codec.

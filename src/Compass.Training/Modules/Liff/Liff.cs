@@ -7,7 +7,7 @@ namespace Compass.Training.Modules;
 
 /// <summary>
 /// LIFF (Local Implicit Filter Function), the enhancement-layer predictor of COMPASS: predicts an
-/// H x W image from the previous layer's h x w reconstruction (METHOD.md section 3).
+/// H x W image from the previous layer's h x w reconstruction (docs/method.md#liff).
 /// </summary>
 /// <remarks>
 /// <para>Parameter names equal the official <c>LIFF_prediction</c> state_dict keys (<c>SFENet1.weight</c>,

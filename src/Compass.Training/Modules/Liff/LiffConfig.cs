@@ -1,7 +1,7 @@
 namespace Compass.Training.Modules;
 
 /// <summary>
-/// Architecture of a <see cref="Liff"/> module (METHOD.md section 3): an RDN feature extractor without
+/// Architecture of a <see cref="Liff"/> module (docs/method.md#liff): an RDN feature extractor without
 /// upsampling, a 3x3 unfold, and an MLP that turns [unfolded feature, local coordinate, scale token]
 /// into a per-pixel (9 * FeatureWidth) x 3 filter.
 /// </summary>
