@@ -30,6 +30,7 @@ internal static class TiledAnalysis
         var vertical = new Axis(height);
         var horizontal = new Axis(width);
         LatentTensor? y = null, z = null;
+        var buffers = new TileBuffers();
         int halo = policy.AnalysisHalo;
         foreach (var (r0, r1) in rows)
         {
@@ -40,7 +41,9 @@ internal static class TiledAnalysis
                 int v0 = Math.Max(0, c0 - halo), v1 = Math.Min(zw, c1 + halo);
                 int top = vertical.ImageStart(w0), bottom = vertical.ImageStart(w1);
                 int left = horizontal.ImageStart(v0), right = horizontal.ImageStart(v1);
-                var (ty, tz) = networks.Analyze(role, Crop(image, left, top, right - left, bottom - top));
+                var crop = Crop(image, left, top, right - left, bottom - top, buffers);
+                var (ty, tz) = networks.Analyze(role, crop);
+                buffers.Return(crop.Data);
                 y ??= new LatentTensor(ty.Channels, LatentGeometry.YExtent(height), LatentGeometry.YExtent(width));
                 z ??= new LatentTensor(tz.Channels, zh, zw);
 
@@ -67,9 +70,9 @@ internal static class TiledAnalysis
         public int YStart(int r) => Math.Clamp((4 * r) - _yOffset, 0, LatentGeometry.YExtent(_n));
     }
 
-    private static PlanarImage Crop(PlanarImage image, int left, int top, int width, int height)
+    private static PlanarImage Crop(PlanarImage image, int left, int top, int width, int height, TileBuffers buffers)
     {
-        var tile = new PlanarImage(width, height);
+        var tile = new PlanarImage(width, height, buffers.Rent(3 * width * height));
         for (int c = 0; c < 3; c++)
         {
             for (int r = 0; r < height; r++)

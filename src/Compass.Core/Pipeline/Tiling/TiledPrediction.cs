@@ -24,6 +24,7 @@ internal static class TiledPrediction
         var rows = Owned(grid.RowIndex, rowBands, networks.LiffRadius, previous.Height);
         var columns = Owned(grid.ColumnIndex, columnBands, networks.LiffRadius, previous.Width);
         var output = new PlanarImage(width, height);
+        var buffers = new TileBuffers();
         foreach (var (targetRows, sourceRows) in rows)
         {
             foreach (var (targetColumns, sourceColumns) in columns)
@@ -32,7 +33,9 @@ internal static class TiledPrediction
                 var source = new PixelRect(sourceColumns.Start, sourceRows.Start, sourceColumns.End - sourceColumns.Start, sourceRows.End - sourceRows.Start);
                 var target = new PixelRect(targetColumns.Start, targetRows.Start, targetColumns.End - targetColumns.Start, targetRows.End - targetRows.Start);
                 var window = new LiffWindow(previous.Width, previous.Height, source, width, height, target);
-                var tile = networks.Predict(Tiles.Crop(previous, source), window, cancellationToken);
+                var crop = Tiles.Crop(previous, source, buffers);
+                var tile = networks.Predict(crop, window, cancellationToken);
+                buffers.Return(crop.Data);
                 Tiles.Blit(tile, 0, 0, output, target, add: false);
             }
         }
