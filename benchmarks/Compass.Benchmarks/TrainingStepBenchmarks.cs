@@ -6,6 +6,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Compass.Training.Data;
 using Compass.Training.Modules;
 using Compass.Training.Objectives;
+using Compass.Training.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,9 +40,9 @@ public class TrainingStepBenchmarks
     [Params("compact", "paper")]
     public string Preset { get; set; } = "compact";
 
-    /// <summary>Training stage: <c>joint</c> (the COMPASS recursion) or <c>bl</c>.</summary>
-    [Params("joint", "bl")]
-    public string Stage { get; set; } = "joint";
+    /// <summary>Training stage: joint (the COMPASS recursion) or the base layer.</summary>
+    [Params(TrainingStage.Joint, TrainingStage.BaseLayer)]
+    public TrainingStage Stage { get; set; } = TrainingStage.Joint;
 
     /// <summary>libtorch intra-op threads.</summary>
     [Params(1, 2)]
@@ -54,7 +55,7 @@ public class TrainingStepBenchmarks
         torch.set_num_threads(Threads);
         manual_seed(1);
         _objective = StageObjectives.Create(Stage, new CompassNetwork(CompassPresets.Get(Preset)), 0.0067);
-        int[] sides = Stage == "bl" ? [128] : [32, 64, 128];
+        int[] sides = Stage == TrainingStage.BaseLayer ? [128] : [32, 64, 128];
         _batch = new TrainingBatch(0, sides.Select(s => rand(8, 3, s, s)).ToArray());
         _main = _objective.MainParameters().ToArray();
         _optimizer = optim.Adam(_main, 1e-4);

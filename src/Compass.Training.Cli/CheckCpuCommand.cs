@@ -11,7 +11,7 @@ namespace Compass.Training.Cli;
 /// </summary>
 internal static class CheckCpuCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TrainCliContext cli)
     {
         var command = new Command("check-cpu",
             $"Check libtorch's convolution kernels on this CPU against float64 (known oneDNN defects and one training step); exit 0 when all pass. {TorchCpu.EnvironmentVariable}=avx|aten|onednn and {TorchCpu.OneDnnIsaVariable} select what is checked.");
@@ -24,19 +24,18 @@ internal static class CheckCpuCommand
             }
             catch (ArgumentException ex)
             {
-                error.WriteLine($"compass-train: error: {ex.Message}");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail(ex.Message);
             }
 
             var cpu = HostCpu.Current;
-            output.WriteLine($"cpu: {cpu.Model} ({cpu.Vendor})");
-            output.WriteLine($"flags: {string.Join(' ', cpu.Flags)}");
-            output.WriteLine($"oneDNN levels: {string.Join(' ', cpu.OneDnnIsaLevels)}");
-            output.WriteLine($"convolutions: {kernels}");
+            cli.Output.WriteLine($"cpu: {cpu.Model} ({cpu.Vendor})");
+            cli.Output.WriteLine($"flags: {string.Join(' ', cpu.Flags)}");
+            cli.Output.WriteLine($"oneDNN levels: {string.Join(' ', cpu.OneDnnIsaLevels)}");
+            cli.Output.WriteLine($"convolutions: {kernels}");
             var checks = TorchCpu.SelfTest();
-            foreach (var check in checks) output.WriteLine(check.ToString());
+            foreach (var check in checks) cli.Output.WriteLine(check.ToString());
             int wrong = checks.Count(c => !c.Passed);
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"check-cpu: {(wrong == 0 ? "PASS" : "FAIL")} ({checks.Count - wrong} of {checks.Count} within {KernelCheck.Tolerance:0e0}; kernels {TorchCpu.Kernels})"));
             return wrong == 0 ? ExitCodes.Success : ExitCodes.TrainingFailed;
         });

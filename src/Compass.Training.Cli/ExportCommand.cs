@@ -13,7 +13,7 @@ namespace Compass.Training.Cli;
 /// </summary>
 internal static class ExportCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TrainCliContext cli)
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A checkpoint (.ckpt) or compact-weights file of a COMPASS model (keys base.*, liff.*, residual.*).", Required = true, HelpName = "file" };
         var outFolder = new Option<string>("--out") { Description = "The bundle folder to write.", Required = true, HelpName = "folder" };
@@ -43,8 +43,7 @@ internal static class ExportCommand
             var path = parse.GetValue(checkpoint)!;
             if (!File.Exists(path))
             {
-                error.WriteLine($"compass-train: error: no such file '{path}'.");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail($"no such file '{path}'.");
             }
             try
             {
@@ -54,15 +53,13 @@ internal static class ExportCommand
                     int eq = spec.IndexOf('=');
                     var child = eq > 0 ? spec[..eq] : "";
                     var file = eq > 0 ? spec[(eq + 1)..] : "";
-                    if (child is not ("base" or "liff" or "residual") || file.Length == 0)
+                    if (!CompassNetwork.ChildNames.Contains(child) || file.Length == 0)
                     {
-                        error.WriteLine($"compass-train: error: --take '{spec}': use base=<file>, liff=<file> or residual=<file>.");
-                        return ExitCodes.InvalidArguments;
+                        return cli.Fail($"--take '{spec}': use base=<file>, liff=<file> or residual=<file>.");
                     }
                     if (!File.Exists(file))
                     {
-                        error.WriteLine($"compass-train: error: no such file '{file}'.");
-                        return ExitCodes.InvalidArguments;
+                        return cli.Fail($"no such file '{file}'.");
                     }
                     replacements.Add((child, file));
                 }
@@ -72,22 +69,19 @@ internal static class ExportCommand
                 var baseCodec = weights.BaseCodec;
                 if (baseCodec.IsVariableRate != rateLevel is not null)
                 {
-                    error.WriteLine(baseCodec.IsVariableRate
-                        ? $"compass-train: error: '{path}' is a variable-rate model (qualities {string.Join(", ", baseCodec.RateQualities)}); give --level <quality> to export one of them."
-                        : $"compass-train: error: --level applies to variable-rate models; '{path}' is single-rate.");
-                    return ExitCodes.InvalidArguments;
+                    return cli.Fail(baseCodec.IsVariableRate
+                        ? $"'{path}' is a variable-rate model (qualities {string.Join(", ", baseCodec.RateQualities)}); give --level <quality> to export one of them."
+                        : $"--level applies to variable-rate models; '{path}' is single-rate.");
                 }
                 if (rateLevel is { } lv && !baseCodec.RateQualities.Contains(lv))
                 {
-                    error.WriteLine($"compass-train: error: --level {lv}: the model's levels are qualities {string.Join(", ", baseCodec.RateQualities)}.");
-                    return ExitCodes.InvalidArguments;
+                    return cli.Fail($"--level {lv}: the model's levels are qualities {string.Join(", ", baseCodec.RateQualities)}.");
                 }
                 using var folded = rateLevel is { } foldAt ? baseCodec.FoldRateLevel(foldAt) : null;
                 int? q = parse.GetValue(quality) ?? rateLevel ?? run?.Quality;
                 if (q is null)
                 {
-                    error.WriteLine("compass-train: error: the weights record no quality level; give --quality.");
-                    return ExitCodes.InvalidArguments;
+                    return cli.Fail("the weights record no quality level; give --quality.");
                 }
                 var presetName = parse.GetValue(preset) ?? (string.IsNullOrEmpty(run?.Preset) ? "custom" : run.Preset);
                 var options = new BundleExportOptions
@@ -101,14 +95,13 @@ internal static class ExportCommand
                 };
                 var folder = parse.GetValue(outFolder)!;
                 var manifest = BundleExporter.Export(folded ?? baseCodec, weights.Liff, weights.ResidualCodec, options, folder);
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                cli.Output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"wrote bundle '{manifest.Name}' (quality {q}, {manifest.Files.Count} files) to {Path.GetFullPath(folder)}{(options.Zip ? " and .zip" : "")}"));
                 return ExitCodes.Success;
             }
             catch (Exception ex) when (ex is CompassFormatException or JsonException or IOException)
             {
-                error.WriteLine($"compass-train: error: {ex.Message}");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail(ex.Message);
             }
         });
         return command;

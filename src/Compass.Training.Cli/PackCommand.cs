@@ -10,7 +10,7 @@ namespace Compass.Training.Cli;
 /// </summary>
 internal static class PackCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    public static Command Create(TrainCliContext cli)
     {
         var bundles = new Argument<string[]>("bundles") { Description = "Bundle folders or zips, one per quality.", Arity = ArgumentArity.OneOrMore };
         var outFile = new Option<string>("--out") { Description = "The zip to write (e.g. src/Compass.Onnx/Models/default.zip).", Required = true, HelpName = "file.zip" };
@@ -36,8 +36,7 @@ internal static class PackCommand
                     }
                     else
                     {
-                        error.WriteLine($"compass-train: error: no bundle folder or zip at '{path}'.");
-                        return ExitCodes.InvalidArguments;
+                        return cli.Fail($"no bundle folder or zip at '{path}'.");
                     }
                 }
 
@@ -56,16 +55,15 @@ internal static class PackCommand
                 File.Move(temp, target, overwrite: true); // never leaves a half-written model set behind
                 foreach (var b in loaded.OrderBy(b => b.Manifest.Qualities[0]))
                 {
-                    output.WriteLine($"q{b.Manifest.Qualities[0]}: {b.Manifest.Name} {b.IdentityHex}");
+                    cli.Output.WriteLine($"q{b.Manifest.Qualities[0]}: {b.Manifest.Name} {b.IdentityHex}");
                 }
 
-                output.WriteLine($"wrote {loaded.Count} bundle(s) to {Path.GetFullPath(target)} ({new FileInfo(target).Length / 1e6:F1} MB)");
+                cli.Output.WriteLine($"wrote {loaded.Count} bundle(s) to {Path.GetFullPath(target)} ({new FileInfo(target).Length / 1e6:F1} MB)");
                 return ExitCodes.Success;
             }
             catch (Exception ex) when (ex is CompassFormatException or ArgumentException or IOException)
             {
-                error.WriteLine($"compass-train: error: {ex.Message}");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail(ex.Message);
             }
         });
         return command;

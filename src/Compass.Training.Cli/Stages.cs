@@ -11,33 +11,31 @@ namespace Compass.Training.Cli;
 /// </summary>
 internal static class Stages
 {
-    public static readonly string[] Names = ["bl", "liff", "residual", "joint", "smoke"];
-
     /// <summary>Stages that train with a rate term and need --quality or --lambda.</summary>
-    public static bool NeedsLambda(string stage) => stage is "bl" or "residual" or "joint" or "smoke";
+    public static bool NeedsLambda(TrainingStage stage) => stage != TrainingStage.Liff;
 
     /// <summary>Default number of layers (base layer included) of a stage's training batches.</summary>
-    public static int DefaultLayers(string stage) => stage == "bl" ? 1 : 3;
+    public static int DefaultLayers(TrainingStage stage) => stage == TrainingStage.BaseLayer ? 1 : 3;
 
     // bl's 8 x 128 won at equal CPU time against 4 x 128 (C1) and 4 x 192 (A1). liff and joint code three layers
     // per crop, so a step costs more; every enhancement layer that shipped or was measured
     // (the shipped models, J1 and J2 in docs/training/stage-experiments.jsonl) was trained at 4 x 96.
 
     /// <summary>Default side of a stage's random training crops.</summary>
-    public static int DefaultCrop(string stage) => stage is "liff" or "joint" ? 96 : 128;
+    public static int DefaultCrop(TrainingStage stage) => stage is TrainingStage.Liff or TrainingStage.Joint ? 96 : 128;
 
     /// <summary>Default crops per batch of a stage.</summary>
-    public static int DefaultBatch(string stage) => stage is "liff" or "joint" ? 4 : 8;
+    public static int DefaultBatch(TrainingStage stage) => stage is TrainingStage.Liff or TrainingStage.Joint ? 4 : 8;
 
     /// <summary>The layer-size sampler of a stage.</summary>
-    public static ScaleSampler ScalesFor(string stage, int layers) =>
+    public static ScaleSampler ScalesFor(int layers) =>
         layers == 1 ? ScaleSampler.SingleLayer : ScaleSampler.Compass(layers - 1);
 
     /// <summary>The stage's objective, or null (with the reason) when it cannot be built.</summary>
     public static ITrainingObjective? TryCreate(TrainSettings s, out string? reason)
     {
         reason = null;
-        if (s.Stage == "smoke")
+        if (s.Stage == TrainingStage.Smoke)
         {
             if (s.Init.Count > 0 || s.ResumeWeights is not null)
             {
@@ -46,9 +44,9 @@ internal static class Stages
             }
             return new SmokeTestObjective(s.EffectiveLambda ?? 0.0067);
         }
-        if (s.Stage != "bl" && s.Layers < 2)
+        if (s.Stage != TrainingStage.BaseLayer && s.Layers < 2)
         {
-            reason = $"stage '{s.Stage}' needs at least 2 layers (--layers)";
+            reason = $"stage '{s.Stage.NameOf()}' needs at least 2 layers (--layers)";
             return null;
         }
 
@@ -71,13 +69,13 @@ internal static class Stages
                 initialised.UnionWith(CompassNetwork.ChildNames);
             }
             bool resuming = s.Resume && Directory.Exists(s.Out) && Directory.EnumerateFiles(s.Out, "*.ckpt").Any();
-            if (s.Stage == "joint" && !initialised.Contains("base") && !resuming)
+            if (s.Stage == TrainingStage.Joint && !initialised.Contains("base") && !resuming)
             {
                 reason = "stage 'joint' freezes the base layer, so it needs a trained one: --init <bl output> (or base=<file>)";
                 network.Dispose();
                 return null;
             }
-            if (s.Stage == "liff" && s.LiffInput == "decoded" && !initialised.Contains("base") && !resuming)
+            if (s.Stage == TrainingStage.Liff && s.LiffInput == "decoded" && !initialised.Contains("base") && !resuming)
             {
                 reason = "--liff-input decoded predicts from the base-layer codec's output, so it needs a trained one: --init base=<bl output>";
                 network.Dispose();
@@ -86,7 +84,7 @@ internal static class Stages
             // auto: decoded inputs when a trained base layer is loaded (issue 9's P1/P2 runs: after equal joint training,
             // decoded pre-training gave the better model at every ratio), clean otherwise (the authors' recipe).
             bool decoded = s.LiffInput == "decoded" || (s.LiffInput == "auto" && initialised.Contains("base"));
-            if (s.Stage == "liff" && decoded) return new LiffObjective(network, decodedBaseInput: true);
+            if (s.Stage == TrainingStage.Liff && decoded) return new LiffObjective(network, decodedBaseInput: true);
             // The liff stage has no rate term; its lambda is unused.
             return StageObjectives.Create(s.Stage, network, s.EffectiveLambda ?? 1.0);
         }

@@ -8,7 +8,7 @@ namespace Compass.Training.Cli;
 /// <summary>The validated arguments of <c>compass-train train</c>.</summary>
 internal sealed record TrainSettings
 {
-    public required string Stage { get; init; }
+    public required TrainingStage Stage { get; init; }
     public required string Preset { get; init; }
     public int? Quality { get; init; }
     public double? Lambda { get; init; }

@@ -20,32 +20,6 @@ internal sealed class RecordingLogger : ILogger
     }
 }
 
-/// <summary>A temporary folder removed on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "compass-onnx-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Best effort: a leftover temp folder is harmless.
-        }
-    }
-}
-
 /// <summary>The checked-in tiny model (written by Compass.Training's ONNX writer; guarded by a test there).</summary>
 internal static class TinyModel
 {

@@ -22,23 +22,22 @@ internal static class BenchRecipeCommand
     private static readonly Option<string?> Label = new("--label") { Description = "Short name of the recipe in the file and the plot (default: preset, lr schedule, crop x batch, threads)." };
     private static readonly Option<string?> Note = new("--note") { Description = "Free text recorded with the run (what it tests)." };
 
-    public static Command Create(CompassTrainCli.Cli cli)
+    public static Command Create(TrainCliContext cli, TrainingOptions options, TrainingRunner runner)
     {
         var command = new Command("bench-recipe",
             "Train a single-layer codec (stage bl) with a recipe, usually for a fixed --budget-minutes or --budget-cpu-minutes, " +
             "then code the --kodak images as one-layer streams and append bpp, PSNR, cost and the distance to the JPEG / JPEG 2000 curves to --jsonl.");
-        foreach (var o in cli.SharedTrainingOptions()) command.Options.Add(o);
+        foreach (var o in options.Shared) command.Options.Add(o);
         foreach (var o in new Option[] { Kodak, KodakCount, Jsonl, Plot, Label, Note }) command.Options.Add(o);
         KodakCount.Validators.Add(r => { try { if (r.GetValueOrDefault<int>() < 1) r.AddError("--kodak-count must be at least 1."); } catch (InvalidOperationException) { } });
-        command.Validators.Add(cli.ValidateCombination);
+        command.Validators.Add(options.ValidateCombination);
         command.SetAction(parse =>
         {
             if (!Directory.Exists(parse.GetValue(Kodak)))
             {
-                cli.Error.WriteLine($"compass-train: error: no such folder '{parse.GetValue(Kodak)}'.");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail($"no such folder '{parse.GetValue(Kodak)}'.");
             }
-            var settings = cli.Settings(parse, stageOverride: "bl");
+            var settings = options.Settings(parse);
             int others = RecipeRecord.OtherTrainingRuns();
             // A run that starts from earlier weights also cost their training: recorded from the checkpoints' headers
             // or, for compact weights, from their model card.
@@ -47,9 +46,9 @@ internal static class BenchRecipeCommand
             {
                 var file = spec.Contains('=', StringComparison.Ordinal) ? spec[(spec.IndexOf('=', StringComparison.Ordinal) + 1)..] : spec;
                 if (BaseLayerCost(file) is { } cost) initCpuSeconds = (initCpuSeconds ?? 0) + cost;
-                else cli.Error.WriteLine($"compass-train: warning: '{file}' records no training cost (neither a checkpoint nor weights with a card); its hours are not counted.");
+                else cli.Error.WriteLine($"{TrainCliContext.Name}: warning: '{file}' records no training cost (neither a checkpoint nor weights with a card); its hours are not counted.");
             }
-            int code = cli.RunTraining(settings, out var summary);
+            int code = runner.Run(settings, out var summary);
             if (code != ExitCodes.Success || summary?.LastCheckpoint is null) return code;
             others = Math.Max(others, RecipeRecord.OtherTrainingRuns());
             var label = parse.GetValue(Label) ?? string.Create(CultureInfo.InvariantCulture,
@@ -60,7 +59,7 @@ internal static class BenchRecipeCommand
         return command;
     }
 
-    public static Command CreateRecord(CompassTrainCli.Cli cli)
+    public static Command CreateRecord(TrainCliContext cli)
     {
         var checkpoint = new Option<string>("--checkpoint") { Description = "A bl checkpoint (.ckpt) whose header records the run (steps, wall and CPU time).", Required = true, HelpName = "file" };
         var runs = new Option<int?>("--concurrent-runs") { Description = "Training runs that shared the machine with it (recorded; default: those running now)." };
@@ -71,8 +70,7 @@ internal static class BenchRecipeCommand
             var path = parse.GetValue(checkpoint)!;
             if (!File.Exists(path) || !Directory.Exists(parse.GetValue(Kodak)))
             {
-                cli.Error.WriteLine($"compass-train: error: no such file '{path}' or folder '{parse.GetValue(Kodak)}'.");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail($"no such file '{path}' or folder '{parse.GetValue(Kodak)}'.");
             }
             return Record(cli, path, parse.GetValue(Label) ?? Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(path))) ?? "run",
                 parse.GetValue(Note), parse.GetValue(runs) ?? RecipeRecord.OtherTrainingRuns(), parse.GetValue(Kodak)!, parse.GetValue(KodakCount),
@@ -81,7 +79,7 @@ internal static class BenchRecipeCommand
         return command;
     }
 
-    public static Command CreatePlot(CompassTrainCli.Cli cli)
+    public static Command CreatePlot(TrainCliContext cli)
     {
         var command = new Command("plot-recipes", "Redraw the experiments plot (Kodak dB above the JPEG and JPEG 2000 curves against training CPU-hours) from --jsonl.");
         var plot = new Option<string>("--out") { Description = "The PNG to write (docs/training/experiments.png).", Required = true, HelpName = "file" };
@@ -98,14 +96,13 @@ internal static class BenchRecipeCommand
             }
             catch (Exception ex) when (ex is IOException or JsonException or UnauthorizedAccessException)
             {
-                cli.Error.WriteLine($"compass-train: error: {ex.Message}");
-                return ExitCodes.InvalidArguments;
+                return cli.Fail(ex.Message);
             }
         });
         return command;
     }
 
-    private static int Record(CompassTrainCli.Cli cli, string checkpointPath, string label, string? note, int concurrentRuns,
+    private static int Record(TrainCliContext cli, string checkpointPath, string label, string? note, int concurrentRuns,
         string kodak, int kodakCount, string jsonl, string? plot, double? initCpuSeconds = null)
     {
         var output = cli.Output;
@@ -113,8 +110,8 @@ internal static class BenchRecipeCommand
         {
             using var weights = CompassWeights.Load(checkpointPath);
             var header = weights.Header ?? throw new CompassFormatException($"'{checkpointPath}' is not a checkpoint (no header): it records no run.");
-            if (header.Run.Stage != "bl")
-                throw new CompassFormatException($"'{checkpointPath}' is a '{header.Run.Stage}' checkpoint; recipes are measured on single-layer (bl) runs.");
+            if (header.Run.Stage != TrainingStage.BaseLayer)
+                throw new CompassFormatException($"'{checkpointPath}' is a '{header.Run.Stage.NameOf()}' checkpoint; recipes are measured on single-layer (bl) runs.");
 
             // A variable-rate codec is measured at every level, one line each (its cost is that of the whole ladder).
             var levels = weights.BaseCodec.IsVariableRate ? weights.BaseCodec.RateQualities.Select(q => (int?)q).ToList() : [null];
@@ -138,13 +135,12 @@ internal static class BenchRecipeCommand
         }
         catch (OperationCanceledException)
         {
-            cli.Error.WriteLine("compass-train: cancelled; nothing recorded.");
+            cli.Error.WriteLine($"{TrainCliContext.Name}: cancelled; nothing recorded.");
             return ExitCodes.Cancelled;
         }
         catch (Exception ex) when (ex is CompassFormatException or IOException or JsonException or UnauthorizedAccessException)
         {
-            cli.Error.WriteLine($"compass-train: error: {ex.Message}");
-            return ExitCodes.InvalidArguments;
+            return cli.Fail(ex.Message);
         }
     }
 
@@ -167,7 +163,7 @@ internal static class BenchRecipeCommand
                 double sum = 0;
                 bool any = false;
                 foreach (var st in stages.EnumerateArray())
-                    if (st.TryGetProperty("stage", out var name) && name.ValueEquals("bl") && st.TryGetProperty("cpuSeconds", out var cpu) && cpu.TryGetDouble(out var c))
+                    if (st.TryGetProperty("stage", out var name) && name.ValueEquals(TrainingStage.BaseLayer.NameOf()) && st.TryGetProperty("cpuSeconds", out var cpu) && cpu.TryGetDouble(out var c))
                     {
                         sum += c;
                         any = true;
@@ -175,7 +171,7 @@ internal static class BenchRecipeCommand
                 return any ? sum : null;
             }
             // A trainer's card describes one stage: only a bl card's time is the base codec's.
-            return root.TryGetProperty("stage", out var stage) && stage.ValueEquals("bl")
+            return root.TryGetProperty("stage", out var stage) && stage.ValueEquals(TrainingStage.BaseLayer.NameOf())
                 && root.TryGetProperty("cpuSeconds", out var own) && own.TryGetDouble(out var seconds) ? seconds : null;
         }
         catch (Exception ex) when (ex is JsonException or IOException or InvalidOperationException)
@@ -185,7 +181,7 @@ internal static class BenchRecipeCommand
     }
 
     /// <summary>Exports <paramref name="baseCodec"/> to a temporary bundle, codes the Kodak images with it and builds the record.</summary>
-    private static System.Text.Json.Nodes.JsonObject Measure(CompassTrainCli.Cli cli, MeanScaleHyperprior baseCodec, CompassWeights weights, CheckpointHeader header,
+    private static System.Text.Json.Nodes.JsonObject Measure(TrainCliContext cli, MeanScaleHyperprior baseCodec, CompassWeights weights, CheckpointHeader header,
         string label, string? note, int concurrentRuns, string kodak, int kodakCount, string checkpointPath, double? initCpuSeconds)
     {
         // Only the base codec is measured (one-layer streams); the bundle carries the checkpoint's

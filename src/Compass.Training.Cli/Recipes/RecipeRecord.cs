@@ -44,7 +44,7 @@ internal static class RecipeRecord
             },
             ["recipe"] = new JsonObject
             {
-                ["stage"] = run.Stage,
+                ["stage"] = run.Stage.NameOf(),
                 ["preset"] = run.Preset,
                 ["N"] = n,
                 ["M"] = m,

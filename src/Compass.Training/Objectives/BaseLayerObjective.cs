@@ -1,5 +1,6 @@
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -42,7 +43,7 @@ public sealed class BaseLayerObjective : CompassObjective
     }
 
     /// <inheritdoc />
-    public override string Stage => "bl";
+    public override TrainingStage Stage => TrainingStage.BaseLayer;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> TrainedChildren { get; } = ["base"];

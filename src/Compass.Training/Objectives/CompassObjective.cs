@@ -29,8 +29,8 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     /// <summary>The rate-distortion lambda.</summary>
     public double Lambda { get; }
 
-    /// <summary>The stage name (<c>bl</c>, <c>liff</c>, <c>residual</c>, <c>joint</c>).</summary>
-    public abstract string Stage { get; }
+    /// <summary>The stage this objective trains.</summary>
+    public abstract TrainingStage Stage { get; }
 
     /// <summary>The children this stage trains (the others are left untouched).</summary>
     public abstract IReadOnlyList<string> TrainedChildren { get; }

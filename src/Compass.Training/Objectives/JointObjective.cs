@@ -1,5 +1,6 @@
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -20,7 +21,7 @@ public sealed class JointObjective : CompassObjective
     }
 
     /// <inheritdoc />
-    public override string Stage => "joint";
+    public override TrainingStage Stage => TrainingStage.Joint;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> TrainedChildren { get; } = ["liff", "residual"];

@@ -1,5 +1,6 @@
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ public sealed class LiffObjective : CompassObjective
     public bool DecodedBaseInput { get; }
 
     /// <inheritdoc />
-    public override string Stage => "liff";
+    public override TrainingStage Stage => TrainingStage.Liff;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> TrainedChildren { get; } = ["liff"];

@@ -1,5 +1,6 @@
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -18,7 +19,7 @@ public sealed class ResidualObjective : CompassObjective
     public ResidualObjective(CompassNetwork network, double lambda) : base(network, lambda) { }
 
     /// <inheritdoc />
-    public override string Stage => "residual";
+    public override TrainingStage Stage => TrainingStage.Residual;
 
     /// <inheritdoc />
     public override IReadOnlyList<string> TrainedChildren { get; } = ["residual"];

@@ -48,7 +48,8 @@ public static class WeightInitializer
     }
 
     /// <summary>The stage recorded with a checkpoint or compact-weights file, or null.</summary>
-    public static string? StageOf(string path)
+    /// <exception cref="CompassFormatException">The card beside compact weights names no known stage.</exception>
+    public static TrainingStage? StageOf(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"--init: '{path}' does not exist.", path);
         if (IsCompactWeights(path))
@@ -58,7 +59,9 @@ public static class WeightInitializer
             using var doc = JsonDocument.Parse(File.ReadAllBytes(card));
             foreach (var p in doc.RootElement.EnumerateObject())
                 if (string.Equals(p.Name, "stage", StringComparison.OrdinalIgnoreCase) && p.Value.ValueKind == JsonValueKind.String)
-                    return p.Value.GetString();
+                    return TrainingStages.TryParse(p.Value.GetString(), out var stage)
+                        ? stage
+                        : throw new CompassFormatException($"The card '{card}' names an unknown stage '{p.Value.GetString()}'.");
             return null;
         }
         return Checkpoint.Load(path).Header.Run.Stage;

@@ -2,12 +2,13 @@ namespace Compass.Training.Training;
 
 /// <summary>
 /// What a training run is (stage, preset, rate point, data) — written into every checkpoint and
-/// model card. Resuming with a different stage, preset or lambda is refused.
+/// model card. Resuming with a different stage, preset, lambda or objective variant is refused
+/// (<see cref="IsSameRunAs"/>).
 /// </summary>
 public sealed record RunDescription
 {
-    /// <summary>Training stage: <c>bl</c>, <c>liff</c>, <c>residual</c>, <c>joint</c> (or a test objective's name).</summary>
-    public string Stage { get; init; } = "";
+    /// <summary>Training stage (written as its short name: <c>bl</c>, <c>liff</c>, <c>residual</c>, <c>joint</c>, <c>smoke</c>).</summary>
+    public TrainingStage Stage { get; init; }
 
     /// <summary>Model preset, e.g. <c>paper</c> (N=128, M=192) or <c>compact</c>.</summary>
     public string Preset { get; init; } = "";
@@ -41,6 +42,20 @@ public sealed record RunDescription
 
     /// <summary>Objective options that differ from the stage's default (e.g. <c>liff-input=decoded</c>), or null.</summary>
     public string? Variant { get; init; }
+
+    /// <summary>
+    /// Whether <paramref name="other"/> trains the same thing: the same stage, preset, lambda and objective
+    /// variant, which a resumed or continued run must keep (data, batch and threads may change).
+    /// </summary>
+    public bool IsSameRunAs(RunDescription other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Stage == other.Stage && Preset == other.Preset && Lambda == other.Lambda && Variant == other.Variant;
+    }
+
+    /// <summary>What <see cref="IsSameRunAs"/> compares, for messages: <c>stage bl, preset compact, lambda 0.0067, variant 'none'</c>.</summary>
+    public string DescribeIdentity() =>
+        FormattableString.Invariant($"stage {Stage.NameOf()}, preset {Preset}, lambda {Lambda}, variant '{Variant ?? "none"}'");
 }
 
 /// <summary>The JSON header of a checkpoint file (see <see cref="Checkpoint"/>).</summary>

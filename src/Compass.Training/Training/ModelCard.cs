@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Compass.Training.Training;
 
@@ -8,90 +10,29 @@ namespace Compass.Training.Training;
 /// The model card written next to every checkpoint and exported weights: what was trained, on what,
 /// for how long, and how well it did on the validation crops. Shipped models carry one (docs/method.md#training-objective).
 /// </summary>
+/// <remarks>
+/// A card is the <see cref="CheckpointHeader"/> of the checkpoint it describes, written as one flat JSON
+/// object for readers of the card alone (camelCase, nulls omitted): <c>format</c>, the fields of
+/// <see cref="RunDescription"/> (<c>stage</c>, <c>preset</c>, <c>lambda</c>, ...), then the header's own fields,
+/// with the step count named <c>steps</c>. Other members (a shipped card's <c>summary</c>, <c>stages</c>,
+/// <c>kodak</c>) are ignored when a card is read.
+/// </remarks>
 public sealed record ModelCard
 {
+    /// <summary>The format tag this code writes.</summary>
+    public const string CurrentFormat = "compass-model-card/1";
+
     /// <summary>Format tag of the JSON document.</summary>
-    public string Format { get; init; } = "compass-model-card/1";
+    public string Format { get; init; } = CurrentFormat;
 
-    /// <summary>Training stage.</summary>
-    public string Stage { get; init; } = "";
+    /// <summary>The header of the checkpoint the card describes (what was trained, how far, how well).</summary>
+    public CheckpointHeader Header { get; init; } = new();
 
-    /// <summary>Model preset.</summary>
-    public string Preset { get; init; } = "";
-
-    /// <summary>Rate-distortion trade-off.</summary>
-    public double? Lambda { get; init; }
-
-    /// <summary>Quality index when lambda came from the ladder.</summary>
-    public int? Quality { get; init; }
-
-    /// <summary>Training data folder.</summary>
-    public string? DataFolder { get; init; }
-
-    /// <summary>Usable training images.</summary>
-    public int? DataImageCount { get; init; }
-
-    /// <summary>Validation folder.</summary>
-    public string? ValidationFolder { get; init; }
-
-    /// <summary>Completed steps.</summary>
-    public long Steps { get; init; }
-
-    /// <summary>Planned steps.</summary>
-    public long TotalSteps { get; init; }
-
-    /// <summary>Crops per batch.</summary>
-    public int BatchSize { get; init; }
-
-    /// <summary>Crop side.</summary>
-    public int CropSize { get; init; }
-
-    /// <summary>Learning-rate schedule.</summary>
-    public string Schedule { get; init; } = "";
-
-    /// <summary>Seed.</summary>
-    public long Seed { get; init; }
-
-    /// <summary>libtorch intra-op threads.</summary>
-    public int Threads { get; init; }
-
-    /// <summary>Wall-clock training time, seconds, over all sessions.</summary>
-    public double WallSeconds { get; init; }
-
-    /// <summary>The <c>--init</c> values the run started from, or null.</summary>
-    public IReadOnlyList<string>? Init { get; init; }
-
-    /// <summary>Objective options that differ from the stage's default, or null.</summary>
-    public string? Variant { get; init; }
-
-    /// <summary>CPU training time, seconds, over all sessions.</summary>
-    public double CpuSeconds { get; init; }
-
-    /// <summary>Latest validation metrics (bpp, psnr, ...).</summary>
-    public IReadOnlyDictionary<string, double>? Validation { get; init; }
-
-    /// <summary>Step of the latest validation.</summary>
-    public long? ValidationStep { get; init; }
-
-    /// <summary>Git commit of the training code, if known.</summary>
-    public string? GitCommit { get; init; }
-
-    /// <summary>When the card was written.</summary>
-    public DateTimeOffset CreatedUtc { get; init; }
-
-    /// <summary>The card of a checkpoint.</summary>
+    /// <summary>The card of a checkpoint (its wall and CPU seconds rounded to 0.1 s).</summary>
     public static ModelCard From(CheckpointHeader h)
     {
         ArgumentNullException.ThrowIfNull(h);
-        return new ModelCard
-        {
-            Stage = h.Run.Stage, Preset = h.Run.Preset, Lambda = h.Run.Lambda, Quality = h.Run.Quality,
-            DataFolder = h.Run.DataFolder, DataImageCount = h.Run.DataImageCount, ValidationFolder = h.Run.ValidationFolder,
-            Steps = h.Step, TotalSteps = h.TotalSteps, BatchSize = h.Run.BatchSize, CropSize = h.Run.CropSize,
-            Schedule = h.Schedule, Seed = h.Seed, Threads = h.Run.Threads, Init = h.Run.Init, Variant = h.Run.Variant,
-            WallSeconds = Math.Round(h.WallSeconds, 1), CpuSeconds = Math.Round(h.CpuSeconds, 1),
-            Validation = h.Validation, ValidationStep = h.ValidationStep, GitCommit = h.GitCommit, CreatedUtc = h.CreatedUtc,
-        };
+        return new ModelCard { Header = h with { WallSeconds = Math.Round(h.WallSeconds, 1), CpuSeconds = Math.Round(h.CpuSeconds, 1) } };
     }
 
     private static readonly JsonSerializerOptions Json = new()
@@ -101,14 +42,64 @@ public sealed record ModelCard
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // A diverging run's metrics can be NaN or infinite; the card still records them.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
     };
 
+    // The header's members that a card spells otherwise: the run is written inline, the step count as "steps".
+    private const string RunMember = "run", StepMember = "step", StepsMember = "steps", FormatMember = "format";
+
+    private static readonly HashSet<string> RunMembers =
+        [.. Json.GetTypeInfo(typeof(RunDescription)).Properties.Select(p => p.Name)];
+
     /// <summary>The card as indented JSON (camelCase, nulls omitted).</summary>
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson()
+    {
+        var header = JsonSerializer.SerializeToNode(Header, Json)!.AsObject();
+        var card = new JsonObject { [FormatMember] = Format };
+        foreach (var (name, value) in header)
+        {
+            if (name == RunMember)
+            {
+                foreach (var (runName, runValue) in value!.AsObject()) card[runName] = runValue?.DeepClone();
+            }
+            else
+            {
+                card[name == StepMember ? StepsMember : name] = value?.DeepClone();
+            }
+        }
+        return card.ToJsonString(Json);
+    }
+
+    /// <summary>Reads a card from its JSON (as <see cref="ToJson"/> writes it).</summary>
+    /// <exception cref="CompassFormatException">Not a JSON object, or a member of the wrong type.</exception>
+    public static ModelCard Parse(string json, string? source = null)
+    {
+        string what = source is null ? "model card" : $"model card '{source}'";
+        try
+        {
+            if (JsonNode.Parse(json) is not JsonObject card)
+                throw new CompassFormatException($"The {what} is not a JSON object.");
+            var header = new JsonObject();
+            var run = new JsonObject();
+            string format = CurrentFormat;
+            foreach (var (name, value) in card)
+            {
+                if (name == FormatMember) format = value?.GetValue<string>() ?? CurrentFormat;
+                else if (RunMembers.Contains(name)) run[name] = value?.DeepClone();
+                else header[name == StepsMember ? StepMember : name] = value?.DeepClone();
+            }
+            header[RunMember] = run;
+            return new ModelCard { Format = format, Header = header.Deserialize<CheckpointHeader>(Json)! };
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new CompassFormatException($"The {what} is malformed: {ex.Message}");
+        }
+    }
 
     /// <summary>Reads a card.</summary>
-    public static ModelCard Load(string path) =>
-        JsonSerializer.Deserialize<ModelCard>(File.ReadAllText(path), Json) ?? throw new CompassFormatException($"Empty model card '{path}'.");
+    /// <exception cref="CompassFormatException">The file is not a model card.</exception>
+    public static ModelCard Load(string path) => Parse(File.ReadAllText(path), path);
 
     /// <summary>Writes the card atomically.</summary>
     public void Save(string path) => AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson() + "\n"));

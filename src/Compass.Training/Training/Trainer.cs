@@ -111,7 +111,7 @@ public sealed class Trainer : IDisposable
         var progress = new ProgressReporter();
         _objective.Model.train();
         _logger.LogInformation("Training {Stage} from step {Step} to {Total} ({Schedule}, seed {Seed}, {Threads} threads{Budget})",
-            _options.Run.Stage, Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads(),
+            _options.Run.Stage.NameOf(), Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads(),
             _options.Budget is { } b ? ", budget " + b : "");
 
         (double Wall, double Cpu) Elapsed() =>
@@ -119,7 +119,9 @@ public sealed class Trainer : IDisposable
 
         double BudgetUsed() { var (w, c) = Elapsed(); return _options.Budget?.FractionUsed(w, c) ?? 0; }
 
-        while (Step < _options.TotalSteps && !(_options.Budget is not null && BudgetUsed() >= 1))
+        // A budget spent before this session (a resumed run) trains no step; otherwise the step judged last ends the loop.
+        bool spentAlready = _options.Budget is not null && BudgetUsed() >= 1;
+        while (!spentAlready && Step < _options.TotalSteps)
         {
             if (cancellationToken.IsCancellationRequested)
             {
@@ -150,6 +152,9 @@ public sealed class Trainer : IDisposable
                 lastCheckpoint = SaveCheckpoint(Elapsed());
                 lastCheckpointTime = wall.Elapsed;
             }
+            // Not a second reading of the budget in the loop's condition: it could cross 1 after this one did
+            // not, and the final steps would end without progress line, validation, checkpoint or weights.
+            if (last) break;
         }
 
         ExportCompactWeights(lastCheckpoint);
@@ -300,12 +305,9 @@ public sealed class Trainer : IDisposable
         }
         var h = checkpoint.Header;
         var run = _options.Run;
-        if (h.Run.Stage != run.Stage || h.Run.Preset != run.Preset || h.Run.Lambda != run.Lambda)
+        if (!h.Run.IsSameRunAs(run))
             throw new InvalidOperationException(
-                $"The checkpoint in '{_store.Folder}' is stage {h.Run.Stage}, preset {h.Run.Preset}, lambda {h.Run.Lambda}; this run is stage {run.Stage}, preset {run.Preset}, lambda {run.Lambda}.");
-        if (h.Run.Variant != run.Variant)
-            throw new InvalidOperationException(
-                $"The checkpoint in '{_store.Folder}' was trained with variant '{h.Run.Variant ?? "none"}'; this run is '{run.Variant ?? "none"}': resume with the same objective options.");
+                $"The checkpoint in '{_store.Folder}' is {h.Run.DescribeIdentity()}; this run is {run.DescribeIdentity()}: resume with the same stage, preset, lambda and objective options.");
         if (h.Seed != _options.Seed)
             throw new InvalidOperationException($"The checkpoint in '{_store.Folder}' was trained with seed {h.Seed}; resume with the same seed.");
         if (h.Schedule != _options.Schedule.ToString() || h.TotalSteps != _options.TotalSteps)
@@ -334,20 +336,20 @@ public sealed class Trainer : IDisposable
     /// <exception cref="InvalidDataException">The card belongs to another run, or that run already reached the step count.</exception>
     private void ContinueFrom(ModelCard card)
     {
+        var h = card.Header;
         var run = _options.Run;
-        if (card.Stage != run.Stage || card.Preset != run.Preset || card.Lambda != run.Lambda || card.Variant != run.Variant)
-            throw new InvalidDataException(
-                $"The weights to continue are from stage {card.Stage}, preset {card.Preset}, lambda {card.Lambda}, variant '{card.Variant ?? "none"}'; this run is stage {run.Stage}, preset {run.Preset}, lambda {run.Lambda}, variant '{run.Variant ?? "none"}'.");
-        if (card.Seed != _options.Seed)
-            throw new InvalidDataException($"The weights to continue were trained with seed {card.Seed}; continue with --seed {card.Seed}.");
-        if (card.Steps >= _options.TotalSteps)
-            throw new InvalidDataException($"The weights to continue are at step {card.Steps} already; give more than {card.Steps} --steps.");
-        Step = card.Steps;
-        _priorWallSeconds = card.WallSeconds;
-        _priorCpuSeconds = card.CpuSeconds;
-        _validationMetrics = card.Validation;
-        _validationStep = card.ValidationStep;
-        _logger.LogWarning("Continuing from compact weights at step {Step} ({CpuHours:F2} CPU-hours so far): weights restored, the optimisers start afresh", Step, card.CpuSeconds / 3600);
+        if (!h.Run.IsSameRunAs(run))
+            throw new InvalidDataException($"The weights to continue are from {h.Run.DescribeIdentity()}; this run is {run.DescribeIdentity()}.");
+        if (h.Seed != _options.Seed)
+            throw new InvalidDataException($"The weights to continue were trained with seed {h.Seed}; continue with --seed {h.Seed}.");
+        if (h.Step >= _options.TotalSteps)
+            throw new InvalidDataException($"The weights to continue are at step {h.Step} already; give more than {h.Step} --steps.");
+        Step = h.Step;
+        _priorWallSeconds = h.WallSeconds;
+        _priorCpuSeconds = h.CpuSeconds;
+        _validationMetrics = h.Validation;
+        _validationStep = h.ValidationStep;
+        _logger.LogWarning("Continuing from compact weights at step {Step} ({CpuHours:F2} CPU-hours so far): weights restored, the optimisers start afresh", Step, h.CpuSeconds / 3600);
     }
 
     private static byte[] Serialize(Action<BinaryWriter> write)

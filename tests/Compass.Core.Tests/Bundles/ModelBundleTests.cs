@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 
 using Compass.Bundles;
+using Compass.Testing;
 
 namespace Compass.Tests.Bundles;
 

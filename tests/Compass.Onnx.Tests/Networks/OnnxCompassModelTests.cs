@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Compass.Bundles;
+using Compass.Testing;
 
 namespace Compass.Onnx.Tests.Networks;
 

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Export;
 using Compass.Training.Modules;
 using Compass.Training.Objectives;
@@ -82,7 +83,7 @@ public sealed class VariableRateTests
 
         using var liff = new Modules.Liff(ObjectiveTestUtil.Tiny.Liff);
         using var residual = new MeanScaleHyperprior(8, 8);
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         e = Assert.Throws<ArgumentException>(() => { BundleExporter.Export(codec, liff, residual, new BundleExportOptions { Name = "t", Preset = "tiny", Quality = 1 }, folder.Path); });
         Assert.Contains("FoldRateLevel", e.Message);
     }
@@ -118,9 +119,9 @@ public sealed class VariableRateTests
     [Fact]
     public void ASingleRateModelStartsTheReferenceLevel_AndAVariableRateOneCannotStartASingleRateCodec()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         using var single = ObjectiveTestUtil.Network(seed: 11);
-        var singlePath = folder.File("single-f16.weights");
+        var singlePath = folder.Combine("single-f16.weights");
         CompactWeights.Export(single, singlePath);
 
         manual_seed(22);
@@ -132,7 +133,7 @@ public sealed class VariableRateTests
         foreach (var (name, t) in single.Base.state_dict())
             Assert.True(target[name].allclose(t, rtol: 2e-3, atol: 1e-4), name);
 
-        var vbrPath = folder.File("vbr-f16.weights");
+        var vbrPath = folder.Combine("vbr-f16.weights");
         CompactWeights.Export(vbr, vbrPath);
         using var weights = CompassWeights.Load(vbrPath);
         Assert.Equal([1, 2, 3, 4], weights.BaseCodec.RateQualities);

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Data;
 using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
@@ -17,8 +18,8 @@ public class ImageFolderDatasetTests
     [Fact]
     public void EmptyFolderFailsAtOnce()
     {
-        using var folder = new TempFolder();
-        File.WriteAllText(folder.File("readme.txt"), "not an image");
+        using var folder = new TempDir();
+        File.WriteAllText(folder.Combine("readme.txt"), "not an image");
         var ex = Assert.Throws<InvalidDataException>(() => new ImageFolderDataset(folder.Path, 32));
         Assert.Contains("no PNG or JPEG", ex.Message);
     }
@@ -27,10 +28,10 @@ public class ImageFolderDatasetTests
     public void CorruptFilesAreSkippedAndLogged()
     {
         using var folder = TestImages.Folder(3);
-        File.WriteAllBytes(folder.File("broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4, 5]);
-        var good = File.ReadAllBytes(folder.File("a/img00.png"));
-        File.WriteAllBytes(folder.File("a/truncated.png"), good.AsSpan(0, good.Length / 2).ToArray());
-        File.WriteAllText(folder.File("b/fake.jpg"), "hello");
+        File.WriteAllBytes(folder.Combine("broken.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3, 4, 5]);
+        var good = File.ReadAllBytes(folder.Combine("a/img00.png"));
+        File.WriteAllBytes(folder.Combine("a/truncated.png"), good.AsSpan(0, good.Length / 2).ToArray());
+        File.WriteAllText(folder.Combine("b/fake.jpg"), "hello");
         var log = new ListLogger();
 
         var dataset = new ImageFolderDataset(folder.Path, 32, logger: log);
@@ -48,8 +49,8 @@ public class ImageFolderDatasetTests
     [Fact]
     public void AllFilesUnreadableFailsWithCounts()
     {
-        using var folder = new TempFolder();
-        File.WriteAllText(folder.File("x.png"), "junk");
+        using var folder = new TempDir();
+        File.WriteAllText(folder.Combine("x.png"), "junk");
         var dataset = new ImageFolderDataset(folder.Path, 32);
         var ex = Assert.Throws<InvalidDataException>(() => dataset.Load());
         Assert.Contains("1 unreadable", ex.Message);
@@ -59,7 +60,7 @@ public class ImageFolderDatasetTests
     public void SmallImagesAreSkippedOrUpscaled()
     {
         using var folder = TestImages.Folder(2, 40, 36);
-        TestImages.Write(folder.File("small.png"), 20, 50, 9);
+        TestImages.Write(folder.Combine("small.png"), 20, 50, 9);
         Assert.Equal(2, new ImageFolderDataset(folder.Path, 32).Count);
         var upscaled = new ImageFolderDataset(folder.Path, 32, SmallImagePolicy.Upscale);
         Assert.Equal(3, upscaled.Count);
@@ -83,8 +84,8 @@ public class ImageFolderDatasetTests
     public void CropsArePixelExactAndFlipsAreHorizontalMirrors()
     {
         // Crop = whole image, so each sample is the image or its mirror; both must occur.
-        using var folder = new TempFolder();
-        TestImages.Write(folder.File("only.png"), 20, 16, 0);
+        using var folder = new TempDir();
+        TestImages.Write(folder.Combine("only.png"), 20, 16, 0);
         var dataset = new ImageFolderDataset(folder.Path, 16);
         int plain = 0, mirrored = 0;
         for (int step = 0; step < 40; step++)

@@ -1,26 +1,8 @@
+using Compass.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Training.Tests.Data;
-
-/// <summary>Temporary image folders for data-pipeline and trainer tests.</summary>
-internal sealed class TempFolder : IDisposable
-{
-    public TempFolder()
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "compass-trainer-tests-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public string File(string relative) => System.IO.Path.Combine(Path, relative);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
-    }
-}
 
 internal static class TestImages
 {
@@ -39,11 +21,11 @@ internal static class TestImages
     public static Rgb24 Pixel(int x, int y, int id) => new((byte)(x * 7 + id * 40), (byte)(y * 5 + id * 13), (byte)((x + y) * 3 + id * 70));
 
     /// <summary>A folder with <paramref name="count"/> small images in two subfolders.</summary>
-    public static TempFolder Folder(int count, int width = 40, int height = 36)
+    public static TempDir Folder(int count, int width = 40, int height = 36)
     {
-        var folder = new TempFolder();
+        var folder = new TempDir();
         for (int i = 0; i < count; i++)
-            Write(folder.File($"{(i % 2 == 0 ? "a" : "b/c")}/img{i:D2}.png"), width, height, i);
+            Write(folder.Combine($"{(i % 2 == 0 ? "a" : "b/c")}/img{i:D2}.png"), width, height, i);
         return folder;
     }
 }

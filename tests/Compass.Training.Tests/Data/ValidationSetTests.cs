@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Data;
 
 namespace Compass.Training.Tests.Data;
@@ -8,10 +9,10 @@ public class ValidationSetTests
     [Fact]
     public void TakesCentreCropsOfTheFirstImagesByName()
     {
-        using var folder = new TempFolder();
-        for (int i = 0; i < 5; i++) TestImages.Write(folder.File($"k{i}.png"), 40, 36, i);
+        using var folder = new TempDir();
+        for (int i = 0; i < 5; i++) TestImages.Write(folder.Combine($"k{i}.png"), 40, 36, i);
         var set = ValidationSet.Load(folder.Path, count: 2, cropSize: 32);
-        Assert.Equal([folder.File("k0.png"), folder.File("k1.png")], set.Files);
+        Assert.Equal([folder.Combine("k0.png"), folder.Combine("k1.png")], set.Files);
         using var batch = set.CreateBatch(ScaleSampler.Compass(2));
         Assert.Equal([new LayerSize(8, 8), new LayerSize(16, 16), new LayerSize(32, 32)], batch.Sizes);
         // Top layer = the centre crop itself: (x, y) of the crop is image (x + 4, y + 2).

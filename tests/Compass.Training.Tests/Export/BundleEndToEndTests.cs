@@ -1,7 +1,8 @@
-using Compass.Bitstream;
 using System.Text.Json;
+using Compass.Bitstream;
 using Compass.Bundles;
 using Compass.Onnx;
+using Compass.Testing;
 using Compass.Training.Export;
 using Compass.Training.Modules;
 using SixLabors.ImageSharp;
@@ -26,22 +27,19 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     {
         public ExportedBundles()
         {
-            Root = Path.Combine(Path.GetTempPath(), "compass-export-e2e-" + Guid.NewGuid().ToString("N"));
             Quality3 = Path.Combine(Root, "set", "q3");
             Quality1 = Path.Combine(Root, "set", "q1");
             Export(Quality3, 3, seed: 11, zip: true);
             Export(Quality1, 1, seed: 21, zip: false);
         }
 
-        public string Root { get; }
+        private readonly TempDir _root = new();
+
+        public string Root => _root.Path;
         public string Quality3 { get; }
         public string Quality1 { get; }
 
-        public void Dispose()
-        {
-            try { Directory.Delete(Root, recursive: true); }
-            catch (IOException) { }
-        }
+        public void Dispose() => _root.Dispose();
     }
 
     /// <summary>Exports a bundle of small modules whose latents are large enough to code real symbols.</summary>
@@ -152,7 +150,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     [Fact]
     public void ZipWithSeveralBundles_LoadsEveryQuality()
     {
-        using var dir = Root("multi");
+        using var dir = Root();
         Directory.CreateDirectory(dir.Path);
         var zipPath = Path.Combine(dir.Path, "set.zip");
         using (var zip = System.IO.Compression.ZipFile.Open(zipPath, System.IO.Compression.ZipArchiveMode.Create))
@@ -174,7 +172,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         using var q3 = OnnxCompassModel.Load(bundles.Quality3, Cpu);
         var bytes = new ScalableEncoder(q3).Encode(image, plan, new EncodeOptions { Quality = 3 });
 
-        using var other = Root("other");
+        using var other = Root();
         Export(other.Path, 3, seed: 99);
         using var wrong = OnnxCompassModel.Load(other.Path, Cpu);
         Assert.Throws<CompassFormatException>(() => new ScalableDecoder(wrong).Decode(bytes));
@@ -185,7 +183,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     [Fact]
     public void CorruptedGraph_FailsAtLoad()
     {
-        using var dir = Root("corrupt");
+        using var dir = Root();
         CopyFolder(bundles.Quality3, dir.Path);
         var file = Path.Combine(dir.Path, "el", "synthesis.onnx");
         var bytes = File.ReadAllBytes(file);
@@ -277,7 +275,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
 
     private void Rewrite(Dictionary<string, byte[]> files, string name, byte[] content, JsonElement? config)
     {
-        using var dir = Root("rewrite");
+        using var dir = Root();
         var changed = new Dictionary<string, byte[]>(files) { [name] = content };
         var manifest = ModelBundleWriter.CreateManifest("rewritten", "test", [3], [], changed, null, config);
         ModelBundleWriter.WriteFolder(dir.Path, manifest, changed);
@@ -292,7 +290,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         }
     }
 
-    private TempRoot Root(string stem) => new(Path.Combine(bundles.Root, stem + "-" + Guid.NewGuid().ToString("N")[..8]));
+    private TempDir Root() => new(bundles.Root);
 
     private static void CopyFolder(string from, string to)
     {
@@ -301,17 +299,6 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
-        }
-    }
-
-    private sealed class TempRoot(string path) : IDisposable
-    {
-        public string Path { get; } = path;
-
-        public void Dispose()
-        {
-            try { Directory.Delete(Path, recursive: true); }
-            catch (IOException) { }
         }
     }
 }

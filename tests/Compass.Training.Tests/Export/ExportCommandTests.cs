@@ -1,9 +1,9 @@
 using Compass.Onnx;
+using Compass.Testing;
 using Compass.Training.Cli;
 using Compass.Training.Export;
 using Compass.Training.Modules;
 using Compass.Training.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Compass.Training.Tests.Export;
@@ -11,15 +11,9 @@ namespace Compass.Training.Tests.Export;
 /// <summary><c>compass-train export</c> on what the trainer writes: compact weights and checkpoints.</summary>
 public sealed class ExportCommandTests : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), "compass-export-cli-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDir _root = new();
 
-    public ExportCommandTests() => Directory.CreateDirectory(root);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(root, recursive: true); }
-        catch (IOException) { }
-    }
+    public void Dispose() => _root.Dispose();
 
     /// <summary>The naming the exporter expects of the COMPASS model module: base., liff., residual.</summary>
     private sealed class CompassLike : nn.Module
@@ -39,21 +33,22 @@ public sealed class ExportCommandTests : IDisposable
         public MeanScaleHyperprior Residual { get; }
     }
 
-    private (int Code, string Out, string Err) Run(params string[] args)
+    private static (int Code, string Out, string Err) Run(params string[] args) => TrainCliProcess.Run(args);
+
+    /// <summary>Writes the compact weights of a <see cref="CompassLike"/> model made from <paramref name="seed"/>; returns their path.</summary>
+    private string CompactWeightsOf(int seed)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CompassTrainCli.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
+        using var model = new CompassLike(seed);
+        var path = _root.Combine("model-f16.weights");
+        CompactWeights.Export(model, path);
+        return path;
     }
 
     [Fact]
     public void CompactWeights_ExportToABundleThatEncodesAndDecodes()
     {
-        using var model = new CompassLike(31);
-        var weights = Path.Combine(root, "model-f16.weights");
-        CompactWeights.Export(model, weights);
-        var bundle = Path.Combine(root, "bundle");
+        var weights = CompactWeightsOf(seed: 31);
+        var bundle = Path.Combine(_root.Path, "bundle");
 
         var (code, output, error) = Run("export", "--checkpoint", weights, "--out", bundle, "--quality", "4", "--zip", "--name", "cli-test");
         Assert.True(code == 0, error);
@@ -73,14 +68,12 @@ public sealed class ExportCommandTests : IDisposable
     [Fact]
     public void Pack_PutsBundlesIntoOneModelSet_WithTheirIdentitiesUnchanged()
     {
-        using var model = new CompassLike(51);
-        var weights = Path.Combine(root, "model-f16.weights");
-        CompactWeights.Export(model, weights);
-        var q1 = Path.Combine(root, "q1");
-        var q2 = Path.Combine(root, "q2");
+        var weights = CompactWeightsOf(seed: 51);
+        var q1 = Path.Combine(_root.Path, "q1");
+        var q2 = Path.Combine(_root.Path, "q2");
         Assert.Equal(0, Run("export", "--checkpoint", weights, "--out", q1, "--quality", "1").Code);
         Assert.Equal(0, Run("export", "--checkpoint", weights, "--out", q2, "--quality", "2", "--zip").Code);
-        var set = Path.Combine(root, "set.zip");
+        var set = Path.Combine(_root.Path, "set.zip");
 
         var (code, output, error) = Run("pack", q2 + ".zip", q1, "--out", set);
 
@@ -91,10 +84,10 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal(Compass.Bundles.ModelBundle.Load(q1).Identity, onnx.Identities[0]);
         Assert.Equal(Compass.Bundles.ModelBundle.Load(q2).Identity, onnx.Identities[1]);
 
-        var twice = Run("pack", q1, q1, "--out", Path.Combine(root, "bad.zip"));
+        var twice = Run("pack", q1, q1, "--out", Path.Combine(_root.Path, "bad.zip"));
         Assert.Equal(ExitCodes.InvalidArguments, twice.Code);
         Assert.Contains("both provide quality 1", twice.Err);
-        Assert.Empty(Directory.EnumerateFiles(root, "bad.zip*"));
+        Assert.Empty(Directory.EnumerateFiles(_root.Path, "bad.zip*"));
     }
 
     [Fact]
@@ -103,8 +96,8 @@ public sealed class ExportCommandTests : IDisposable
         using var model = new CompassLike(41);
         using var buffer = new MemoryStream();
         using (var writer = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) model.save(writer);
-        var header = new CheckpointHeader { Step = 10, Run = new RunDescription { Stage = "joint", Preset = "compact", Quality = 2, Lambda = 0.0035 } };
-        var path = Path.Combine(root, "step.ckpt");
+        var header = new CheckpointHeader { Step = 10, Run = new RunDescription { Stage = TrainingStage.Joint, Preset = "compact", Quality = 2, Lambda = 0.0035 } };
+        var path = Path.Combine(_root.Path, "step.ckpt");
         new Checkpoint(header, new Dictionary<string, byte[]> { ["model"] = buffer.ToArray() }).Save(path);
 
         using (var loaded = CompassWeights.Load(path))
@@ -117,7 +110,7 @@ public sealed class ExportCommandTests : IDisposable
             Assert.Equal((16, 24), (loaded.ResidualCodec.N, loaded.ResidualCodec.M));
         }
 
-        var bundle = Path.Combine(root, "from-ckpt");
+        var bundle = Path.Combine(_root.Path, "from-ckpt");
         var (code, _, error) = Run("export", "--checkpoint", path, "--out", bundle);
         Assert.True(code == 0, error);
         var manifest = Bundles.ModelBundle.Load(bundle).Manifest;
@@ -131,13 +124,13 @@ public sealed class ExportCommandTests : IDisposable
     public void WeightsOfAnotherModel_AreRejected()
     {
         using var codec = new MeanScaleHyperprior(8, 8);
-        var weights = Path.Combine(root, "codec.weights");
+        var weights = Path.Combine(_root.Path, "codec.weights");
         CompactWeights.Export(codec, weights);
-        var (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(root, "x"), "--quality", "1");
+        var (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(_root.Path, "x"), "--quality", "1");
         Assert.Equal(ExitCodes.InvalidArguments, code);
         Assert.Contains("not a COMPASS model", error);
 
-        (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(root, "x"));
+        (code, _, error) = Run("export", "--checkpoint", weights, "--out", Path.Combine(_root.Path, "x"));
         Assert.Equal(ExitCodes.InvalidArguments, code);
     }
 
@@ -146,8 +139,8 @@ public sealed class ExportCommandTests : IDisposable
     {
         using var a = new CompassLike(41);
         using var b = new CompassLike(51);
-        var aPath = Path.Combine(root, "a.weights");
-        var bPath = Path.Combine(root, "b.weights");
+        var aPath = Path.Combine(_root.Path, "a.weights");
+        var bPath = Path.Combine(_root.Path, "b.weights");
         CompactWeights.Export(a, aPath);
         CompactWeights.Export(b, bPath);
 
@@ -160,9 +153,9 @@ public sealed class ExportCommandTests : IDisposable
             Assert.True(Same(mixed.ResidualCodec, onlyA.ResidualCodec));
         }
 
-        var (code, output, error) = Run("export", "--checkpoint", aPath, "--take", "base=" + bPath, "--out", Path.Combine(root, "mixed"), "--quality", "3");
+        var (code, output, error) = Run("export", "--checkpoint", aPath, "--take", "base=" + bPath, "--out", Path.Combine(_root.Path, "mixed"), "--quality", "3");
         Assert.True(code == 0, error + output);
-        (code, _, error) = Run("export", "--checkpoint", aPath, "--take", "everything=" + bPath, "--out", Path.Combine(root, "bad"), "--quality", "3");
+        (code, _, error) = Run("export", "--checkpoint", aPath, "--take", "everything=" + bPath, "--out", Path.Combine(_root.Path, "bad"), "--quality", "3");
         Assert.Equal(2, code);
         Assert.Contains("--take 'everything=", error);
     }

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Modules;
 
 namespace Compass.Training.Tests.Objectives;
@@ -32,12 +33,12 @@ public class CompassPresetTests
         Assert.Equal(CompassPresets.Compact with { Name = name, Nonlinearity = nonlinearity }, preset);
         Assert.Equal(CodecNonlinearity.Gdn, CompassPresets.Compact.Nonlinearity);
 
-        using var folder = new Data.TempFolder();
+        using var folder = new TempDir();
         TorchSharp.torch.manual_seed(4);
         using var network = new CompassNetwork(preset);
         Assert.Equal(nonlinearity, network.Base.Nonlinearity);
         Assert.Equal(nonlinearity, network.Residual.Nonlinearity);
-        var path = folder.File("model-f16.weights");
+        var path = folder.Combine("model-f16.weights");
         Training.CompactWeights.Export(network, path);
         using var weights = Compass.Training.Export.CompassWeights.Load(path);
         Assert.Equal(nonlinearity, weights.BaseCodec.Nonlinearity);

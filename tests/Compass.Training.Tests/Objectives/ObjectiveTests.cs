@@ -1,6 +1,7 @@
 using Compass.Training.Modules;
 using Compass.Training.Objectives;
 using Compass.Training.Tests.Data;
+using Compass.Training.Training;
 using static TorchSharp.torch;
 
 namespace Compass.Training.Tests.Objectives;
@@ -9,14 +10,14 @@ namespace Compass.Training.Tests.Objectives;
 public class ObjectiveTests
 {
     [Theory]
-    [InlineData("bl")]
-    [InlineData("liff")]
-    [InlineData("residual")]
-    [InlineData("joint")]
-    public void LossDecreasesOnAFixedBatch(string stage)
+    [InlineData(TrainingStage.BaseLayer)]
+    [InlineData(TrainingStage.Liff)]
+    [InlineData(TrainingStage.Residual)]
+    [InlineData(TrainingStage.Joint)]
+    public void LossDecreasesOnAFixedBatch(TrainingStage stage)
     {
         using var objective = StageObjectives.Create(stage, ObjectiveTestUtil.Network(), 0.0067);
-        (int, int)[] sizes = stage == "bl" ? [(32, 32)] : [(8, 8), (14, 14), (32, 32)];
+        (int, int)[] sizes = stage == TrainingStage.BaseLayer ? [(32, 32)] : [(8, 8), (14, 14), (32, 32)];
         using var batch = ObjectiveTestUtil.Batch(sizes);
         var parameters = objective.MainParameters().ToArray();
         using var optimizer = optim.Adam(parameters, 3e-3);
@@ -29,7 +30,7 @@ public class ObjectiveTests
             var result = objective.ComputeLoss(batch, step);
             losses.Add(result.Loss.item<float>());
             Assert.True(result.Metrics.ContainsKey("psnr") && result.Metrics.ContainsKey("mse"));
-            Assert.Equal(stage != "liff", result.Metrics.ContainsKey("bpp"));
+            Assert.Equal(stage != TrainingStage.Liff, result.Metrics.ContainsKey("bpp"));
             optimizer.zero_grad();
             result.Loss.backward();
             optimizer.step();
@@ -39,16 +40,16 @@ public class ObjectiveTests
     }
 
     [Theory]
-    [InlineData("bl", "base")]
-    [InlineData("liff", "liff")]
-    [InlineData("residual", "residual")]
-    public void EachStageTrainsOnlyItsChild(string stage, string child)
+    [InlineData(TrainingStage.BaseLayer, "base")]
+    [InlineData(TrainingStage.Liff, "liff")]
+    [InlineData(TrainingStage.Residual, "residual")]
+    public void EachStageTrainsOnlyItsChild(TrainingStage stage, string child)
     {
         using var objective = StageObjectives.Create(stage, ObjectiveTestUtil.Network(), 0.0067);
         var trained = objective.MainParameters().Concat(objective.AuxiliaryParameters()).Select(p => p.Handle).ToHashSet();
         var ofChild = objective.Network.named_parameters().Where(p => p.name.StartsWith(child + ".", StringComparison.Ordinal)).Select(p => p.parameter.Handle).ToHashSet();
         Assert.True(trained.SetEquals(ofChild));
-        Assert.Equal(stage == "liff", !objective.AuxiliaryParameters().Any());
+        Assert.Equal(stage == TrainingStage.Liff, !objective.AuxiliaryParameters().Any());
     }
 
     [Fact]

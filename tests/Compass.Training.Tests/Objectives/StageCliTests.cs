@@ -1,44 +1,29 @@
+using Compass.Testing;
 using Compass.Training.Cli;
 using Compass.Training.Export;
 using Compass.Training.Objectives;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
-using Microsoft.Extensions.Logging.Abstractions;
-using TorchSharp;
 
 namespace Compass.Training.Tests.Objectives;
 
 [Collection(TorchGlobalState.Name)]
 public sealed class StageCliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int threads = torch.get_num_threads();
-        try
-        {
-            int code = CompassTrainCli.Run(args, output, error, NullLoggerFactory.Instance);
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TrainCliProcess.Run(args);
 
     [Fact]
     public void BaseLayerResultInitialisesAFrozenJointRun()
     {
         using var data = TestImages.Folder(2, 40, 40);
-        using var bl = new TempFolder();
-        using var joint = new TempFolder();
+        using var bl = new TempDir();
+        using var joint = new TempDir();
         string[] common = ["train", "--preset", "compact", "--quality", "3", "--crop", "32", "--batch", "1", "--data", data.Path, "--log-every", "1"];
 
         var (code, _, err) = Run([.. common, "--stage", "bl", "--steps", "2", "--out", bl.Path]);
         Assert.True(code == 0, err);
         var weights = Path.Combine(bl.Path, "model-f16.weights");
-        Assert.Equal("bl", WeightInitializer.StageOf(weights));
+        Assert.Equal(TrainingStage.BaseLayer, WeightInitializer.StageOf(weights));
 
         (code, _, err) = Run([.. common, "--stage", "joint", "--steps", "1", "--out", joint.Path, "--init", weights]);
         Assert.True(code == 0, err);
@@ -56,7 +41,7 @@ public sealed class StageCliTests
     public void LiffInputAuto_IsDecodedWhenATrainedBaseLayerIsLoaded_CleanOtherwise()
     {
         using var data = TestImages.Folder(2, 40, 40);
-        using var bl = new TempFolder();
+        using var bl = new TempDir();
         string[] common = ["train", "--preset", "slim", "--quality", "3", "--crop", "32", "--batch", "1", "--data", data.Path, "--log-every", "1"];
         var (code, _, err) = Run([.. common, "--stage", "bl", "--steps", "1", "--out", bl.Path]);
         Assert.True(code == 0, err);
@@ -64,10 +49,10 @@ public sealed class StageCliTests
 
         string? VariantOf(params string[] extra)
         {
-            using var liff = new TempFolder();
+            using var liff = new TempDir();
             var (c, _, e) = Run([.. common, "--stage", "liff", "--steps", "1", "--out", liff.Path, .. extra]);
             Assert.True(c == 0, e);
-            return ModelCard.Load(Path.Combine(liff.Path, "model-f16.card.json")).Variant;
+            return ModelCard.Load(Path.Combine(liff.Path, "model-f16.card.json")).Header.Run.Variant;
         }
 
         Assert.Equal("liff-input=decoded", VariantOf("--init", $"base={weights}"));
@@ -83,18 +68,18 @@ public sealed class StageCliTests
     public void CropAndBatchDefaultPerStage(string stage, int batch, int crop)
     {
         using var data = TestImages.Folder(1, 130, 130);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var (code, _, err) = Run("train", "--stage", stage, "--preset", "slim", "--quality", "3", "--steps", "1", "--data", data.Path, "--out", outDir.Path);
         Assert.True(code == 0, err);
         var card = ModelCard.Load(Path.Combine(outDir.Path, "model-f16.card.json"));
-        Assert.Equal((batch, crop), (card.BatchSize, card.CropSize));
+        Assert.Equal((batch, crop), (card.Header.Run.BatchSize, card.Header.Run.CropSize));
     }
 
     [Fact]
     public void VariableRateBaseLayer_TrainsExportsOneLevelAndResumesOnlyAsItself()
     {
         using var data = TestImages.Folder(2, 40, 40);
-        using var bl = new TempFolder();
+        using var bl = new TempDir();
         string[] common = ["train", "--stage", "bl", "--preset", "slim", "--crop", "32", "--batch", "1", "--data", data.Path, "--out", bl.Path, "--log-every", "1"];
 
         var (code, _, err) = Run([.. common, "--quality", "3", "--variable-rate", "1-3", "--steps", "2"]);
@@ -132,7 +117,7 @@ public sealed class StageCliTests
     public void VariableRateOptionsAreValidated(string stage, string rateOption, string rateValue, string levels, string message)
     {
         using var data = TestImages.Folder(1, 40, 40);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var (code, _, err) = Run("train", "--stage", stage, rateOption, rateValue, "--variable-rate", levels, "--steps", "1", "--data", data.Path, "--out", outDir.Path);
         Assert.Equal(2, code);
         Assert.Contains(message, err);

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Objectives;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
@@ -10,9 +11,9 @@ public class WeightInitializerTests
     [Fact]
     public void LoadsOnlyTheNamedChildren()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         using var source = ObjectiveTestUtil.Network(seed: 11);
-        var path = folder.File("model-f16.weights");
+        var path = folder.Combine("model-f16.weights");
         CompactWeights.Export(source, path);
         using var target = ObjectiveTestUtil.Network(seed: 22);
         var liffBefore = target.Liff.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
@@ -32,9 +33,9 @@ public class WeightInitializerTests
     [Fact]
     public void TargetSourcePair_StartsTheResidualCodecFromTheBaseCodec()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         using var source = ObjectiveTestUtil.Network(seed: 11);
-        var path = folder.File("model-f16.weights");
+        var path = folder.Combine("model-f16.weights");
         CompactWeights.Export(source, path);
         using var target = ObjectiveTestUtil.Network(seed: 22);
 
@@ -52,12 +53,12 @@ public class WeightInitializerTests
     [Fact]
     public void InfersTheChildrenFromTheModelCardsStage()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         using var source = ObjectiveTestUtil.Network(seed: 11);
-        var path = folder.File("model-f16.weights");
+        var path = folder.Combine("model-f16.weights");
         CompactWeights.Export(source, path);
         Assert.Throws<ArgumentException>(() => WeightInitializer.Parse(path)); // no card: cannot tell
-        File.WriteAllText(folder.File("model-f16.card.json"), """{ "format": "compass-model-card/1", "stage": "liff" }""");
+        File.WriteAllText(folder.Combine("model-f16.card.json"), """{ "format": "compass-model-card/1", "stage": "liff" }""");
         var (children, _) = WeightInitializer.Parse(path);
         Assert.Equal(["liff"], children);
         Assert.Throws<ArgumentException>(() => WeightInitializer.Parse("head=" + path));
@@ -66,13 +67,13 @@ public class WeightInitializerTests
     [Fact]
     public void ReadsTrainerCheckpointsAndRejectsOtherShapes()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         using var source = ObjectiveTestUtil.Network(seed: 11);
-        var path = folder.File("step-00000001.ckpt");
+        var path = folder.Combine("step-00000001.ckpt");
         using (var ms = new MemoryStream())
         {
             using (var w = new BinaryWriter(ms, System.Text.Encoding.UTF8, leaveOpen: true)) source.save(w);
-            new Checkpoint(new CheckpointHeader { Step = 1, Schedule = "constant", Run = new RunDescription { Stage = "bl", Preset = "tiny" } },
+            new Checkpoint(new CheckpointHeader { Step = 1, Schedule = "constant", Run = new RunDescription { Stage = TrainingStage.BaseLayer, Preset = "tiny" } },
                 new Dictionary<string, byte[]> { ["model"] = ms.ToArray() }).Save(path);
         }
         using var target = ObjectiveTestUtil.Network(seed: 22);

@@ -1,10 +1,9 @@
 using System.Text.Json.Nodes;
 using Compass.Evaluation;
+using Compass.Testing;
 using Compass.Training.Cli;
 using Compass.Training.Cli.Recipes;
 using Compass.Training.Tests.Data;
-using Microsoft.Extensions.Logging.Abstractions;
-using TorchSharp;
 
 namespace Compass.Training.Tests.Trainer;
 
@@ -14,18 +13,8 @@ public sealed class BenchRecipeTests
     /// <summary>Runs compass-train in-process (restoring torch's thread count); returns the exit code and stderr + stdout.</summary>
     private static (int Code, string Log) Run(params string[] args)
     {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int threads = torch.get_num_threads();
-        try
-        {
-            int code = CompassTrainCli.Run(args, output, error, NullLoggerFactory.Instance);
-            return (code, error.ToString() + output);
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
-        }
+        var (code, output, error) = TrainCliProcess.Run(args);
+        return (code, error + output);
     }
 
     [Fact]
@@ -47,9 +36,9 @@ public sealed class BenchRecipeTests
     public void BenchRecipeTrainsMeasuresAndAppendsOneLine()
     {
         using var data = TestImages.Folder(3, 48, 40);
-        using var kodak = new TempFolder();
-        for (int i = 0; i < 2; i++) TestImages.Write(kodak.File($"kodim{i:D2}.png"), 52, 44, i);
-        using var outDir = new TempFolder();
+        using var kodak = new TempDir();
+        for (int i = 0; i < 2; i++) TestImages.Write(kodak.Combine($"kodim{i:D2}.png"), 52, 44, i);
+        using var outDir = new TempDir();
         var jsonl = Path.Combine(outDir.Path, "exp", "experiments.jsonl");
         var plot = Path.Combine(outDir.Path, "exp", "experiments.png");
         var (code, log) = Run(
@@ -80,9 +69,9 @@ public sealed class BenchRecipeTests
     public void AVariableRateRecipeIsMeasuredAtEveryLevel()
     {
         using var data = TestImages.Folder(3, 48, 40);
-        using var kodak = new TempFolder();
-        TestImages.Write(kodak.File("kodim01.png"), 52, 44, 0);
-        using var outDir = new TempFolder();
+        using var kodak = new TempDir();
+        TestImages.Write(kodak.Combine("kodim01.png"), 52, 44, 0);
+        using var outDir = new TempDir();
         var jsonl = Path.Combine(outDir.Path, "experiments.jsonl");
         var (code, log) = Run(
             "bench-recipe", "--preset", "slim", "--quality", "3", "--variable-rate", "2,3", "--steps", "2", "--crop", "32", "--batch", "1",
@@ -99,22 +88,22 @@ public sealed class BenchRecipeTests
     [Fact]
     public void TheCostOfInitWeightsComesFromTheirCard()
     {
-        using var folder = new TempFolder();
-        var shipped = folder.File("shipped-f16.weights");
+        using var folder = new TempDir();
+        var shipped = folder.Combine("shipped-f16.weights");
         File.WriteAllBytes(shipped, [1, 2, 3]);
-        File.WriteAllText(folder.File("shipped-f16.card.json"),
+        File.WriteAllText(folder.Combine("shipped-f16.card.json"),
             """{"stages":[{"stage":"bl","cpuSeconds":4000.5},{"stage":"liff","cpuSeconds":600},{"stage":"bl","cpuSeconds":100}]}""");
         Assert.Equal(4100.5, BenchRecipeCommand.BaseLayerCost(shipped));
 
-        var trained = folder.File("bl-f16.weights");
+        var trained = folder.Combine("bl-f16.weights");
         File.WriteAllBytes(trained, [1, 2, 3]);
-        File.WriteAllText(folder.File("bl-f16.card.json"), """{"stage":"bl","cpuSeconds":1800}""");
+        File.WriteAllText(folder.Combine("bl-f16.card.json"), """{"stage":"bl","cpuSeconds":1800}""");
         Assert.Equal(1800, BenchRecipeCommand.BaseLayerCost(trained));
 
-        var joint = folder.File("joint-f16.weights");
+        var joint = folder.Combine("joint-f16.weights");
         File.WriteAllBytes(joint, [1, 2, 3]);
-        File.WriteAllText(folder.File("joint-f16.card.json"), """{"stage":"joint","cpuSeconds":900}""");
+        File.WriteAllText(folder.Combine("joint-f16.card.json"), """{"stage":"joint","cpuSeconds":900}""");
         Assert.Null(BenchRecipeCommand.BaseLayerCost(joint)); // a joint run's time is not its base layer's
-        Assert.Null(BenchRecipeCommand.BaseLayerCost(folder.File("none.weights")));
+        Assert.Null(BenchRecipeCommand.BaseLayerCost(folder.Combine("none.weights")));
     }
 }

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
 
@@ -6,18 +7,18 @@ namespace Compass.Training.Tests.Trainer;
 public class CheckpointTests
 {
     private static Checkpoint Make(long step, int size = 1000) => new(
-        new CheckpointHeader { Step = step, Seed = 3, Schedule = "constant lr=0.001 warmup=0", Run = new RunDescription { Stage = "smoke" } },
+        new CheckpointHeader { Step = step, Seed = 3, Schedule = "constant lr=0.001 warmup=0", Run = new RunDescription { Stage = TrainingStage.Smoke } },
         new Dictionary<string, byte[]> { ["model"] = Enumerable.Range(0, size).Select(i => (byte)(i * step)).ToArray(), ["optimizer"] = [1, 2, 3] });
 
     [Fact]
     public void RoundTrips()
     {
-        using var folder = new TempFolder();
-        var path = folder.File("c.ckpt");
+        using var folder = new TempDir();
+        var path = folder.Combine("c.ckpt");
         Make(12).Save(path);
         var back = Checkpoint.Load(path);
         Assert.Equal(12, back.Header.Step);
-        Assert.Equal("smoke", back.Header.Run.Stage);
+        Assert.Equal(TrainingStage.Smoke, back.Header.Run.Stage);
         Assert.Equal(Make(12).Sections["model"], back.Sections["model"]);
         Assert.Equal(new byte[] { 1, 2, 3 }, back.Sections["optimizer"]);
     }
@@ -25,8 +26,8 @@ public class CheckpointTests
     [Fact]
     public void TruncatedOrFlippedFilesAreRejected()
     {
-        using var folder = new TempFolder();
-        var path = folder.File("c.ckpt");
+        using var folder = new TempDir();
+        var path = folder.Combine("c.ckpt");
         Make(5).Save(path);
         var bytes = File.ReadAllBytes(path);
         Assert.Throws<CompassFormatException>(() => Checkpoint.Parse(bytes[..(bytes.Length / 2)]));
@@ -40,8 +41,8 @@ public class CheckpointTests
     [Fact]
     public void FailureMidWriteLeavesTheOldFileIntactAndNoTemporaryFile()
     {
-        using var folder = new TempFolder();
-        var path = folder.File("c.ckpt");
+        using var folder = new TempDir();
+        var path = folder.Combine("c.ckpt");
         Make(1).Save(path);
         var before = File.ReadAllBytes(path);
 
@@ -66,7 +67,7 @@ public class CheckpointTests
     [Fact]
     public void StoreResumesFromTheNewestValidCheckpointAndIgnoresLeftovers()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var log = new ListLogger();
         var store = new CheckpointStore(folder.Path, keep: 3, log);
         foreach (var step in new long[] { 10, 20, 30, 40 })
@@ -90,13 +91,13 @@ public class CheckpointTests
     [Fact]
     public void EmptyStoreHasNoCheckpoint()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         Assert.Null(new CheckpointStore(Path.Combine(folder.Path, "none")).LoadLatest());
     }
     [Fact]
     public void CorruptCheckpointsAreSetAsideAndNeverOutrankOrDeleteNewOnes()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var store = new CheckpointStore(folder.Path, keep: 1, new ListLogger());
         foreach (var step in new long[] { 30, 40 })
         {
@@ -122,7 +123,7 @@ public class CheckpointTests
     [Fact]
     public void SaveNeverDeletesTheCheckpointItJustWrote()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var store = new CheckpointStore(folder.Path, keep: 1);
         store.Save(Make(50), ModelCard.From(Make(50).Header)); // e.g. from an earlier run with more steps
         var path = store.Save(Make(5), ModelCard.From(Make(5).Header));
@@ -132,7 +133,7 @@ public class CheckpointTests
     [Fact]
     public void TemporaryFilesOfDeadProcessesAreRemovedAndLiveOnesKept()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempDir();
         var store = new CheckpointStore(folder.Path, keep: 3, new ListLogger());
         using var finished = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("true") { UseShellExecute = false })!;
         finished.WaitForExit();

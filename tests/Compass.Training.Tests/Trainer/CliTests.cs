@@ -1,29 +1,14 @@
+using Compass.Testing;
 using Compass.Training.Cli;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
-using Microsoft.Extensions.Logging.Abstractions;
-using TorchSharp;
 
 namespace Compass.Training.Tests.Trainer;
 
 [Collection(TorchGlobalState.Name)]
 public sealed class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int threads = torch.get_num_threads();
-        try
-        {
-            int code = CompassTrainCli.Run(args, output, error, NullLoggerFactory.Instance);
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            torch.set_num_threads(threads);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => TrainCliProcess.Run(args);
 
     private static string[] Valid(string data, string outDir, params string[] extra) =>
         ["train", "--stage", "smoke", "--quality", "3", "--steps", "6", "--crop", "32", "--batch", "2", "--data", data, "--out", outDir, .. extra];
@@ -93,7 +78,7 @@ public sealed class CliTests
     public void JointWithoutATrainedBaseLayerIsRefused()
     {
         using var data = TestImages.Folder(2);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var args = Valid(data.Path, outDir.Path).ToList();
         args[args.IndexOf("smoke")] = "joint";
         var (code, _, err) = Run([.. args]);
@@ -105,7 +90,7 @@ public sealed class CliTests
     public void LiffFromDecodedInputNeedsATrainedBaseLayer_AndOnlyAppliesToTheLiffStage()
     {
         using var data = TestImages.Folder(2);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var args = Valid(data.Path, outDir.Path).ToList();
         args[args.IndexOf("smoke")] = "liff";
         args.AddRange(["--liff-input", "decoded"]);
@@ -122,7 +107,7 @@ public sealed class CliTests
     [Fact]
     public void MissingDataFolderIsAOneLineError()
     {
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var missing = Path.Combine(outDir.Path, "nope");
         var (code, _, err) = Run(Valid(missing, outDir.Path));
         Assert.Equal(2, code);
@@ -134,7 +119,7 @@ public sealed class CliTests
     public void SmokeStageTrainsCheckpointsAndResumes()
     {
         using var data = TestImages.Folder(4);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var (code, output, err) = Run(Valid(data.Path, outDir.Path, "--log-every", "3"));
         Assert.True(code == 0, err);
         Assert.Contains("step 6/6", output);
@@ -152,16 +137,16 @@ public sealed class CliTests
         Assert.DoesNotContain("step 3/9", output);
         Assert.Contains("step 9/9", output);
         var card = ModelCard.Load(CheckpointStore.CardPathFor(store.List()[0]));
-        Assert.Equal(9, card.Steps);
-        Assert.Equal(0.0067, card.Lambda);
-        Assert.Equal(3, card.Quality);
+        Assert.Equal(9, card.Header.Step);
+        Assert.Equal(0.0067, card.Header.Run.Lambda);
+        Assert.Equal(3, card.Header.Run.Quality);
     }
 
     [Fact]
     public void BudgetedRunStopsOnItsBudgetAndRecordsIt()
     {
         using var data = TestImages.Folder(4);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         var args = Valid(data.Path, outDir.Path, "--log-every", "1").ToList();
         args.RemoveRange(args.IndexOf("--steps"), 2);
         args.AddRange(["--budget-minutes", "0.02"]); // 1.2 s of wall time
@@ -189,8 +174,8 @@ public sealed class CliTests
     public void ACorruptInitFileIsInvalidData_NotAMissingStage()
     {
         using var data = TestImages.Folder(2);
-        using var outDir = new TempFolder();
-        using var files = new TempFolder();
+        using var outDir = new TempDir();
+        using var files = new TempDir();
         var bad = Path.Combine(files.Path, "model-f16.weights");
         File.WriteAllBytes(bad, [1, 2, 3, 4, 5, 6, 7, 8]);
         var args = Valid(data.Path, outDir.Path).ToList();
@@ -205,7 +190,7 @@ public sealed class CliTests
     public void ResumeWhenEveryCheckpointIsCorruptStopsWithAClearMessage()
     {
         using var data = TestImages.Folder(2);
-        using var outDir = new TempFolder();
+        using var outDir = new TempDir();
         Assert.Equal(0, Run(Valid(data.Path, outDir.Path, "--checkpoint-every", "2", "--keep", "1")).Code);
         var kept = new CheckpointStore(outDir.Path).List();
         Assert.Single(kept);
@@ -227,8 +212,8 @@ public sealed class CliTests
     public void ResumeWeightsContinuesARunAtItsStepFromItsCompactWeightsAndCard()
     {
         using var data = TestImages.Folder(2);
-        using var first = new TempFolder();
-        using var second = new TempFolder();
+        using var first = new TempDir();
+        using var second = new TempDir();
         string[] Bl(string outDir, string steps, params string[] extra)
         {
             var args = Valid(data.Path, outDir, extra);
@@ -239,17 +224,17 @@ public sealed class CliTests
         Assert.Equal(0, Run(Bl(first.Path, "4")).Code);
         var weights = Path.Combine(first.Path, "model-f16.weights");
         var before = ModelCard.Load(Path.ChangeExtension(weights, ".card.json"));
-        Assert.Equal(4, before.Steps);
+        Assert.Equal(4, before.Header.Step);
 
         var (code, output, err) = Run(Bl(second.Path, "7", "--resume-weights", weights));
         Assert.True(code == 0, err);
         Assert.Contains("done at step 7", output);
         var after = ModelCard.Load(Path.Combine(second.Path, "model-f16.card.json"));
-        Assert.Equal(7, after.Steps);
-        Assert.True(after.CpuSeconds > before.CpuSeconds, "the card keeps counting the run's CPU time");
+        Assert.Equal(7, after.Header.Step);
+        Assert.True(after.Header.CpuSeconds > before.Header.CpuSeconds, "the card keeps counting the run's CPU time");
 
         // Another seed, or a run already at its step count, is refused as invalid data.
-        using var third = new TempFolder();
+        using var third = new TempDir();
         (code, _, err) = Run(Bl(third.Path, "7", "--resume-weights", weights, "--seed", "9"));
         Assert.Equal(2, code);
         Assert.Contains("seed", err);

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Data;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
@@ -10,7 +11,7 @@ using Trainer = Compass.Training.Training.Trainer;
 [Collection(TorchGlobalState.Name)]
 public sealed class ExactResumeTests : IDisposable
 {
-    private readonly TempFolder _images = TestImages.Folder(6, 40, 36);
+    private readonly TempDir _images = TestImages.Folder(6, 40, 36);
     private readonly int _threads = torch.get_num_threads();
 
     public ExactResumeTests() => torch.set_num_threads(1);
@@ -33,7 +34,7 @@ public sealed class ExactResumeTests : IDisposable
         CheckpointInterval = null,
         LogEverySteps = 5,
         ValidateEverySteps = 0,
-        Run = new RunDescription { Stage = "smoke", Preset = "compact", Lambda = 0.0067 },
+        Run = new RunDescription { Stage = TrainingStage.Smoke, Preset = "compact", Lambda = 0.0067 },
     };
 
     private TrainingBatchSource Source() =>
@@ -48,8 +49,8 @@ public sealed class ExactResumeTests : IDisposable
     [Fact]
     public void ResumedRunRepeatsTheUninterruptedLossesBitForBit()
     {
-        using var straightDir = new TempFolder();
-        using var splitDir = new TempFolder();
+        using var straightDir = new TempDir();
+        using var splitDir = new TempDir();
 
         // Uninterrupted: 20 steps.
         var straight = new List<double>();
@@ -73,7 +74,7 @@ public sealed class ExactResumeTests : IDisposable
             Assert.True(summary.Cancelled);
             Assert.Equal(10, summary.StepsCompleted);
             // A stopped run leaves compact weights and their card too, for --resume-weights elsewhere.
-            Assert.Equal(10, ModelCard.Load(Path.Combine(splitDir.Path, "model-f16.card.json")).Steps);
+            Assert.Equal(10, ModelCard.Load(Path.Combine(splitDir.Path, "model-f16.card.json")).Header.Step);
         }
         Assert.Equal(10, split.Count);
 
@@ -99,7 +100,7 @@ public sealed class ExactResumeTests : IDisposable
     [Fact]
     public void CheckpointHoldsBothOptimisersAndACardAndResumeRefusesAnotherStage()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDir();
         using var objective = NewObjective(1);
         using (var trainer = new Trainer(objective, Source(), Options(dir.Path, false) with { TotalSteps = 4 }, console: TextWriter.Null))
             trainer.Run();
@@ -109,23 +110,23 @@ public sealed class ExactResumeTests : IDisposable
         Assert.Equal(17, checkpoint.Header.Seed);
         Assert.Equal(["aux_optimizer", "model", "optimizer", "torch_rng"], checkpoint.Sections.Keys.Order());
         var card = ModelCard.Load(CheckpointStore.CardPathFor(store.List()[0]));
-        Assert.Equal("smoke", card.Stage);
-        Assert.Equal(6, card.DataImageCount);
-        Assert.Equal(4, card.Steps);
+        Assert.Equal(TrainingStage.Smoke, card.Header.Run.Stage);
+        Assert.Equal(6, card.Header.Run.DataImageCount);
+        Assert.Equal(4, card.Header.Step);
         Assert.True(File.Exists(Path.Combine(dir.Path, "model-f16.weights")));
 
         // Starting over in a folder with checkpoints, or resuming another stage, is refused.
         using var other = NewObjective(1);
         using (var trainer = new Trainer(other, Source(), Options(dir.Path, false), console: TextWriter.Null))
             Assert.Contains("already holds checkpoints", Assert.Throws<InvalidOperationException>(() => trainer.Run()).Message);
-        using (var trainer = new Trainer(other, Source(), Options(dir.Path, true) with { Run = new RunDescription { Stage = "joint", Preset = "compact", Lambda = 0.0067 } }, console: TextWriter.Null))
+        using (var trainer = new Trainer(other, Source(), Options(dir.Path, true) with { Run = new RunDescription { Stage = TrainingStage.Joint, Preset = "compact", Lambda = 0.0067 } }, console: TextWriter.Null))
             Assert.Contains("stage smoke", Assert.Throws<InvalidOperationException>(() => trainer.Run()).Message);
     }
 
     [Fact]
     public void CompactWeightsRoundTripAtHalfPrecision()
     {
-        using var dir = new TempFolder();
+        using var dir = new TempDir();
         using var a = NewObjective(3);
         using var b = NewObjective(4);
         var path = Path.Combine(dir.Path, "w.f16");
@@ -146,9 +147,9 @@ public sealed class ExactResumeTests : IDisposable
     [Fact]
     public void ValidationRunsOnFixedCropsAndIsRecorded()
     {
-        using var dir = new TempFolder();
-        using var val = new TempFolder();
-        for (int i = 0; i < 3; i++) TestImages.Write(val.File($"v{i}.png"), 48, 40, i + 10);
+        using var dir = new TempDir();
+        using var val = new TempDir();
+        for (int i = 0; i < 3; i++) TestImages.Write(val.Combine($"v{i}.png"), 48, 40, i + 10);
         var validation = ValidationSet.Load(val.Path, count: 2, cropSize: 32);
         using var objective = NewObjective(2);
         var console = new StringWriter();
@@ -162,6 +163,6 @@ public sealed class ExactResumeTests : IDisposable
         Assert.Contains("step 6/6  loss ", text);
         Assert.Contains("step/s  ETA", text);
         var card = ModelCard.Load(Path.Combine(dir.Path, "model-f16.card.json"));
-        Assert.Equal(summary.Validation["psnr"], card.Validation!["psnr"]);
+        Assert.Equal(summary.Validation["psnr"], card.Header.Validation!["psnr"]);
     }
 }

@@ -1,3 +1,4 @@
+using Compass.Testing;
 using Compass.Training.Data;
 using Compass.Training.Tests.Data;
 using Compass.Training.Training;
@@ -12,8 +13,8 @@ using Trainer = Compass.Training.Training.Trainer;
 [Collection(TorchGlobalState.Name)]
 public sealed class NonFiniteLossTests : IDisposable
 {
-    private readonly TempFolder _images = TestImages.Folder(4, 40, 36);
-    private readonly TempFolder _checkpoints = new();
+    private readonly TempDir _images = TestImages.Folder(4, 40, 36);
+    private readonly TempDir _checkpoints = new();
 
     public void Dispose()
     {
@@ -32,7 +33,7 @@ public sealed class NonFiniteLossTests : IDisposable
             CheckpointEverySteps = 0,
             CheckpointInterval = null,
             ValidateEverySteps = 0,
-            Run = new RunDescription { Stage = "smoke", Preset = "compact", Lambda = 0.0067 },
+            Run = new RunDescription { Stage = TrainingStage.Smoke, Preset = "compact", Lambda = 0.0067 },
         }, console: TextWriter.Null);
 
     [Fact]
