@@ -16,20 +16,20 @@ internal static class NativeHeap
     private const int MmapThreshold = -3; // M_MMAP_THRESHOLD in malloc.h
     private const int Threshold = 1 << 20;
 
-    /// <summary>Applies the fixed threshold on glibc Linux unless the user set <c>MALLOC_MMAP_THRESHOLD_</c>; a no-op elsewhere.</summary>
-    public static void ReturnLargeBlocksToTheSystem()
+    /// <summary>
+    /// Applies the fixed threshold on glibc Linux unless the user set <c>MALLOC_MMAP_THRESHOLD_</c> (glibc reads it at
+    /// start-up); a no-op elsewhere. True when the threshold was set here.
+    /// </summary>
+    public static bool ReturnLargeBlocksToTheSystem()
     {
-        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null) return;
-        try
-        {
-            _ = Mallopt(MmapThreshold, Threshold);
-        }
-        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
-        {
-            // Another C library (musl has no such tuning): its own policy stays.
-        }
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is not null) return false;
+        // "libc.so.6" by name: a bare "libc" would be probed as libc.so, which on glibc systems is a linker script.
+        if (!NativeLibrary.TryLoad("libc.so.6", out var libc)) return false; // another C library (musl): its own policy stays
+        if (!NativeLibrary.TryGetExport(libc, "mallopt", out var address)) return false;
+        var mallopt = Marshal.GetDelegateForFunctionPointer<MalloptFunction>(address);
+        return mallopt(MmapThreshold, Threshold) == 1;
     }
 
-    [DllImport("libc", EntryPoint = "mallopt")]
-    private static extern int Mallopt(int parameter, int value);
+    [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+    private delegate int MalloptFunction(int parameter, int value);
 }

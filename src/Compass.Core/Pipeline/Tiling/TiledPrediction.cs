@@ -34,9 +34,11 @@ internal static class TiledPrediction
                 var target = new PixelRect(targetColumns.Start, targetRows.Start, targetColumns.End - targetColumns.Start, targetRows.End - targetRows.Start);
                 var window = new LiffWindow(previous.Width, previous.Height, source, width, height, target);
                 var crop = Tiles.Crop(previous, source, buffers);
-                var tile = networks.Predict(crop, window, cancellationToken);
+                var tile = new PlanarImage(target.Width, target.Height, buffers.Rent(PlanarImage.Channels * target.Width * target.Height));
+                networks.Predict(crop, window, tile, cancellationToken);
                 buffers.Return(crop.Data);
                 Tiles.Blit(tile, 0, 0, output, target, add: false);
+                buffers.Return(tile.Data);
             }
         }
         return output;

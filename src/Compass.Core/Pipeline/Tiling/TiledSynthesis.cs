@@ -52,9 +52,12 @@ internal static class TiledSynthesis
                 int v0 = Math.Max(0, c0 - halo), v1 = Math.Min(yw, c1 + halo);
                 int left = Math.Max(0, (16 * c0) - cropX), right = Math.Min(width, (16 * c1) - cropX);
                 var window = Crop(yHat, w0, w1, v0, v1, buffers);
-                var tile = networks.Synthesize(role, window, (16 * (v1 - v0)) - cropX, (16 * (w1 - w0)) - cropY);
+                int tileWidth = (16 * (v1 - v0)) - cropX, tileHeight = (16 * (w1 - w0)) - cropY;
+                var tile = new PlanarImage(tileWidth, tileHeight, buffers.Rent(PlanarImage.Channels * tileWidth * tileHeight));
+                networks.Synthesize(role, window, tile);
                 buffers.Return(window.Data);
                 Tiles.Blit(tile, left - (16 * v0), top - (16 * w0), output, new PixelRect(left, top, right - left, bottom - top), add: addTo is not null);
+                buffers.Return(tile.Data);
             }
         }
         return output;
