@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Packs Compass.Core, Compass.Onnx, Compass.Training and the compass tool (Compass.Cli) into a local
-# feed, checks what is inside each package, then uses them the way a NuGet consumer would:
-#   - samples/PackageConsumer (outside Compass.sln) references Compass.Onnx BY VERSION from the feed,
-#     encodes and decodes an image and checks the result;
+# Packs every package (build/local-feed.sh: Compass.Core, Compass.Onnx, Compass.Onnx.Cpu, Compass.Onnx.Gpu,
+# Compass.Training, Compass.Evaluation, the compass tool Compass.Cli, ...) into a local feed, checks what is
+# inside each package and how they depend on each other, then uses them the way a NuGet consumer would:
+#   - samples/PackageConsumer (outside Compass.sln) references Compass.Onnx.Cpu BY VERSION from the feed,
+#     must restore no CUDA natives (no *.Gpu* package), encodes and decodes an image and checks the result;
 #   - samples/PackageConsumer/TrainingConsumer restores Compass.Training and must get its
 #     buildTransitive ELF-patch targets;
 #   - the compass tool is installed from the feed and runs `info` and `decode` on the consumer's stream.
@@ -25,9 +26,10 @@ packages_dir="${NUGET_PACKAGES:-$HOME/.nuget/packages}"
 
 cleanup() {
   rm -rf "$tools"
-  for id in compass.core compass.onnx compass.training; do
-    rm -rf "${packages_dir:?}/$id/$version"
-    rmdir "$packages_dir/$id" 2>/dev/null || true   # only when no other version is cached
+  for dir in "${packages_dir:?}"/compass.*/"$version"; do
+    [ -d "$dir" ] || continue
+    rm -rf "$dir"
+    rmdir "$(dirname "$dir")" 2>/dev/null || true   # only when no other version is cached
   done
 }
 trap cleanup EXIT
@@ -38,22 +40,16 @@ if [ -n "${COMPASS_MODEL:-}" ]; then
   [ -e "$COMPASS_MODEL" ] || fail "COMPASS_MODEL=$COMPASS_MODEL does not exist"
   model_args=(--model "$COMPASS_MODEL" --provider cpu)
 elif [ -f src/Compass.Onnx/Models/default.zip ]; then
-  # The tool ships ONNX Runtime's CPU build: asking for CPU skips ONNX Runtime's CUDA-probe error lines.
-  model_args=(--provider cpu)
+  model_args=()
 else
   fail "no model: src/Compass.Onnx/Models/default.zip is missing (no default model is embedded) and COMPASS_MODEL is not set"
 fi
 
 # --- 1. pack ---
 step "packing version $version into $feed"
-rm -rf "$feed" "$work"; mkdir -p "$feed" "$work"
-# The tool's Release output may hold another ONNX Runtime variant's natives (-p:CompassToolOnnxRuntime=gpu...),
-# which an incremental publish would keep (they are newer than the package's): start it clean.
-rm -rf src/Compass.Cli/bin/Release src/Compass.Cli/obj/Release
-for project in Compass.Core Compass.Onnx Compass.Training Compass.Cli; do
-  dotnet pack "src/$project/$project.csproj" -c Release -o "$feed" -p:Version="$version" --nologo -v q -clp:NoSummary \
-    || fail "dotnet pack src/$project failed"
-done
+rm -rf "$feed" "$work"; mkdir -p "$work"
+# The same packing as a developer's local feed (it also starts the tool's Release output clean).
+COMPASS_VERSION="$version" bash build/local-feed.sh || fail "build/local-feed.sh failed"
 
 # --- 2. package contents ---
 step "checking package contents"
@@ -65,7 +61,11 @@ def check(ok, what):
     print(("  ok   " if ok else "  FAIL ") + what)
     if not ok: errors.append(what)
 libs = {"Compass.Core": "Compass.Core", "Compass.Onnx": "Compass.Onnx", "Compass.Training": "Compass.Training"}
-for pid in ["Compass.Core", "Compass.Onnx", "Compass.Training", "Compass.Cli"]:
+# Dependency-only packages: ONNX Runtime's natives next to Compass.Onnx, no assembly of their own.
+natives = {"Compass.Onnx.Cpu": "Microsoft.ML.OnnxRuntime", "Compass.Onnx.Gpu": "Microsoft.ML.OnnxRuntime.Gpu"}
+def dependencies(nuspec):
+    return dict(re.findall(r'<dependency id="([^"]+)" version="([^"]+)"', nuspec))
+for pid in ["Compass.Core", "Compass.Onnx", "Compass.Onnx.Cpu", "Compass.Onnx.Gpu", "Compass.Training", "Compass.Cli"]:
     path = os.path.join(feed, f"{pid}.{version}.nupkg")
     spath = os.path.join(feed, f"{pid}.{version}.snupkg")
     if not os.path.exists(path):
@@ -75,7 +75,8 @@ for pid in ["Compass.Core", "Compass.Onnx", "Compass.Training", "Compass.Cli"]:
     z = zipfile.ZipFile(path); names = set(z.namelist())
     nuspec = z.read(f"{pid}.nuspec").decode()
     check(size < 250e6, f"{pid}: under nuget.org's 250 MB limit ({size/1e6:.1f} MB)")
-    check(os.path.exists(spath) and any(n.endswith(".pdb") for n in zipfile.ZipFile(spath).namelist()), f"{pid}: symbols package with PDBs")
+    if pid not in natives:
+        check(os.path.exists(spath) and any(n.endswith(".pdb") for n in zipfile.ZipFile(spath).namelist()), f"{pid}: symbols package with PDBs")
     check('<license type="expression">MIT</license>' in nuspec, f"{pid}: licence expression MIT")
     check(re.search(r'<repository type="git"', nuspec) is not None, f"{pid}: repository type git")
     check("<readme>README.md</readme>" in nuspec and "README.md" in names, f"{pid}: README.md packed and declared")
@@ -84,8 +85,18 @@ for pid in ["Compass.Core", "Compass.Onnx", "Compass.Training", "Compass.Cli"]:
     if pid in libs:
         a = libs[pid]
         check(f"lib/net10.0/{a}.dll" in names and f"lib/net10.0/{a}.xml" in names, f"{pid}: lib/net10.0 dll + XML docs")
+    deps = dependencies(nuspec)
     if pid == "Compass.Onnx":
-        check(f'id="Compass.Core" version="{version}"' in nuspec, "Compass.Onnx: depends on Compass.Core of the same version")
+        check(deps.get("Compass.Core") == version, "Compass.Onnx: depends on Compass.Core of the same version")
+        check(deps.get("Microsoft.ML.OnnxRuntime.Managed") == "1.31.0", "Compass.Onnx: depends on Microsoft.ML.OnnxRuntime.Managed 1.31.0")
+        native = [d for d in deps if d.startswith("Microsoft.ML.OnnxRuntime") and d != "Microsoft.ML.OnnxRuntime.Managed"]
+        check(not native, f"Compass.Onnx: no ONNX Runtime native package among its dependencies ({', '.join(native) or 'none'})")
+    if pid in natives:
+        check(deps.get("Compass.Onnx") == version, f"{pid}: depends on Compass.Onnx of the same version")
+        check(deps.get(natives[pid]) == "1.31.0", f"{pid}: depends on {natives[pid]} 1.31.0")
+        others = sorted(d for d in deps if d.startswith("Microsoft.ML.OnnxRuntime") and d != natives[pid])
+        check(not others, f"{pid}: no other ONNX Runtime package ({', '.join(others) or 'none'})")
+        check("lib/net10.0/_._" in names and not any(n.endswith(".dll") for n in names), f"{pid}: no assembly, lib/net10.0/_._ only")
     if pid == "Compass.Training":
         check("buildTransitive/Compass.Training.targets" in names and "buildTransitive/ElfVersionPatcher.cs" in names,
               "Compass.Training: buildTransitive/Compass.Training.targets + ElfVersionPatcher.cs")
@@ -101,7 +112,7 @@ for pid in ["Compass.Core", "Compass.Onnx", "Compass.Training", "Compass.Cli"]:
         check(shipped in cpu, "Compass.Cli: its libonnxruntime.so is the one of Microsoft.ML.OnnxRuntime (CPU build)")
 # The README example compiles: every line of its code block appears, in order, in the consumer app.
 example = open(os.path.join(root, "samples/PackageConsumer/ReadmeExample.cs")).read().splitlines()
-for doc in ["Compass.Onnx", "Compass.Core"]:
+for doc in ["Compass.Onnx", "Compass.Onnx.Cpu", "Compass.Onnx.Gpu", "Compass.Core"]:
     text = open(os.path.join(root, f"docs/packages/{doc}.md")).read()
     block = re.search(r"```csharp\n(.*?)```", text, re.S).group(1)
     i = 0; ok = True
@@ -112,11 +123,30 @@ for doc in ["Compass.Onnx", "Compass.Core"]:
 sys.exit(1 if errors else 0)
 PY
 
-# --- 3. consumer app: Compass.Onnx by version ---
-step "building samples/PackageConsumer against Compass.Onnx $version"
+# --- 3. consumer app: Compass.Onnx.Cpu by version ---
+step "building samples/PackageConsumer against Compass.Onnx.Cpu $version"
 consumer=samples/PackageConsumer
 dotnet build "$consumer/PackageConsumer.csproj" -c Release -p:CompassVersion="$version" -o "$work/app" --nologo -v q -clp:NoSummary \
   || fail "samples/PackageConsumer did not build against the packages"
+# A CPU consumer restores ONNX Runtime's CPU build and nothing of the CUDA one.
+python3 - "$consumer/obj/project.assets.json" "$work/app" "$version" <<'PY' || fail "the CPU consumer's restore (see above)"
+import json, os, sys
+assets, app, version = sys.argv[1:4]
+libraries = json.load(open(assets))["libraries"]
+errors = []
+def check(ok, what):
+    print(("  ok   " if ok else "  FAIL ") + what)
+    if not ok: errors.append(what)
+gpu = sorted(k for k in libraries if ".Gpu" in k.split("/")[0])
+check(not gpu, f"no *.Gpu* package in the consumer's project.assets.json ({', '.join(gpu) or 'none'})")
+for lib in ["Compass.Onnx.Cpu", "Compass.Onnx", "Compass.Core"]:
+    check(f"{lib}/{version}" in libraries, f"{lib} {version} restored")
+check("Microsoft.ML.OnnxRuntime/1.31.0" in libraries, "Microsoft.ML.OnnxRuntime 1.31.0 (CPU natives) restored")
+cuda = [os.path.join(d, f) for d, _, fs in os.walk(app) for f in fs if "providers_cuda" in f]
+check(not cuda, "no CUDA provider library in the consumer's output")
+check(os.path.exists(os.path.join(app, "runtimes/linux-x64/native/libonnxruntime.so")), "libonnxruntime.so (linux-x64) in the consumer's output")
+sys.exit(1 if errors else 0)
+PY
 step "running the consumer"
 COMPASS_EXPECT_VERSION="$version" dotnet "$work/app/PackageConsumer.dll" "$work/consumer.cmps"
 rc=$?
@@ -140,8 +170,10 @@ step "installing the compass tool $version from the feed"
   || fail "dotnet tool install Compass.Cli $version failed"
 "$tools/compass" info "$work/consumer.cmps"; rc=$?
 [ "$rc" -eq 0 ] || fail "compass info exited with $rc"
-"$tools/compass" decode "$work/consumer.cmps" -o "$work/decoded" "${model_args[@]}"; rc=$?
+"$tools/compass" decode "$work/consumer.cmps" -o "$work/decoded" "${model_args[@]}" 2>"$work/decode.err"; rc=$?
+cat "$work/decode.err" >&2
 [ "$rc" -eq 0 ] || fail "compass decode exited with $rc"
+grep -q "\[E:onnxruntime" "$work/decode.err" && fail "compass decode printed an ONNX Runtime error line"
 [ -f "$work/decoded/layer2.png" ] || fail "compass decode wrote no layer2.png"
 echo "  ok   compass info and compass decode (tool from the feed)"
 

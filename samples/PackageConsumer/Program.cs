@@ -9,6 +9,7 @@
 using System.Globalization;
 using System.Reflection;
 using Compass;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Onnx;
 using PackageConsumer;
@@ -55,15 +56,15 @@ using (model)
     File.WriteAllBytes(streamPath, stream);
     Console.WriteLine($"consumer: encoded {image.Width}x{image.Height} as plan {plan}: {stream.Length} bytes -> {streamPath}");
 
-    var references = ScalableEncoder.CreateLayerImages(image, plan);
+    var references = ScalableEncoder.CreateLayerImages(image.ToPixelBuffer(), plan);
     using var decoded = new ScalableDecoder(model).Decode(stream);
     Check(decoded.Layers.Count == 3 && plan.Count == 3, $"3 layers decoded (plan {plan.Count}, decoded {decoded.Layers.Count})");
     Check(decoded.Header.Plan == plan, $"header plan {decoded.Header.Plan} equals the encoded plan");
     for (int k = 0; k < decoded.Layers.Count; k++)
     {
         var layer = decoded.Layers[k];
-        Check(layer.Image.Width == plan[k].Width && layer.Image.Height == plan[k].Height, $"layer {k} is {plan[k]} (got {layer.Image.Width}x{layer.Image.Height})");
-        double psnr = ImageMetrics.Psnr(references[k], layer.Image);
+        Check(layer.Pixels.Width == plan[k].Width && layer.Pixels.Height == plan[k].Height, $"layer {k} is {plan[k]} (got {layer.Pixels.Width}x{layer.Pixels.Height})");
+        double psnr = ImageMetrics.Psnr(references[k], layer.Pixels);
         bool last = k == decoded.Layers.Count - 1;
         Check(!double.IsNaN(psnr) && (!last || psnr >= minPsnr), $"layer {k} PSNR {psnr:0.00} dB{(last ? $" (>= {minPsnr} dB)" : "")}");
     }
@@ -73,12 +74,11 @@ using (model)
     await foreach (var layer in new ScalableDecoder(model).DecodeProgressivelyAsync(new MemoryStream(stream)))
     {
         using (layer)
-            Check(index < decoded.Layers.Count && ImageMetrics.Mse(layer.Image, decoded.Layers[index].Image) == 0, $"progressive layer {index} equals the whole-stream decode");
+            Check(index < decoded.Layers.Count && ImageMetrics.Mse(layer.Pixels, decoded.Layers[index].Pixels) == 0, $"progressive layer {index} equals the whole-stream decode");
         index++;
     }
     using var thumbnail = new ScalableDecoder(model).Decode(stream, new DecodeOptions { MaxLayers = 1 });
     Check(thumbnail.Layers.Count == 1 && thumbnail.Layers[0].Size == plan[0], "MaxLayers = 1 decodes only the base layer");
-    foreach (var reference in references) reference.Dispose();
     image.SaveAsPng(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(streamPath))!, "photo.png"));
 }
 

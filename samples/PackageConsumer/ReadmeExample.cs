@@ -1,10 +1,9 @@
-// The encode/decode example of the package READMEs (docs/packages/Compass.Onnx.md and Compass.Core.md),
+// The encode/decode example of the package READMEs (docs/packages/Compass.Onnx.md, Compass.Core.md and Compass.ImageSharp.md),
 // line for line: build/pack-and-consume.sh checks that every line of the README's code block appears
 // here in order, so the README's example is known to compile against the published packages.
 using Compass;
-using Compass.Imaging;
+using Compass.ImageSharp;
 using Compass.Onnx;
-using SixLabors.ImageSharp;
 
 namespace PackageConsumer;
 
@@ -14,11 +13,11 @@ internal static class ReadmeExample
     public static void Run()
     {
         using var model = OnnxCompassModel.LoadDefault();   // the embedded model; CUDA where available, else CPU
-        using var image = ImageLoader.Load("photo.png");
+        using var image = ImageSharpLoader.Load("photo.png");
         var plan = LayerPlan.FromScales(image.Width, image.Height, 0.25, 0.5, 1);
         byte[] stream = new ScalableEncoder(model).Encode(image, plan);
         using var decoded = new ScalableDecoder(model).Decode(stream);  // DecodeOptions { MaxLayers = 1 }: thumbnail only
         foreach (var layer in decoded.Layers)
-            layer.Image.SaveAsPng($"layer{layer.Index}.png");
+            layer.SaveAsPng($"layer{layer.Index}.png");
     }
 }

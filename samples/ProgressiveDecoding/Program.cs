@@ -6,10 +6,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Compass;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Onnx;
 using Compass.Samples.ProgressiveDecoding;
-using SixLabors.ImageSharp;
 
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 string imagePath = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "kodim23.png");
@@ -19,7 +19,7 @@ using var model = LoadDefaultModel();
 if (model is null) return 1;
 try
 {
-    using var image = ImageLoader.Load(imagePath);
+    var image = ImageSharpLoader.LoadPixels(imagePath);
     var plan = LayerPlan.FromScales(image.Width, image.Height, scaleText.Split(',').Select(double.Parse).ToArray());
     Console.WriteLine($"{Path.GetFileName(imagePath)} {image.Width}x{image.Height}, plan {plan}, model: {model.Description} ({model.ActiveProvider})");
 
@@ -37,13 +37,12 @@ try
         using (layer)
         {
             string path = Path.Combine("out", $"layer{layer.Index}.png");
-            await layer.Image.SaveAsPngAsync(path);
-            double psnr = ImageMetrics.Psnr(references[layer.Index], layer.Image);
+            await layer.SaveAsPngAsync(path);
+            double psnr = ImageMetrics.Psnr(references[layer.Index], layer.Pixels);
             Console.WriteLine($"layer {layer.Index}  {layer.Size,-9}  {layer.AccumulatedBytes * 8,8} bits  {layer.BitsPerPixel,6:0.000} bpp  " +
                               $"{psnr,6:0.00} dB  at {clock.ElapsedMilliseconds,6} ms  -> {path}");
         }
     }
-    foreach (var reference in references) reference.Dispose();
     return 0;
 }
 catch (Exception ex) when (ex is CompassFormatException or ArgumentException or FormatException or IOException)
@@ -60,7 +59,8 @@ static OnnxCompassModel? LoadDefaultModel()
     }
     catch (InvalidOperationException ex)
     {
-        Console.Error.WriteLine($"The sample needs the default model embedded in Compass.Onnx, and this build has none: {ex.Message}");
+        // This build embeds no default model, or the app has no ONNX Runtime natives: the message says which.
+        Console.Error.WriteLine($"error: {ex.Message}");
         return null;
     }
 }

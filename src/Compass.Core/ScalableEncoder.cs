@@ -4,8 +4,6 @@ using Compass.Imaging;
 using Compass.Pipeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass;
 
@@ -32,13 +30,14 @@ public sealed class ScalableEncoder
     }
 
     /// <summary>Encodes <paramref name="image"/> and returns the stream's bytes.</summary>
-    /// <param name="image">The input image; its own size may be (and usually is) the last layer.</param>
+    /// <param name="image">The input pixels (alpha is ignored); their own size may be (and usually is) the last layer.
+    /// The adapter packages add overloads for their image types (Compass.ImageSharp, Compass.SkiaSharp).</param>
     /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
     /// <param name="options">Quality and limits; null for defaults.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
     /// <exception cref="ArgumentException">The plan is empty or larger than the image, or the quality is unknown.</exception>
     /// <exception cref="CompassFormatException">The encode would need more memory than <see cref="EncodeOptions.MaxMemoryBytes"/>.</exception>
-    public byte[] Encode(Image image, LayerPlan plan, EncodeOptions? options = null, CancellationToken cancellationToken = default)
+    public byte[] Encode(PixelBuffer image, LayerPlan plan, EncodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var buffer = new MemoryStream();
         Encode(image, plan, buffer, options, progress: null, cancellationToken);
@@ -53,31 +52,15 @@ public sealed class ScalableEncoder
     /// <param name="progress">Optional per-layer progress.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
     /// <returns>Per-layer sizes and costs.</returns>
-    public EncodeResult Encode(Image image, LayerPlan plan, Stream output, EncodeOptions? options = null,
+    public EncodeResult Encode(PixelBuffer image, LayerPlan plan, Stream output, EncodeOptions? options = null,
         IProgress<LayerProgress>? progress = null, CancellationToken cancellationToken = default) =>
         EncodeCoreAsync(image, plan, output, options, progress, sync: true, cancellationToken).GetAwaiter().GetResult();
 
     /// <summary>Encodes <paramref name="image"/> into <paramref name="output"/>, writing each layer as soon as it is coded.</summary>
-    /// <inheritdoc cref="Encode(Image, LayerPlan, Stream, EncodeOptions?, IProgress{LayerProgress}?, CancellationToken)"/>
-    public Task<EncodeResult> EncodeAsync(Image image, LayerPlan plan, Stream output, EncodeOptions? options = null,
+    /// <inheritdoc cref="Encode(PixelBuffer, LayerPlan, Stream, EncodeOptions?, IProgress{LayerProgress}?, CancellationToken)"/>
+    public Task<EncodeResult> EncodeAsync(PixelBuffer image, LayerPlan plan, Stream output, EncodeOptions? options = null,
         IProgress<LayerProgress>? progress = null, CancellationToken cancellationToken = default) =>
         EncodeCoreAsync(image, plan, output, options, progress, sync: false, cancellationToken);
-
-    /// <summary>Reads an image from <paramref name="imageStream"/> (PNG, JPEG, ... via ImageSharp) and encodes it.</summary>
-    /// <param name="imageStream">The encoded input image.</param>
-    /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
-    /// <param name="output">Receives the stream.</param>
-    /// <param name="options">Quality and limits; null for defaults.</param>
-    /// <param name="progress">Optional per-layer progress.</param>
-    /// <param name="cancellationToken">Cancels between and inside layers.</param>
-    /// <exception cref="CompassFormatException">The input is not an image, is empty or exceeds <see cref="EncodeOptions.MaxInputPixels"/>.</exception>
-    public async Task<EncodeResult> EncodeAsync(Stream imageStream, LayerPlan plan, Stream output, EncodeOptions? options = null,
-        IProgress<LayerProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(imageStream);
-        using var image = ImageLoader.Load(imageStream, (options ?? new EncodeOptions()).MaxInputPixels);
-        return await EncodeCoreAsync(image, plan, output, options, progress, sync: false, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// The reference image of every layer of <paramref name="plan"/>: <paramref name="image"/> downscaled with
@@ -85,15 +68,13 @@ public sealed class ScalableEncoder
     /// </summary>
     /// <param name="image">The input image.</param>
     /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
-    /// <returns>One 8-bit image per layer; the caller disposes them.</returns>
-    public static IReadOnlyList<Image<Rgb24>> CreateLayerImages(Image image, LayerPlan plan)
+    /// <returns>One <see cref="PixelLayout.Rgb24"/> image per layer (new buffers, never <paramref name="image"/> itself).</returns>
+    public static IReadOnlyList<PixelBuffer> CreateLayerImages(PixelBuffer image, LayerPlan plan)
     {
         ArgumentNullException.ThrowIfNull(image);
         ValidatePlanAgainstImage(plan, image.Width, image.Height);
-        using var rgb = image.CloneAs<Rgb24>();
-        return plan.Layers.Select(size => size.Width == rgb.Width && size.Height == rgb.Height
-            ? rgb.Clone()
-            : Resampler.ResizeBicubic(rgb, size.Width, size.Height)).ToList();
+        // ResizeBicubic returns a new RGB buffer, a copy when the size does not change.
+        return plan.Layers.Select(size => Resampler.ResizeBicubic(image, size.Width, size.Height)).ToList();
     }
 
     /// <summary>
@@ -128,7 +109,7 @@ public sealed class ScalableEncoder
         return quality;
     }
 
-    private async Task<EncodeResult> EncodeCoreAsync(Image image, LayerPlan plan, Stream output, EncodeOptions? options,
+    private async Task<EncodeResult> EncodeCoreAsync(PixelBuffer image, LayerPlan plan, Stream output, EncodeOptions? options,
         IProgress<LayerProgress>? progress, bool sync, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
@@ -146,39 +127,32 @@ public sealed class ScalableEncoder
         long accumulated = header.Size;
 
         var references = CreateLayerImages(image, plan);
-        try
+        await using var writer = new BitstreamWriter(output, header, leaveOpen: true);
+        PlanarImage? previous = null;
+        for (int k = 0; k < plan.Count; k++)
         {
-            await using var writer = new BitstreamWriter(output, header, leaveOpen: true);
-            PlanarImage? previous = null;
-            for (int k = 0; k < plan.Count; k++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                var watch = Stopwatch.StartNew();
-                var target = PlanarImage.FromImage(references[k]);
-                // The last layer's reconstruction feeds nothing: skip its synthesis unless the caller keeps it.
-                bool reconstruct = k < plan.Count - 1 || reconstructions is not null;
-                var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken, reconstruct);
-                var payload = new LayerPayload(coded.ZStream, coded.YStream);
-                if (sync) writer.WriteLayer(k, payload);
-                else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);
-                watch.Stop();
+            cancellationToken.ThrowIfCancellationRequested();
+            var watch = Stopwatch.StartNew();
+            var target = PlanarImage.FromPixels(references[k]);
+            // The last layer's reconstruction feeds nothing: skip its synthesis unless the caller keeps it.
+            bool reconstruct = k < plan.Count - 1 || reconstructions is not null;
+            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken, reconstruct);
+            var payload = new LayerPayload(coded.ZStream, coded.YStream);
+            if (sync) writer.WriteLayer(k, payload);
+            else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);
+            watch.Stop();
 
-                accumulated += BitstreamFormat.ChunkHeadSize + payload.Length;
-                var layer = new EncodedLayer(k, plan[k], checked((int)payload.Length), accumulated, watch.Elapsed);
-                layers.Add(layer);
-                _logger.LogDebug("Encoded layer {Layer}/{Count} {Size}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
-                    k, plan.Count, plan[k], layer.PayloadBytes, layer.BitsPerPixel, watch.Elapsed.TotalMilliseconds);
-                progress?.Report(new LayerProgress(k, plan.Count, plan[k], watch.Elapsed));
-                reconstructions?.Add(reconstruction!.Clone());
-                previous = reconstruction;
-            }
-            if (sync) writer.Complete();
-            else await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            accumulated += BitstreamFormat.ChunkHeadSize + payload.Length;
+            var layer = new EncodedLayer(k, plan[k], checked((int)payload.Length), accumulated, watch.Elapsed);
+            layers.Add(layer);
+            _logger.LogDebug("Encoded layer {Layer}/{Count} {Size}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
+                k, plan.Count, plan[k], layer.PayloadBytes, layer.BitsPerPixel, watch.Elapsed.TotalMilliseconds);
+            progress?.Report(new LayerProgress(k, plan.Count, plan[k], watch.Elapsed));
+            reconstructions?.Add(reconstruction!.Clone());
+            previous = reconstruction;
         }
-        finally
-        {
-            foreach (var reference in references) reference.Dispose();
-        }
+        if (sync) writer.Complete();
+        else await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
         return new EncodeResult(plan, quality, layers, accumulated, reconstructions);
     }
 

@@ -9,7 +9,7 @@ namespace Compass.Onnx;
 
 /// <summary>
 /// COMPASS networks on ONNX Runtime: one verified model bundle per quality level, run on CUDA where it
-/// is available and on the CPU otherwise. Pass it to <see cref="ScalableEncoder"/> and <see cref="ScalableDecoder"/>.
+/// is available (with Compass.Onnx.Gpu) and on the CPU otherwise. Pass it to <see cref="ScalableEncoder"/> and <see cref="ScalableDecoder"/>.
 /// </summary>
 /// <remarks>
 /// Every bundle is read and verified at load time. The default quality's graphs get their ONNX Runtime
@@ -59,6 +59,7 @@ public sealed class OnnxCompassModel : CompassModel
     /// <param name="options">Provider and threads; null for <see cref="OnnxRuntimeOptions.Default"/> (CUDA, else CPU).</param>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="CompassFormatException">A bundle is malformed, corrupted, or two bundles provide the same quality.</exception>
+    /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing: the application references neither Compass.Onnx.Cpu nor Compass.Onnx.Gpu (nor an ONNX Runtime native package).</exception>
     public static OnnxCompassModel Load(string path, OnnxRuntimeOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -69,6 +70,7 @@ public sealed class OnnxCompassModel : CompassModel
     /// <param name="paths">Bundle folders or zips (a folder of bundles is expanded as in <see cref="Load(string, OnnxRuntimeOptions?)"/>).</param>
     /// <param name="options">Provider and threads; null for the defaults.</param>
     /// <exception cref="CompassFormatException">A bundle is malformed, corrupted, or two bundles provide the same quality.</exception>
+    /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing: the application references neither Compass.Onnx.Cpu nor Compass.Onnx.Gpu (nor an ONNX Runtime native package).</exception>
     public static OnnxCompassModel Load(IEnumerable<string> paths, OnnxRuntimeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
@@ -77,7 +79,7 @@ public sealed class OnnxCompassModel : CompassModel
 
     /// <summary>Loads the default model embedded in Compass.Onnx (a bundle zip, or a zip whose top folders are bundles).</summary>
     /// <param name="options">Provider and threads; null for the defaults.</param>
-    /// <exception cref="InvalidOperationException">This build embeds no default model.</exception>
+    /// <exception cref="InvalidOperationException">This build embeds no default model, or ONNX Runtime's native library is missing (reference Compass.Onnx.Cpu or Compass.Onnx.Gpu).</exception>
     public static OnnxCompassModel LoadDefault(OnnxRuntimeOptions? options = null)
     {
         using var stream = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(DefaultResourceName)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Compass.Bitstream;
 using Compass.Testing;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -46,7 +47,7 @@ public sealed class CliRoundTripTests : IDisposable
         {
             using var written = Image.Load<Rgb24>(Path.Combine(folder, $"layer{layer.Index}.png"));
             Assert.Equal(layer.Size, new LayerSize(written.Width, written.Height));
-            Assert.Equal(0, Imaging.ImageMetrics.Mse(layer.Image, written));
+            Assert.Equal(0, Imaging.ImageMetrics.Mse(layer.Pixels, written.ToPixelBuffer()));
         }
         Assert.False(File.Exists(Path.Combine(folder, "layer3.png")));
         Assert.Equal(2, _cli.Requests.Count); // encode and decode load a model, info does not

@@ -1,6 +1,7 @@
 using Compass.Evaluation;
 using Compass.Imaging;
 using Compass.Testing;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -56,13 +57,13 @@ public sealed class RdEvaluatorTests : IDisposable
     {
         var results = new RdEvaluator().Evaluate([Point()], _images[..1], [EvaluationSetup.TwoLayer]);
         var row = results.Setups[0].Rows.First(r => r.Curve == Curves.Compass && r.Configuration == "2.0x");
-        using var image = ImageLoader.Load(_images[0]);
+        var image = ImageSharpLoader.LoadPixels(_images[0]);
         var plan = LayerPlan.Parse(row.Plan);
         byte[] stream = new ScalableEncoder(Model).Encode(image, plan, new EncodeOptions { Quality = 1 });
         Assert.Equal(stream.Length, row.TotalBytes);
         using var decoded = new ScalableDecoder(Model).Decode(stream);
-        using var truth = Resampler.ResizeBicubic(image, plan.Final.Width, plan.Final.Height);
-        Assert.Equal(ImageMetrics.Psnr(decoded.Layers[^1].Image, truth), row.Psnr, 12);
+        var truth = Resampler.ResizeBicubic(image, plan.Final.Width, plan.Final.Height);
+        Assert.Equal(ImageMetrics.Psnr(decoded.Layers[^1].Pixels, truth), row.Psnr, 12);
         Assert.Equal(Model.Networks(1).ModelId.ToString(), results.Models[0].Identity);
     }
 
@@ -76,7 +77,7 @@ public sealed class RdEvaluatorTests : IDisposable
         {
             var single = rows.Single(r => r.Curve == Curves.SingleLayer && r.Image == simulcast.Image && r.Configuration == simulcast.Configuration);
             // The base layer's one-layer stream: the single-layer row of nothing else, so code it independently.
-            using var image = ImageLoader.Load(_images.Single(p => Path.GetFileName(p) == simulcast.Image));
+            var image = ImageSharpLoader.LoadPixels(_images.Single(p => Path.GetFileName(p) == simulcast.Image));
             var baseSize = new LayerSize(simulcast.Layers[0].Width, simulcast.Layers[0].Height);
             long baseBytes = new ScalableEncoder(Model).Encode(image, LayerPlan.FromSizes(baseSize), new EncodeOptions { Quality = 1 }).Length;
             Assert.Equal(baseBytes, simulcast.Layers[0].Bytes);

@@ -12,7 +12,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 start=$(date +%s)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 fail() { echo "fuzz-replay: FAIL: $*"; exit 1; }
-targets=(bitstream rans hyperscales bundle tables decoder)
+targets=(bitstream rans hyperscales bundle tables decoder image)
 
 # The campaign's bounds (run-fuzz.sh): a GC heap hard limit (OutOfMemoryException = failure), the RSS bound and
 # libFuzzer's -timeout=10. COMPASS_FUZZ_STRICT would turn format errors into failures: never here.

@@ -5,7 +5,7 @@
 set -u
 here="$(cd "$(dirname "$0")" && pwd)"
 seconds="${1:?seconds per target}"; shift
-targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(bitstream rans hyperscales bundle tables decoder)
+targets=("$@"); [ ${#targets[@]} -eq 0 ] && targets=(bitstream rans hyperscales bundle tables decoder image)
 driver="${LIBFUZZER_DOTNET:-/tmp/fuzztools/libfuzzer-dotnet}"
 target_path="${COMPASS_FUZZ_BUILD:-/tmp/fuzzbuild}/Compass.Fuzz"
 work="${COMPASS_FUZZ_WORK:-/tmp/fuzzwork}"

@@ -4,6 +4,7 @@ using Compass.Bundles;
 using Compass.Imaging;
 using Compass.Onnx;
 using Microsoft.ML.OnnxRuntime;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -90,7 +91,7 @@ internal static class BundleComparison
             using var decoded = new ScalableDecoder(models[s]).Decode(streams[s]);
             var last = decoded.Layers[^1];
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{(s == 0 ? "old" : "new")}: {streams[s].Length} bytes, final layer PSNR {ImageMetrics.Psnr(last.Image, image):F4} dB"));
+                $"{(s == 0 ? "old" : "new")}: {streams[s].Length} bytes, final layer PSNR {ImageMetrics.Psnr(last.Pixels, image.ToPixelBuffer()):F4} dB"));
         }
         // The header names the model (a hash of the bundle), so each stream decodes only with its own model; compare the
         // two decodes layer by layer.
@@ -100,7 +101,7 @@ internal static class BundleComparison
             for (int l = 0; l < a.Layers.Count; l++)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"layer {l}: PSNR(old decode, new decode) {ImageMetrics.Psnr(a.Layers[l].Image, b.Layers[l].Image):F2} dB, bytes {a.Layers[l].AccumulatedBytes} / {b.Layers[l].AccumulatedBytes}"));
+                    $"layer {l}: PSNR(old decode, new decode) {ImageMetrics.Psnr(a.Layers[l].Pixels, b.Layers[l].Pixels):F2} dB, bytes {a.Layers[l].AccumulatedBytes} / {b.Layers[l].AccumulatedBytes}"));
             }
         }
 

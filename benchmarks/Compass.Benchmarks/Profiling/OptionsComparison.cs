@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Compass.Bundles;
 using Compass.Onnx;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using Compass.Bundles;
 using Compass.Imaging;
 using Compass.Onnx;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -50,12 +51,11 @@ internal static class PipelineProfile
         for (int r = 0; r < repeats; r++)
         {
             var w = Stopwatch.StartNew();
-            var refs = ScalableEncoder.CreateLayerImages(image, plan);
+            var refs = ScalableEncoder.CreateLayerImages(image.ToPixelBuffer(), plan);
             Add("encode: CreateLayerImages (resample)", w.Elapsed.TotalMilliseconds);
             w.Restart();
-            foreach (var x in refs) PlanarImage.FromImage(x);
-            Add("encode: PlanarImage.FromImage x3", w.Elapsed.TotalMilliseconds);
-            foreach (var x in refs) x.Dispose();
+            foreach (var x in refs) PlanarImage.FromPixels(x);
+            Add("encode: PlanarImage.FromPixels x3", w.Elapsed.TotalMilliseconds);
 
             using var buffer = new MemoryStream();
             w.Restart();
@@ -68,8 +68,8 @@ internal static class PipelineProfile
             Add("decode total", w.Elapsed.TotalMilliseconds);
             foreach (var l in decoded.Layers) Add($"decode layer {l.Index}", l.Elapsed.TotalMilliseconds);
             w.Restart();
-            _ = decoded.Layers[^1].Image;
-            Add("decode: ToImage of last layer", w.Elapsed.TotalMilliseconds);
+            _ = decoded.Layers[^1].Pixels;
+            Add("decode: Pixels of last layer", w.Elapsed.TotalMilliseconds);
         }
 
         Console.WriteLine($"{imagePath}, {repeats} repeats, intra {intra}, inter {inter}, spin {spin}, chunk {chunk}; medians (ms); network calls include encode and decode:");

@@ -4,7 +4,7 @@ using System.Globalization;
 using static System.FormattableString;
 using Compass.Bitstream;
 using Microsoft.Extensions.Logging;
-using SixLabors.ImageSharp;
+using Compass.ImageSharp;
 
 namespace Compass.Cli.Commands;
 
@@ -69,7 +69,7 @@ internal sealed class DecodeCommand
                 using (layer)
                 {
                     string path = Path.Combine(folder, $"layer{layer.Index}.png");
-                    await layer.Image.SaveAsPngAsync(path, cancellationToken);
+                    await layer.SaveAsPngAsync(path, cancellationToken);
                     var row = new DecodeLayerReport(layer.Index, layer.Size.Width, layer.Size.Height, layer.AccumulatedBytes - previousBytes,
                         layer.AccumulatedBytes, layer.BitsPerPixel, layer.Elapsed.TotalMilliseconds, path);
                     previousBytes = layer.AccumulatedBytes;

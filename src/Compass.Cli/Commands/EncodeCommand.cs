@@ -11,7 +11,7 @@ internal sealed class EncodeCommand
 {
     private readonly CliContext _context;
     private readonly CommonOptions _common;
-    private readonly Argument<string> _image = new("image") { Description = "Input image (PNG, JPEG, BMP, GIF, TGA, TIFF or WebP); its own size is the largest possible layer." };
+    private readonly Argument<string> _image = new("image") { Description = "Input image (PNG, JPEG, WebP, GIF, BMP, TIFF, TGA or PBM; the first frame of an animation); its own size is the largest possible layer." };
     private readonly Option<string> _output = new("--output", "-o") { Description = "The stream to write (.cmps).", Required = true, HelpName = "file.cmps" };
     private readonly Option<string?> _scales = new("--scales")
     {
@@ -21,10 +21,16 @@ internal sealed class EncodeCommand
     };
     private readonly Option<string?> _sizes = new("--sizes") { Description = "Explicit layer sizes, smallest first, e.g. 192x128,384x256,768x512.", HelpName = "WxH,..." };
     private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Quality level, 1 (fewest bits) to the highest the model provides. Default: the model's default.", HelpName = "q" };
+    private readonly Option<int> _maxFrames = new("--max-frames")
+    {
+        Description = $"Refuse an input image with more frames (animation frames, pages) than this, read from its header; only the first frame is encoded. Default: {ImageInputLimits.DefaultMaxFrames}.",
+        DefaultValueFactory = _ => ImageInputLimits.DefaultMaxFrames,
+        HelpName = "n",
+    };
     private readonly Option<long> _maxPixels = new("--max-pixels")
     {
-        Description = $"Refuse an input image of more pixels than this, read from its header before any pixel is decoded (encode time and memory grow with the pixels). Default: {ImageLoader.DefaultMaxPixels} (8192 x 8192).",
-        DefaultValueFactory = _ => ImageLoader.DefaultMaxPixels,
+        Description = $"Refuse an input image of more pixels than this, read from its header before any pixel is decoded (encode time and memory grow with the pixels). Default: {ImageInputLimits.DefaultMaxPixels} (8192 x 8192).",
+        DefaultValueFactory = _ => ImageInputLimits.DefaultMaxPixels,
         HelpName = "n",
     };
 
@@ -40,7 +46,11 @@ internal sealed class EncodeCommand
         {
             if (r.Tokens.Count > 0 && long.TryParse(r.Tokens[^1].Value, out long n) && n < 1) r.AddError("--max-pixels must be at least 1.");
         });
-        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, _maxPixels, common.MaxMemory, common.Json };
+        _maxFrames.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--max-frames must be at least 1.");
+        });
+        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -56,7 +66,7 @@ internal sealed class EncodeCommand
 
         // Cheap checks first: a bad image or plan fails before the networks load.
         long maxPixels = parse.GetValue(_maxPixels);
-        using var image = ImageLoader.Load(input, maxPixels);
+        var image = InputImages.Read(input, new ImageInputLimits { MaxPixels = maxPixels, MaxFrames = parse.GetValue(_maxFrames) });
         var plan = PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
         using var model = _common.LoadModel(parse, logging);
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());

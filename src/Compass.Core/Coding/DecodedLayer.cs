@@ -1,14 +1,15 @@
 using Compass.Imaging;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass;
 
-/// <summary>One decoded layer: its image and what it cost. Dispose it to release the image.</summary>
+/// <summary>
+/// One decoded layer: its image and what it cost. Dispose it to release the 8-bit pixels made by <see cref="Pixels"/>
+/// (the adapter packages convert the layer to their image types: <c>layer.ToImage()</c>, <c>layer.ToSKBitmap()</c>).
+/// </summary>
 public sealed class DecodedLayer : IDisposable
 {
     private readonly PlanarImage _reconstruction;
-    private Image<Rgb24>? _image;
+    private PixelBuffer? _pixels;
 
     internal DecodedLayer(int index, int layerCount, LayerSize size, PlanarImage reconstruction, long accumulatedBytes, TimeSpan elapsed)
     {
@@ -38,8 +39,11 @@ public sealed class DecodedLayer : IDisposable
     /// <summary>Time spent decoding this layer (prediction, entropy decoding and synthesis).</summary>
     public TimeSpan Elapsed { get; }
 
-    /// <summary>The layer as an 8-bit RGB image (clamped to [0, 1] and rounded); created on first use.</summary>
-    public Image<Rgb24> Image => _image ??= _reconstruction.ToImage();
+    /// <summary>
+    /// The layer as 8-bit <see cref="PixelLayout.Rgb24"/> pixels (each value clamped to [0, 1] and rounded, as
+    /// <see cref="PlanarImage.ToPixels"/>); made on first use and shared by later calls, so do not modify it.
+    /// </summary>
+    public PixelBuffer Pixels => _pixels ??= _reconstruction.ToPixels();
 
     /// <summary>The unclamped float reconstruction (what the next layer is predicted from).</summary>
     internal PlanarImage Reconstruction => _reconstruction;
@@ -47,8 +51,7 @@ public sealed class DecodedLayer : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _image?.Dispose();
-        _image = null;
+        _pixels = null;
     }
 }
 

@@ -8,8 +8,11 @@ public sealed record EncodeOptions
     /// <summary>Quality level (1 = fewest bits); null uses the model's <see cref="CompassModel.DefaultQuality"/>.</summary>
     public int? Quality { get; init; }
 
-    /// <summary>Largest input image (width x height) accepted from a stream; checked before the pixels are decoded.</summary>
-    public long MaxInputPixels { get; init; } = ImageLoader.DefaultMaxPixels;
+    /// <summary>
+    /// Largest input image (width x height) that the adapter packages' stream overloads
+    /// (<c>EncodeAsync(Stream imageStream, ...)</c>) accept; checked from the file's header before the pixels are decoded.
+    /// </summary>
+    public long MaxInputPixels { get; init; } = ImageInputLimits.DefaultMaxPixels;
 
     /// <summary>
     /// Largest working memory (bytes) the call may need, by an upper estimate made from the sizes before any network runs

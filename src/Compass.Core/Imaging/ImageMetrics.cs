@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Imaging;
 
@@ -29,27 +27,23 @@ public static class ImageMetrics
         return (double)QuantizedSquaredError(a.Data, b.Data) / a.Data.Length;
     }
 
-    /// <summary>Mean squared error in squared 8-bit levels between two 8-bit RGB images.</summary>
+    /// <summary>
+    /// Mean squared error in squared 8-bit levels over the red, green and blue channels of two 8-bit images
+    /// (alpha is ignored; the layouts may differ).
+    /// </summary>
     /// <param name="a">First image.</param>
     /// <param name="b">Second image, same size.</param>
-    public static double Mse(Image<Rgb24> a, Image<Rgb24> b)
+    public static double Mse(PixelBuffer a, PixelBuffer b)
     {
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         CheckSameSize(a.Width, a.Height, b.Width, b.Height);
+        var (ar, ag, ab) = PixelBuffer.ChannelOffsets(a.Layout);
+        var (br, bg, bb) = PixelBuffer.ChannelOffsets(b.Layout);
+        int abpp = a.BytesPerPixel, bbpp = b.BytesPerPixel;
         long sum = 0;
-        a.ProcessPixelRows(b, (ra, rb) =>
-        {
-            for (int y = 0; y < ra.Height; y++)
-            {
-                Span<Rgb24> pa = ra.GetRowSpan(y), pb = rb.GetRowSpan(y);
-                for (int x = 0; x < pa.Length; x++)
-                {
-                    int dr = pa[x].R - pb[x].R, dg = pa[x].G - pb[x].G, db = pa[x].B - pb[x].B;
-                    sum += dr * dr + dg * dg + db * db;
-                }
-            }
-        });
+        for (int y = 0; y < a.Height; y++)
+            sum += RowSquaredError(a.GetRow(y), b.GetRow(y), a.Width, abpp, ar, ag, ab, bbpp, br, bg, bb);
         return (double)sum / (3.0 * a.Width * a.Height);
     }
 
@@ -61,10 +55,13 @@ public static class ImageMetrics
     /// <param name="b">Second image (e.g. the ground truth), same size.</param>
     public static double Psnr(PlanarImage a, PlanarImage b) => PsnrFromMse(Mse(a, b), 255.0);
 
-    /// <summary>PSNR in dB of two 8-bit RGB images; <see cref="double.PositiveInfinity"/> when identical.</summary>
+    /// <summary>
+    /// PSNR in dB over the red, green and blue channels of two 8-bit images (peak 255);
+    /// <see cref="double.PositiveInfinity"/> when identical.
+    /// </summary>
     /// <param name="a">First image.</param>
     /// <param name="b">Second image, same size.</param>
-    public static double Psnr(Image<Rgb24> a, Image<Rgb24> b) => PsnrFromMse(Mse(a, b), 255.0);
+    public static double Psnr(PixelBuffer a, PixelBuffer b) => PsnrFromMse(Mse(a, b), 255.0);
 
     /// <summary>
     /// PSNR in dB as the official COMPASS evaluation computes it: both images clamped to [0, 1] but not
@@ -97,6 +94,19 @@ public static class ImageMetrics
         {
             int d = PlanarImage.Quantize(x[i]) - PlanarImage.Quantize(y[i]);
             sum += d * d;
+        }
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static long RowSquaredError(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b, int width,
+        int abpp, int ar, int ag, int ab, int bbpp, int br, int bg, int bb)
+    {
+        long sum = 0;
+        for (int x = 0, p = 0, q = 0; x < width; x++, p += abpp, q += bbpp)
+        {
+            int dr = a[p + ar] - b[q + br], dg = a[p + ag] - b[q + bg], db = a[p + ab] - b[q + bb];
+            sum += dr * dr + dg * dg + db * db;
         }
         return sum;
     }

@@ -1,6 +1,4 @@
 using System.Runtime.CompilerServices;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Imaging;
 
@@ -11,7 +9,7 @@ namespace Compass.Imaging;
 /// <remarks>
 /// Values are nominally in [0, 1] (8-bit level / 255) but are never clamped here: enhancement-layer
 /// reconstructions are unclamped and feed the next layer as they are. Clamping and quantising happen
-/// only in <see cref="ToImage"/>, for output images and PSNR.
+/// only in <see cref="ToPixels"/>, for output images and PSNR.
 /// </remarks>
 public sealed class PlanarImage
 {
@@ -84,40 +82,29 @@ public sealed class PlanarImage
     /// <summary>A deep copy.</summary>
     public PlanarImage Clone() => new(Width, Height, (float[])Data.Clone());
 
-    /// <summary>Converts an 8-bit RGB image: each value becomes level / 255 (as torchvision's <c>ToTensor</c>).</summary>
-    /// <param name="image">The source image (not modified).</param>
-    public static PlanarImage FromImage(Image<Rgb24> image)
+    /// <summary>
+    /// Converts 8-bit pixels: each red, green and blue value becomes level / 255 (as torchvision's
+    /// <c>ToTensor</c>); alpha is dropped, not composited.
+    /// </summary>
+    /// <param name="pixels">The source pixels (not modified), any layout.</param>
+    public static PlanarImage FromPixels(PixelBuffer pixels)
     {
-        ArgumentNullException.ThrowIfNull(image);
-        var result = new PlanarImage(image.Width, image.Height);
+        ArgumentNullException.ThrowIfNull(pixels);
+        var result = new PlanarImage(pixels.Width, pixels.Height);
         float[] data = result.Data;
         int plane = result.PlaneLength, width = result.Width;
-        image.ProcessPixelRows(accessor =>
+        (int r, int g, int b) = PixelBuffer.ChannelOffsets(pixels.Layout);
+        int bpp = pixels.BytesPerPixel;
+        for (int y = 0; y < pixels.Height; y++)
         {
-            for (int y = 0; y < accessor.Height; y++)
-            {
-                ToPlanarRow(accessor.GetRowSpan(y), data.AsSpan(y * width, width),
-                    data.AsSpan(plane + y * width, width), data.AsSpan(2 * plane + y * width, width));
-            }
-        });
+            ToPlanarRow(pixels.GetRow(y), bpp, r, g, b, data.AsSpan(y * width, width),
+                data.AsSpan(plane + y * width, width), data.AsSpan(2 * plane + y * width, width));
+        }
         return result;
     }
 
     /// <summary>
-    /// Converts any ImageSharp image: it is first converted to 8-bit RGB (alpha dropped, not composited;
-    /// gray replicated; 16-bit reduced to 8-bit), then each value becomes level / 255.
-    /// </summary>
-    /// <param name="image">The source image (not modified).</param>
-    public static PlanarImage FromImage(Image image)
-    {
-        ArgumentNullException.ThrowIfNull(image);
-        if (image is Image<Rgb24> rgb) return FromImage(rgb);
-        using var converted = image.CloneAs<Rgb24>();
-        return FromImage(converted);
-    }
-
-    /// <summary>
-    /// Converts to an 8-bit RGB image: each value is clamped to [0, 1] (NaN becomes 0), multiplied by 255
+    /// Converts to 8-bit pixels: each value is clamped to [0, 1] (NaN becomes 0), multiplied by 255
     /// and rounded to the nearest level, halves away from zero.
     /// </summary>
     /// <remarks>
@@ -125,20 +112,20 @@ public sealed class PlanarImage
     /// (The official COMPASS code truncates when it saves PNGs and measures PSNR on unquantised floats;
     /// rounding is the unbiased choice and <see cref="ImageMetrics.PsnrUnquantized"/> gives the float number.)
     /// </remarks>
-    public Image<Rgb24> ToImage()
+    /// <param name="layout">Layout of the result; alpha, where it has one, is 255.</param>
+    public PixelBuffer ToPixels(PixelLayout layout = PixelLayout.Rgb24)
     {
-        var image = new Image<Rgb24>(Width, Height);
+        var pixels = new PixelBuffer(Width, Height, layout);
         float[] data = Data;
         int plane = PlaneLength, width = Width;
-        image.ProcessPixelRows(accessor =>
+        (int r, int g, int b) = PixelBuffer.ChannelOffsets(layout);
+        int bpp = pixels.BytesPerPixel;
+        for (int y = 0; y < Height; y++)
         {
-            for (int y = 0; y < accessor.Height; y++)
-            {
-                FromPlanarRow(data.AsSpan(y * width, width), data.AsSpan(plane + y * width, width),
-                    data.AsSpan(2 * plane + y * width, width), accessor.GetRowSpan(y));
-            }
-        });
-        return image;
+            FromPlanarRow(data.AsSpan(y * width, width), data.AsSpan(plane + y * width, width),
+                data.AsSpan(2 * plane + y * width, width), pixels.GetRow(y), bpp, r, g, b);
+        }
+        return pixels;
     }
 
     /// <summary>
@@ -159,23 +146,27 @@ public sealed class PlanarImage
 
     // Row converters are compiled optimised at once: a one-shot conversion would otherwise run unoptimised.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ToPlanarRow(ReadOnlySpan<Rgb24> row, Span<float> r, Span<float> g, Span<float> b)
+    private static void ToPlanarRow(ReadOnlySpan<byte> row, int bpp, int ro, int go, int bo, Span<float> r, Span<float> g, Span<float> b)
     {
         float[] table = LevelToFloat;
-        for (int x = 0; x < row.Length; x++)
+        for (int x = 0, p = 0; x < r.Length; x++, p += bpp)
         {
-            Rgb24 p = row[x];
-            r[x] = table[p.R];
-            g[x] = table[p.G];
-            b[x] = table[p.B];
+            r[x] = table[row[p + ro]];
+            g[x] = table[row[p + go]];
+            b[x] = table[row[p + bo]];
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FromPlanarRow(ReadOnlySpan<float> r, ReadOnlySpan<float> g, ReadOnlySpan<float> b, Span<Rgb24> row)
+    private static void FromPlanarRow(ReadOnlySpan<float> r, ReadOnlySpan<float> g, ReadOnlySpan<float> b, Span<byte> row, int bpp, int ro, int go, int bo)
     {
-        for (int x = 0; x < row.Length; x++)
-            row[x] = new Rgb24(Quantize(r[x]), Quantize(g[x]), Quantize(b[x]));
+        for (int x = 0, p = 0; x < r.Length; x++, p += bpp)
+        {
+            row[p + ro] = Quantize(r[x]);
+            row[p + go] = Quantize(g[x]);
+            row[p + bo] = Quantize(b[x]);
+            if (bpp == 4) row[p + 3] = 255;
+        }
     }
 
     private int Index(int c, int y, int x)

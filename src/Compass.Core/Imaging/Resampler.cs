@@ -1,7 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Imaging;
 
@@ -19,78 +16,63 @@ namespace Compass.Imaging;
 /// </remarks>
 public static class Resampler
 {
-    private const int Bpp = 3; // bytes per Rgb24 pixel
+    private const int Bpp = 3; // bytes per Rgb24 pixel (the 8-bit path works on RGB only, as Pillow's RGB mode)
     private const int Half = 1 << (BicubicCoefficients.PrecisionBits - 1);
 
     /// <summary>
-    /// Resizes an 8-bit RGB image exactly as Pillow's <c>Image.resize((width, height), BICUBIC)</c>
+    /// Resizes an 8-bit image exactly as Pillow's <c>Image.resize((width, height), BICUBIC)</c> on an RGB image
     /// (verified against Pillow 9.4.0, the version the authors used; current Pillow has the same code) does.
     /// </summary>
-    /// <param name="source">The image to resize (not modified).</param>
+    /// <param name="source">The image to resize (not modified); a 4-byte layout is read as RGB (alpha dropped).</param>
     /// <param name="width">Output width (at least 1); larger than the source upscales.</param>
     /// <param name="height">Output height (at least 1).</param>
-    /// <returns>A new image; the caller disposes it.</returns>
-    public static Image<Rgb24> ResizeBicubic(Image<Rgb24> source, int width, int height)
+    /// <returns>A new <see cref="PixelLayout.Rgb24"/> image (a copy when the size does not change).</returns>
+    public static PixelBuffer ResizeBicubic(PixelBuffer source, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
 
-        bool horizontal = width != source.Width, vertical = height != source.Height;
-        if (!horizontal && !vertical) return source.Clone();
+        PixelBuffer rgb = source.ConvertTo(PixelLayout.Rgb24);
+        bool horizontal = width != rgb.Width, vertical = height != rgb.Height;
+        if (!horizontal && !vertical) return ReferenceEquals(rgb, source) ? rgb.Clone() : rgb;
 
-        var rows = BicubicCoefficients.Create(source.Height, height);
+        var rows = BicubicCoefficients.Create(rgb.Height, height);
         // Only the source rows the vertical pass reads go through the horizontal pass.
         int first = vertical ? rows.FirstUsed : 0;
-        int end = vertical ? rows.EndUsed : source.Height;
+        int end = vertical ? rows.EndUsed : rgb.Height;
 
-        byte[] temp;
-        int tempWidth;
+        int tempWidth = horizontal ? width : rgb.Width;
+        int stride = tempWidth * Bpp;
+        var temp = new byte[checked((end - first) * stride)];
         if (horizontal)
         {
-            var columns = BicubicCoefficients.Create(source.Width, width);
-            tempWidth = width;
-            temp = new byte[checked((end - first) * width * Bpp)];
-            source.ProcessPixelRows(accessor =>
-            {
-                for (int y = first; y < end; y++)
-                {
-                    ReadOnlySpan<byte> src = MemoryMarshal.AsBytes(accessor.GetRowSpan(y));
-                    HorizontalRow8(src, temp.AsSpan((y - first) * width * Bpp, width * Bpp), columns);
-                }
-            });
+            var columns = BicubicCoefficients.Create(rgb.Width, width);
+            for (int y = first; y < end; y++)
+                HorizontalRow8(rgb.GetRow(y), temp.AsSpan((y - first) * stride, stride), columns);
         }
         else
         {
-            tempWidth = source.Width;
-            temp = new byte[checked((end - first) * tempWidth * Bpp)];
-            source.ProcessPixelRows(accessor =>
-            {
-                for (int y = first; y < end; y++)
-                    MemoryMarshal.AsBytes(accessor.GetRowSpan(y)).CopyTo(temp.AsSpan((y - first) * tempWidth * Bpp));
-            });
+            for (int y = first; y < end; y++)
+                rgb.GetRow(y).CopyTo(temp.AsSpan((y - first) * stride));
         }
 
-        if (!vertical) return Image.LoadPixelData<Rgb24>(temp, tempWidth, height);
+        if (!vertical) return new PixelBuffer(tempWidth, height, PixelLayout.Rgb24, temp);
 
-        var result = new Image<Rgb24>(tempWidth, height);
-        result.ProcessPixelRows(accessor =>
+        var result = new PixelBuffer(tempWidth, height, PixelLayout.Rgb24);
+        var acc = new int[stride];
+        for (int yy = 0; yy < height; yy++)
         {
-            int stride = tempWidth * Bpp;
-            var acc = new int[stride];
-            for (int yy = 0; yy < height; yy++)
-            {
-                ReadOnlySpan<byte> window = temp.AsSpan((rows.Start[yy] - first) * stride, rows.Count[yy] * stride);
-                ReadOnlySpan<int> k = rows.FixedWeights.AsSpan(yy * rows.KernelSize, rows.Count[yy]);
-                VerticalRow8(window, stride, k, acc, MemoryMarshal.AsBytes(accessor.GetRowSpan(yy)));
-            }
-        });
+            ReadOnlySpan<byte> window = temp.AsSpan((rows.Start[yy] - first) * stride, rows.Count[yy] * stride);
+            ReadOnlySpan<int> k = rows.FixedWeights.AsSpan(yy * rows.KernelSize, rows.Count[yy]);
+            VerticalRow8(window, stride, k, acc, result.GetRow(yy));
+        }
         return result;
     }
 
     /// <summary>
     /// Resizes a planar float image with the same taps as
-    /// <see cref="ResizeBicubic(Image{Rgb24}, int, int)"/>, in float32, without rounding or clamping
+    /// <see cref="ResizeBicubic(PixelBuffer, int, int)"/>, in float32, without rounding or clamping
     /// (bicubic overshoot can leave values slightly outside [0, 1]).
     /// </summary>
     /// <param name="source">The image to resize (not modified).</param>

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Compass.Imaging;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Compass.ImageSharp;
 
 namespace Compass.Evaluation;
 
@@ -69,7 +68,7 @@ public sealed class RdEvaluator
         {
             cancellationToken.ThrowIfCancellationRequested();
             string path = images[i], name = Path.GetFileName(path);
-            using var image = ImageLoader.Load(path);
+            var image = ImageSharpLoader.LoadPixels(path);
             imageInfos.Add(new ImageInfo(name, image.Width, image.Height));
             using var truths = new GroundTruth(image);
             foreach (var setup in setups)
@@ -101,7 +100,7 @@ public sealed class RdEvaluator
         };
     }
 
-    private List<ImageRow> EvaluateImage(Coders coders, EvaluationSetup setup, string path, string name, Image<Rgb24> image,
+    private List<ImageRow> EvaluateImage(Coders coders, EvaluationSetup setup, string path, string name, PixelBuffer image,
         GroundTruth truths, CancellationToken cancellationToken)
     {
         var rows = new List<ImageRow>();
@@ -119,7 +118,7 @@ public sealed class RdEvaluator
         return rows;
     }
 
-    private static ImageRow Scalable(Coders coders, string name, string label, Image<Rgb24> image, LayerPlan plan, GroundTruth truths,
+    private static ImageRow Scalable(Coders coders, string name, string label, PixelBuffer image, LayerPlan plan, GroundTruth truths,
         CancellationToken cancellationToken)
     {
         var (bytes, encoded, encodeMs) = Encode(coders, image, plan, cancellationToken);
@@ -136,7 +135,7 @@ public sealed class RdEvaluator
             long accumulated = encoded.Layers[k].AccumulatedBytes;
             if (decoded.Layers[k].AccumulatedBytes != accumulated)
                 throw new InvalidOperationException($"Layer {k}: the encoder counted {accumulated} bytes up to it, the decoder read {decoded.Layers[k].AccumulatedBytes}.");
-            double psnr = ImageMetrics.Psnr(decoded.Layers[k].Image, truths.Get(size));
+            double psnr = ImageMetrics.Psnr(decoded.Layers[k].Pixels, truths.Get(size));
             layers.Add(new LayerRow(k, size.Width, size.Height, accumulated - previous, accumulated, accumulated * 8,
                 accumulated * 8.0 / finalPixels, accumulated * 8.0 / size.Pixels, psnr));
             previous = accumulated;
@@ -145,7 +144,7 @@ public sealed class RdEvaluator
             bytes.Length * 8.0 / finalPixels, layers[^1].Psnr, encodeMs, decodeMs, layers);
     }
 
-    private ImageRow Simulcast(Coders coders, string path, string name, string label, Image<Rgb24> image, LayerPlan plan, GroundTruth truths,
+    private ImageRow Simulcast(Coders coders, string path, string name, string label, PixelBuffer image, LayerPlan plan, GroundTruth truths,
         CancellationToken cancellationToken)
     {
         var runs = plan.Layers.Select(size => OneLayer(coders, path, image, size, truths, cancellationToken)).ToList();
@@ -170,7 +169,7 @@ public sealed class RdEvaluator
 
     // One-layer stream of the image downscaled to `size`: cached per (model, quality, image, size). A cached
     // run reports zero time, so row times add up to the time actually spent.
-    private OneLayerRun OneLayer(Coders coders, string path, Image<Rgb24> image, LayerSize size, GroundTruth truths, CancellationToken cancellationToken)
+    private OneLayerRun OneLayer(Coders coders, string path, PixelBuffer image, LayerSize size, GroundTruth truths, CancellationToken cancellationToken)
     {
         var key = (coders.Model.Model, coders.Model.Quality, Path.GetFullPath(path), size);
         if (_oneLayer.TryGetValue(key, out var cached)) return cached with { FreshEncodeMs = 0, FreshDecodeMs = 0 };
@@ -181,13 +180,13 @@ public sealed class RdEvaluator
         using var decoded = coders.Decoder.Decode(bytes, options: null, cancellationToken);
         double decodeMs = watch.Elapsed.TotalMilliseconds;
         coders.Identity ??= decoded.Header.ModelId.ToString();
-        var run = new OneLayerRun(size, bytes.Length, ImageMetrics.Psnr(decoded.Layers[0].Image, truths.Get(size)), encodeMs, decodeMs);
+        var run = new OneLayerRun(size, bytes.Length, ImageMetrics.Psnr(decoded.Layers[0].Pixels, truths.Get(size)), encodeMs, decodeMs);
         OneLayerEncodes++;
         _oneLayer[key] = run;
         return run;
     }
 
-    private static (byte[] Bytes, EncodeResult Result, double Milliseconds) Encode(Coders coders, Image<Rgb24> image, LayerPlan plan,
+    private static (byte[] Bytes, EncodeResult Result, double Milliseconds) Encode(Coders coders, PixelBuffer image, LayerPlan plan,
         CancellationToken cancellationToken)
     {
         var watch = Stopwatch.StartNew();
@@ -219,17 +218,16 @@ public sealed class RdEvaluator
     }
 
     /// <summary>The original downscaled to each size asked for, made once per image with the encoder's resampler.</summary>
-    private sealed class GroundTruth(Image<Rgb24> original) : IDisposable
+    private sealed class GroundTruth(PixelBuffer original) : IDisposable
     {
-        private readonly Dictionary<LayerSize, Image<Rgb24>> _images = [];
+        private readonly Dictionary<LayerSize, PixelBuffer> _images = [];
 
-        public Image<Rgb24> Get(LayerSize size)
+        public PixelBuffer Get(LayerSize size)
         {
             if (!_images.TryGetValue(size, out var image))
             {
-                image = size.Width == original.Width && size.Height == original.Height
-                    ? original.Clone()
-                    : Resampler.ResizeBicubic(original, size.Width, size.Height);
+                // A copy in RGB when the size does not change, as the encoder makes its layer images.
+                image = Resampler.ResizeBicubic(original, size.Width, size.Height);
                 _images[size] = image;
             }
             return image;
@@ -237,7 +235,7 @@ public sealed class RdEvaluator
 
         public void Dispose()
         {
-            foreach (var image in _images.Values) image.Dispose();
+            _images.Clear();
         }
     }
 }

@@ -1,7 +1,5 @@
 using Compass.Imaging;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Tests.Imaging;
 
@@ -10,24 +8,24 @@ public class PlanarImageTests
     [Fact]
     public void EveryLevelRoundTripsThroughFloat()
     {
-        using var image = new Image<Rgb24>(256, 1);
-        for (int x = 0; x < 256; x++) image[x, 0] = new Rgb24((byte)x, (byte)(255 - x), (byte)(x * 7));
-        var planar = PlanarImage.FromImage(image);
+        var image = new PixelBuffer(256, 1);
+        for (int x = 0; x < 256; x++) ImagingTestData.Set(image, x, 0, (byte)x, (byte)(255 - x), (byte)(x * 7));
+        var planar = PlanarImage.FromPixels(image);
         for (int x = 0; x < 256; x++)
         {
             Assert.Equal(x / 255f, planar[0, 0, x]);
             Assert.Equal((255 - x) / 255f, planar[1, 0, x]);
         }
-        using var back = planar.ToImage();
+        var back = planar.ToPixels();
         Assert.Equal(ImagingTestData.Bytes(image), ImagingTestData.Bytes(back));
     }
 
     [Fact]
     public void LayoutIsChannelThenRowThenColumn()
     {
-        using var image = new Image<Rgb24>(3, 2);
-        image[2, 1] = new Rgb24(10, 20, 30);
-        var planar = PlanarImage.FromImage(image);
+        var image = new PixelBuffer(3, 2);
+        ImagingTestData.Set(image, 2, 1, 10, 20, 30);
+        var planar = PlanarImage.FromPixels(image);
         Assert.Equal(18, planar.Data.Length);
         Assert.Equal(10 / 255f, planar.Data[0 * 6 + 1 * 3 + 2]);
         Assert.Equal(20 / 255f, planar.Data[1 * 6 + 1 * 3 + 2]);
@@ -53,21 +51,22 @@ public class PlanarImageTests
     public void ToImageClampsUnclampedValues()
     {
         var planar = new PlanarImage(2, 1, [-0.5f, 0.25f, 1.25f, 0.5f, 0f, 1f]);
-        using var image = planar.ToImage();
-        Assert.Equal(new Rgb24(0, 255, 0), image[0, 0]);
-        Assert.Equal(new Rgb24(64, 128, 255), image[1, 0]);
+        var image = planar.ToPixels();
+        Assert.Equal(new byte[] { 0, 255, 0, 64, 128, 255 }, image.Pixels.ToArray());
+        // The 4-byte layouts put the channels where they belong and are opaque.
+        Assert.Equal(new byte[] { 0, 255, 0, 255, 64, 128, 255, 255 }, planar.ToPixels(PixelLayout.Rgba32).Pixels.ToArray());
+        Assert.Equal(new byte[] { 0, 255, 0, 255, 255, 128, 64, 255 }, planar.ToPixels(PixelLayout.Bgra32).Pixels.ToArray());
     }
 
     [Fact]
-    public void FromAnyImageConvertsToRgbDroppingAlpha()
+    public void FromFourByteLayoutsReadsRgbAndDropsAlpha()
     {
-        using var rgba = new Image<Rgba32>(2, 2, new Rgba32(10, 20, 30, 0));
-        var planar = PlanarImage.FromImage((Image)rgba);
+        var rgba = new PixelBuffer(2, 2, PixelLayout.Rgba32, [10, 20, 30, 0, 10, 20, 30, 0, 10, 20, 30, 0, 10, 20, 30, 7]);
+        var planar = PlanarImage.FromPixels(rgba);
         Assert.Equal(10 / 255f, planar[0, 1, 1]);
         Assert.Equal(30 / 255f, planar[2, 0, 0]);
-        using var gray = new Image<L8>(1, 1, new L8(77));
-        var fromGray = PlanarImage.FromImage((Image)gray);
-        Assert.Equal(new[] { 77 / 255f, 77 / 255f, 77 / 255f }, fromGray.Data);
+        var bgra = new PixelBuffer(1, 1, PixelLayout.Bgra32, [30, 20, 10, 0]);
+        Assert.Equal(new[] { 10 / 255f, 20 / 255f, 30 / 255f }, PlanarImage.FromPixels(bgra).Data);
     }
 
     [SkippableFact]
@@ -75,8 +74,8 @@ public class PlanarImageTests
     {
         // The fixtures were made with torchvision's ToTensor (level / 255 in float32); ours must be identical.
         var original = ImagingTestData.LoadPlanarFixture(Path.Combine(SharedData.Official, "compass3", "original.npy"));
-        using var image = original.ToImage();
-        Assert.Equal(original.Data, PlanarImage.FromImage(image).Data);
+        var image = original.ToPixels();
+        Assert.Equal(original.Data, PlanarImage.FromPixels(image).Data);
     }
 
     [Fact]

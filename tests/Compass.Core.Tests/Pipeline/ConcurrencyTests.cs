@@ -1,6 +1,6 @@
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Compass.Imaging;
+using Compass.Tests.Imaging;
 
 namespace Compass.Tests.Pipeline;
 
@@ -17,10 +17,10 @@ public class ConcurrencyTests
 
         byte[] Encode((int Width, int Height, int Quality) job)
         {
-            using var image = new Image<Rgb24>(job.Width, job.Height);
+            var image = new PixelBuffer(job.Width, job.Height);
             for (int y = 0; y < job.Height; y++)
                 for (int x = 0; x < job.Width; x++)
-                    image[x, y] = new Rgb24((byte)(x * 3 + job.Width), (byte)(y * 5), (byte)((x ^ y) + job.Quality));
+                    ImagingTestData.Set(image, x, y, (byte)(x * 3 + job.Width), (byte)(y * 5), (byte)((x ^ y) + job.Quality));
             var plan = LayerPlan.FromScales(job.Width, job.Height, 0.3, 0.6, 1.0);
             return encoder.Encode(image, plan, new EncodeOptions { Quality = job.Quality });
         }

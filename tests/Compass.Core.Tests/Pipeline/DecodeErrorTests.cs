@@ -1,7 +1,7 @@
 using Compass.Bitstream;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
+using Compass.Imaging;
+using Compass.Tests.Imaging;
 using Xunit.Abstractions;
 
 namespace Compass.Tests.Pipeline;
@@ -18,10 +18,10 @@ public class DecodeErrorTests(ITestOutputHelper output)
     private static (FakeModel Model, byte[] Good, byte[] Bad) Streams()
     {
         var model = new FakeModel();
-        using var image = new Image<Rgb24>(258, 194);
+        var image = new PixelBuffer(258, 194);
         for (int y = 0; y < image.Height; y++)
             for (int x = 0; x < image.Width; x++)
-                image[x, y] = new Rgb24((byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / image.Height));
+                ImagingTestData.Set(image, x, y, (byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / image.Height));
         byte[] good = new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = 1 });
         return (model, good, CorruptY(good, layer: 2));
     }

@@ -1,7 +1,6 @@
+using Compass.Imaging;
 using Compass.Pipeline;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Tests.Pipeline;
 
@@ -9,12 +8,18 @@ public class MemoryLimitTests
 {
     private static readonly LayerPlan Plan = LayerPlan.Parse("129x97,258x194,517x389");
 
-    private static Image<Rgb24> TestImage() => new(517, 389, new Rgb24(90, 140, 200));
+    private static PixelBuffer TestImage()
+    {
+        var image = new PixelBuffer(517, 389);
+        var pixels = image.Pixels;
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (byte)(60 + (i % 7 * 20));
+        return image;
+    }
 
     [Fact]
     public void EncodeOverTheLimitFailsBeforeWritingAByte()
     {
-        using var image = TestImage();
+        var image = TestImage();
         using var model = new FakeModel();
         var encoder = new ScalableEncoder(model);
         var options = new EncodeOptions { Quality = 2 };
@@ -35,7 +40,7 @@ public class MemoryLimitTests
     [Fact]
     public async Task DecodeOverTheLimitFailsWhileFewerLayersFit()
     {
-        using var image = TestImage();
+        var image = TestImage();
         using var model = new FakeModel();
         byte[] stream = new ScalableEncoder(model).Encode(image, Plan, new EncodeOptions { Quality = 2 });
         var decoder = new ScalableDecoder(model);

@@ -1,4 +1,5 @@
 using Compass.Imaging;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

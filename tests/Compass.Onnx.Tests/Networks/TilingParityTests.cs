@@ -1,5 +1,6 @@
 using Compass.Imaging;
 using Compass.Pipeline;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using Xunit.Abstractions;
@@ -143,9 +144,8 @@ public class TilingParityTests(DefaultModelFixture fixture, ITestOutputHelper ou
 
     private static PlanarImage Kodim23(int width, int height)
     {
-        using var image = Image.Load<Rgb24>(Path.Combine(AppContext.BaseDirectory, "Assets", "kodim23.png"));
-        using var resized = Resampler.ResizeBicubic(image, width, height);
-        return PlanarImage.FromImage(resized);
+        var image = ImageSharpLoader.LoadPixels(Path.Combine(AppContext.BaseDirectory, "Assets", "kodim23.png"));
+        return PlanarImage.FromPixels(Resampler.ResizeBicubic(image, width, height));
     }
 
     private static float MaxAbsDifference(PlanarImage a, PlanarImage b)

@@ -1,5 +1,6 @@
 using Compass.Determinism;
 using Compass.EntropyCoding;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Testing;
 using Compass.Training.Export.FixedPoint;
@@ -82,7 +83,7 @@ public sealed class FixedPointExportTests(ITestOutputHelper log)
         double worstRel = 0;
         foreach (var file in new[] { "kodim01.png", "kodim07.png", "kodim23.png" })
         {
-            var image = ImageLoader.LoadPlanar(Path.Combine(SharedData.Kodak, file));
+            var image = PlanarImage.FromPixels(ImageSharpLoader.LoadPixels(Path.Combine(SharedData.Kodak, file)));
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var x = tensor(image.Data, [1, 3, image.Height, image.Width]);
@@ -171,7 +172,7 @@ public sealed class ReconstructionDriftTests(ITestOutputHelper log)
         set_num_threads(1);
         using var codec = OfficialCheckpoint.LoadCodec(Fixtures.Path("meanscale/meanscale_state_dict.pt"));
         codec.eval();
-        var image = ImageLoader.LoadPlanar(Path.Combine(SharedData.Kodak, "kodim23.png"));
+        var image = PlanarImage.FromPixels(ImageSharpLoader.LoadPixels(Path.Combine(SharedData.Kodak, "kodim23.png")));
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var x = tensor(image.Data, [1, 3, image.Height, image.Width]);

@@ -5,6 +5,7 @@ using Compass.Onnx;
 using Compass.Testing;
 using Compass.Training.Export;
 using Compass.Training.Modules;
+using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;

@@ -1,3 +1,4 @@
+using Compass.ImageSharp;
 using Compass.Onnx;
 using Compass.Testing;
 using Compass.Training.Cli;

@@ -1,10 +1,9 @@
+using Compass.Imaging;
 using Compass.Bundles;
 using Compass.Determinism;
 using Compass.EntropyCoding;
 using Compass.Pipeline;
 using Compass.Testing;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 
 namespace Compass.Fuzz;
 
@@ -20,13 +19,16 @@ internal static class Seeds
             File.WriteAllBytes(Path.Combine(dir, "seed-" + name), bytes);
         }
 
+        // Input images in every format the tool reads: small, some with alpha, gray or several frames.
+        foreach (var (name, bytes) in ImageSeeds()) Put("image", name, bytes);
+
         // Multi-layer streams from the fake model (both qualities), for the reader and the decoder.
         using (var model = new FakeModel())
         {
             var encoder = new ScalableEncoder(model);
             foreach (var (plan, quality) in new[] { ("16x16", 1), ("40x30,64x48", 2), ("24x20,40x30,70x33", 1) })
             {
-                using var image = TestImage(200, 150);
+                var image = TestImage(200, 150);
                 var bytes = encoder.Encode(image, LayerPlan.Parse(plan), new EncodeOptions { Quality = quality });
                 Put("bitstream", $"{plan.Replace(',', '_')}-q{quality}", bytes);
                 Put("decoder", $"{plan.Replace(',', '_')}-q{quality}", [.. bytes, (byte)1]);
@@ -93,12 +95,50 @@ internal static class Seeds
             Enumerable.Repeat(-6.0, n).ToArray(), Enumerable.Repeat(6.0, n).ToArray());
     }
 
-    private static Image<Rgb24> TestImage(int width, int height)
+    private static IEnumerable<(string Name, byte[] Bytes)> ImageSeeds()
     {
-        var image = new Image<Rgb24>(width, height);
+        using var rgb = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(12, 9);
+        for (int y = 0; y < 9; y++)
+            for (int x = 0; x < 12; x++)
+                rgb[x, y] = new SixLabors.ImageSharp.PixelFormats.Rgb24((byte)(x * 20), (byte)(y * 28), (byte)((x ^ y) * 15));
+        byte[] Save(SixLabors.ImageSharp.Image image, Action<SixLabors.ImageSharp.Image, Stream> save)
+        {
+            using var stream = new MemoryStream();
+            save(image, stream);
+            return stream.ToArray();
+        }
+        yield return ("rgb.png", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        yield return ("rgb.jpg", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsJpeg(i, s)));
+        yield return ("rgb.bmp", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsBmp(i, s)));
+        yield return ("rgb.tiff", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsTiff(i, s)));
+        yield return ("rgb.tga", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsTga(i, s)));
+        yield return ("rgb.webp", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsWebp(i, s)));
+        using var rgba = rgb.CloneAs<SixLabors.ImageSharp.PixelFormats.Rgba32>();
+        yield return ("rgba.png", Save(rgba, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        using var gray = rgb.CloneAs<SixLabors.ImageSharp.PixelFormats.L8>();
+        yield return ("gray.png", Save(gray, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        using var animated = rgb.Clone();
+        using (var frame = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(12, 9, new SixLabors.ImageSharp.PixelFormats.Rgb24(200, 10, 10)))
+        {
+            animated.Frames.AddFrame(frame.Frames.RootFrame);
+            animated.Frames.AddFrame(frame.Frames.RootFrame);
+        }
+        yield return ("anim3.gif", Save(animated, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsGif(i, s)));
+    }
+
+    private static PixelBuffer TestImage(int width, int height)
+    {
+        var image = new PixelBuffer(width, height);
         for (int y = 0; y < height; y++)
+        {
+            var row = image.GetRow(y);
             for (int x = 0; x < width; x++)
-                image[x, y] = new Rgb24((byte)(128 + 100 * Math.Sin(x / 23.0)), (byte)(x * y % 251), (byte)(255 * y / height));
+            {
+                row[3 * x] = (byte)(128 + 100 * Math.Sin(x / 23.0));
+                row[3 * x + 1] = (byte)(x * y % 251);
+                row[3 * x + 2] = (byte)(255 * y / height);
+            }
+        }
         return image;
     }
 }

@@ -4,6 +4,9 @@ using Compass.Bitstream;
 using Compass.Bundles;
 using Compass.Determinism;
 using Compass.EntropyCoding;
+using Compass.ImageSharp;
+using Compass.Imaging;
+using Compass.SkiaSharp;
 using Compass.Testing;
 
 namespace Compass.Fuzz;
@@ -22,6 +25,7 @@ internal static class Targets
         ["bundle"] = Bundle,
         ["tables"] = Tables,
         ["decoder"] = Decoder,
+        ["image"] = Image,
     };
 
     // Lazy: instrumented Compass.Core code must not run before Fuzzer.LibFuzzer.Run has mapped the coverage memory.
@@ -137,6 +141,19 @@ internal static class Targets
         {
             using var result = new ScalableDecoder(Model.Value).Decode(bytes, new DecodeOptions { AllowTruncation = allowTruncation });
         });
+    }
+
+    // The compass tool's input limits, smaller so that a mutated header cannot make a single input decode for long.
+    private static readonly ImageInputLimits ImageLimits = new() { MaxPixels = 4L * 1024 * 1024, MaxFrames = 64 };
+
+    /// <summary>
+    /// (e) The input-image decoders of the compass tool: both adapters' loaders (Skia's codecs and ImageSharp 2.1
+    /// with header limits) on the same bytes, each to a <see cref="PixelBuffer"/>.
+    /// </summary>
+    public static void Image(byte[] data)
+    {
+        Expect(() => SkiaImageLoader.LoadPixels(new MemoryStream(data, writable: false), ImageLimits));
+        Expect(() => ImageSharpLoader.LoadPixels(new MemoryStream(data, writable: false), ImageLimits));
     }
 
     /// <summary>

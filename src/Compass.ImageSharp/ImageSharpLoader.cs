@@ -1,35 +1,41 @@
+using Compass.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace Compass.Imaging;
+namespace Compass.ImageSharp;
 
 /// <summary>
-/// Loads untrusted image files (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP: whatever ImageSharp decodes) as
-/// 8-bit RGB. The header is read first, without decoding pixels, so an image that claims a huge size is
-/// refused before any pixel memory is allocated. Every problem with the bytes surfaces as a
+/// Loads untrusted image files (PNG, JPEG, BMP, GIF, TGA, TIFF, WebP, PBM: whatever ImageSharp 2.1 decodes) as
+/// 8-bit RGB. The header is read first, without decoding pixels, and checked against <see cref="ImageInputLimits"/>,
+/// so an image that claims a huge size is refused before any pixel memory is allocated; only the first frame
+/// of an animated GIF or multi-page TIFF is ever decoded. Every problem with the bytes surfaces as a
 /// <see cref="CompassFormatException"/>.
 /// </summary>
-public static class ImageLoader
+public static class ImageSharpLoader
 {
-    /// <summary>Default pixel limit: 64 Mi pixels (e.g. 8192 x 8192).</summary>
-    public const long DefaultMaxPixels = 64L * 1024 * 1024;
+    // Decoders that stop after the first frame: the codec keeps one still image, and decoding thousands of
+    // GIF frames or TIFF pages that are then thrown away is the memory and time an attacker would aim for.
+    private static readonly Configuration FirstFrameConfiguration = CreateConfiguration();
 
     /// <summary>
     /// Reads an image from a stream as 8-bit RGB (alpha dropped, gray replicated, first frame of an
     /// animation). The stream is read from its current position; a non-seekable stream is buffered.
     /// </summary>
     /// <param name="stream">A readable stream holding an encoded image.</param>
-    /// <param name="maxPixels">Largest accepted width * height.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
     /// <returns>The decoded image; the caller disposes it.</returns>
     /// <exception cref="CompassFormatException">The bytes are empty, not an image, corrupt or truncated,
-    /// the image has zero size, or it has more than <paramref name="maxPixels"/> pixels.</exception>
-    public static Image<Rgb24> Load(Stream stream, long maxPixels = DefaultMaxPixels)
+    /// the image has zero size, or it exceeds the limits.</exception>
+    public static Image<Rgb24> Load(Stream stream, ImageInputLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxPixels, 1);
         if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
+        limits ??= ImageInputLimits.Default;
 
         // Identify and decode both read from the start, so the stream must seek.
         using var buffered = stream.CanSeek ? null : CopyToMemory(stream);
@@ -37,15 +43,12 @@ public static class ImageLoader
         long origin = input.Position;
         if (input.Length - origin <= 0) throw new CompassFormatException("not an image: the stream is empty");
 
-        Configuration configuration = Configuration.Default;
+        Configuration configuration = FirstFrameConfiguration;
         IImageInfo? info = Guard(() => Image.Identify(configuration, input, out IImageFormat _));
         if (info is null)
-            throw new CompassFormatException("not an image: the format is not recognised (expected PNG, JPEG, BMP, GIF, TGA, TIFF or WebP)");
-        if (info.Width <= 0 || info.Height <= 0)
-            throw new CompassFormatException($"image has zero size: {info.Width}x{info.Height}");
-        long pixels = (long)info.Width * info.Height;
-        if (pixels > maxPixels)
-            throw new CompassFormatException($"image too large: {info.Width}x{info.Height} exceeds the limit of {maxPixels} pixels");
+            throw new CompassFormatException("not an image: the format is not recognised (expected PNG, JPEG, BMP, GIF, TGA, TIFF, WebP or PBM)");
+        // ImageSharp 2.1's Identify does not count frames; the decoders above read only the first one.
+        limits.Check(info.Width, info.Height, frames: 1);
 
         input.Position = origin;
         Image<Rgb24> image = Guard(() => Image.Load<Rgb24>(configuration, input));
@@ -56,23 +59,23 @@ public static class ImageLoader
             image.Dispose();
             throw new CompassFormatException(message);
         }
-        // Keep only the first frame of an animation: the codec works on still images.
+        // Keep only the first frame (formats without a first-frame mode may still bring more).
         while (image.Frames.Count > 1) image.Frames.RemoveFrame(image.Frames.Count - 1);
         return image;
     }
 
-    /// <summary>Reads an image file as 8-bit RGB; see <see cref="Load(Stream, long)"/>.</summary>
+    /// <summary>Reads an image file as 8-bit RGB; see <see cref="Load(Stream, ImageInputLimits?)"/>.</summary>
     /// <param name="path">Path of the image file.</param>
-    /// <param name="maxPixels">Largest accepted width * height.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
     /// <returns>The decoded image; the caller disposes it.</returns>
     /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
-    public static Image<Rgb24> Load(string path, long maxPixels = DefaultMaxPixels)
+    public static Image<Rgb24> Load(string path, ImageInputLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         using var file = File.OpenRead(path);
         try
         {
-            return Load(file, maxPixels);
+            return Load(file, limits);
         }
         catch (CompassFormatException e)
         {
@@ -80,24 +83,32 @@ public static class ImageLoader
         }
     }
 
-    /// <summary>Reads an image from a stream straight into a <see cref="PlanarImage"/> (values level / 255).</summary>
+    /// <summary>Reads an image from a stream straight into a <see cref="PixelBuffer"/> (<see cref="PixelLayout.Rgb24"/>).</summary>
     /// <param name="stream">A readable stream holding an encoded image.</param>
-    /// <param name="maxPixels">Largest accepted width * height.</param>
-    /// <exception cref="CompassFormatException">See <see cref="Load(Stream, long)"/>.</exception>
-    public static PlanarImage LoadPlanar(Stream stream, long maxPixels = DefaultMaxPixels)
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <exception cref="CompassFormatException">See <see cref="Load(Stream, ImageInputLimits?)"/>.</exception>
+    public static PixelBuffer LoadPixels(Stream stream, ImageInputLimits? limits = null)
     {
-        using var image = Load(stream, maxPixels);
-        return PlanarImage.FromImage(image);
+        using var image = Load(stream, limits);
+        return image.ToPixelBuffer();
     }
 
-    /// <summary>Reads an image file straight into a <see cref="PlanarImage"/> (values level / 255).</summary>
+    /// <summary>Reads an image file straight into a <see cref="PixelBuffer"/> (<see cref="PixelLayout.Rgb24"/>).</summary>
     /// <param name="path">Path of the image file.</param>
-    /// <param name="maxPixels">Largest accepted width * height.</param>
-    /// <exception cref="CompassFormatException">See <see cref="Load(string, long)"/>.</exception>
-    public static PlanarImage LoadPlanar(string path, long maxPixels = DefaultMaxPixels)
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <exception cref="CompassFormatException">See <see cref="Load(string, ImageInputLimits?)"/>.</exception>
+    public static PixelBuffer LoadPixels(string path, ImageInputLimits? limits = null)
     {
-        using var image = Load(path, maxPixels);
-        return PlanarImage.FromImage(image);
+        using var image = Load(path, limits);
+        return image.ToPixelBuffer();
+    }
+
+    private static Configuration CreateConfiguration()
+    {
+        var configuration = Configuration.Default.Clone();
+        configuration.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = FrameDecodingMode.First });
+        configuration.ImageFormatsManager.SetDecoder(TiffFormat.Instance, new TiffDecoder { DecodingMode = FrameDecodingMode.First });
+        return configuration;
     }
 
     private static MemoryStream CopyToMemory(Stream stream)
@@ -135,7 +146,7 @@ public static class ImageLoader
         {
             throw new CompassFormatException($"not a valid image (truncated): {e.Message}", e);
         }
-        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or IOException))
+        catch (Exception e) when (e is not (OutOfMemoryException or OperationCanceledException or IOException or CompassFormatException))
         {
             // ImageSharp 2.1 decoders let some malformed input escape as other exceptions (a truncated
             // pHYs chunk gives ArgumentOutOfRangeException, corrupt BMP palettes DivideByZeroException,

@@ -1,0 +1,111 @@
+using Compass.Imaging;
+using SkiaSharp;
+
+namespace Compass.SkiaSharp;
+
+/// <summary>
+/// Loads untrusted image files through Skia's codecs (PNG, JPEG, WebP, GIF, BMP, ICO, WBMP): the header is read
+/// first (<see cref="SKCodec.Info"/>, <see cref="SKCodec.FrameCount"/>) and checked against
+/// <see cref="ImageInputLimits"/> before any pixel memory is allocated; only the first frame is decoded. Every
+/// problem with the bytes surfaces as a <see cref="CompassFormatException"/>.
+/// </summary>
+public static class SkiaImageLoader
+{
+    /// <summary>
+    /// Reads an image from a stream (from its current position to its end) as an 8-bit bitmap
+    /// (<see cref="SKColorType.Rgba8888"/>, unpremultiplied).
+    /// </summary>
+    /// <param name="stream">A readable stream holding an encoded image; not disposed.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <returns>The decoded bitmap; the caller disposes it.</returns>
+    /// <exception cref="CompassFormatException">The bytes are empty, not an image Skia decodes, corrupt or
+    /// truncated, the image has zero size, or it exceeds the limits.</exception>
+    public static SKBitmap Load(Stream stream, ImageInputLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
+        limits ??= ImageInputLimits.Default;
+
+        // Skia reads from its own copy, so the caller's stream is never owned or disposed by a native wrapper.
+        byte[] bytes;
+        using (var memory = new MemoryStream())
+        {
+            stream.CopyTo(memory);
+            bytes = memory.ToArray();
+        }
+        if (bytes.Length == 0) throw new CompassFormatException("not an image: the stream is empty");
+
+        // The codec owns the stream it is given.
+        using var codec = SKCodec.Create(new SKMemoryStream(bytes), out SKCodecResult opened);
+        if (codec is null)
+        {
+            throw new CompassFormatException(opened switch
+            {
+                SKCodecResult.IncompleteInput => "not a valid image (truncated before the end of its header)",
+                SKCodecResult.InvalidInput => "not a valid image (its header is corrupt)",
+                _ => "not an image: the format is not recognised (expected PNG, JPEG, WebP, GIF, BMP, ICO or WBMP)",
+            });
+        }
+        SKImageInfo header = codec.Info;
+        limits.Check(header.Width, header.Height, Math.Max(1, codec.FrameCount));
+
+        var info = new SKImageInfo(header.Width, header.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var bitmap = new SKBitmap();
+        try
+        {
+            if (!bitmap.TryAllocPixels(info))
+                throw new CompassFormatException($"image too large to decode: no memory for {header.Width}x{header.Height} pixels");
+            // Frame 0 only (the default options); an animation's other frames are never decoded.
+            SKCodecResult result = codec.GetPixels(info, bitmap.GetPixels());
+            if (result != SKCodecResult.Success)
+                throw new CompassFormatException(result == SKCodecResult.IncompleteInput
+                    ? "not a valid image (truncated)"
+                    : $"not a valid image (the decoder failed: {result})");
+            return bitmap;
+        }
+        catch
+        {
+            bitmap.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads an image file as an 8-bit bitmap; see <see cref="Load(Stream, ImageInputLimits?)"/>.</summary>
+    /// <param name="path">Path of the image file.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <returns>The decoded bitmap; the caller disposes it.</returns>
+    /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
+    public static SKBitmap Load(string path, ImageInputLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = File.OpenRead(path);
+        try
+        {
+            return Load(file, limits);
+        }
+        catch (CompassFormatException e)
+        {
+            throw new CompassFormatException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads an image from a stream straight into a <see cref="PixelBuffer"/> (<see cref="PixelLayout.Rgba32"/>).</summary>
+    /// <param name="stream">A readable stream holding an encoded image; not disposed.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <exception cref="CompassFormatException">See <see cref="Load(Stream, ImageInputLimits?)"/>.</exception>
+    public static PixelBuffer LoadPixels(Stream stream, ImageInputLimits? limits = null)
+    {
+        using var bitmap = Load(stream, limits);
+        return bitmap.ToPixelBuffer();
+    }
+
+    /// <summary>Reads an image file straight into a <see cref="PixelBuffer"/> (<see cref="PixelLayout.Rgba32"/>).</summary>
+    /// <param name="path">Path of the image file.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <exception cref="CompassFormatException">See <see cref="Load(string, ImageInputLimits?)"/>.</exception>
+    public static PixelBuffer LoadPixels(string path, ImageInputLimits? limits = null)
+    {
+        using var bitmap = Load(path, limits);
+        return bitmap.ToPixelBuffer();
+    }
+}
