@@ -22,6 +22,9 @@ internal sealed class CommonOptions(CliContext context)
         Description = "Keep ONNX Runtime's memory arena: a little faster on repeated small images, far more memory on large ones (docs/performance.md).",
     };
 
+    /// <summary>The working-memory limit of encode and decode (<see cref="EncodeOptions.MaxMemoryBytes"/>).</summary>
+    public Option<long?> MaxMemory { get; } = CreateMaxMemory();
+
     public Option<bool> Json { get; } = new("--json") { Description = "Print one JSON document (for scripts) instead of the table." };
 
     /// <summary>Debug logging and stack traces; valid on every command.</summary>
@@ -62,6 +65,20 @@ internal sealed class CommonOptions(CliContext context)
         option.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         return option;
     }
+
+    private static Option<long?> CreateMaxMemory() => new("--max-memory")
+    {
+        Description = "Refuse the work, before it starts, when its estimated peak memory is above this (e.g. 1.5GB, 800MB; powers of 1024). " +
+                      "Default: the memory available to the process (docs/performance.md, Memory).",
+        HelpName = "size",
+        CustomParser = result =>
+        {
+            string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+            if (MemorySize.TryParse(text, out long bytes) && bytes > 0) return bytes;
+            result.AddError($"--max-memory: '{text}' is not a size: give a positive number with KB, MB or GB (powers of 1024), e.g. 1.5GB.");
+            return null;
+        },
+    };
 
     private static Option<int> CreateThreads()
     {

@@ -70,7 +70,7 @@ public sealed class ScalableDecoder
         BitstreamHeader? header = null;
         try
         {
-            await foreach (var layer in DecodeCoreAsync(input, options, h => header = h, cancellationToken).ConfigureAwait(false))
+            await foreach (var layer in DecodeCoreAsync(input, options, h => header = h, keepLayers: true, cancellationToken).ConfigureAwait(false))
                 layers.Add(layer);
             return new DecodeResult(header!, layers, error: null);
         }
@@ -105,7 +105,7 @@ public sealed class ScalableDecoder
     {
         options ??= new DecodeOptions();
         BitstreamHeader? header = null;
-        await using var enumerator = DecodeCoreAsync(input, options, h => header = h, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        await using var enumerator = DecodeCoreAsync(input, options, h => header = h, keepLayers: false, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
         {
             DecodedLayer layer;
@@ -123,8 +123,32 @@ public sealed class ScalableDecoder
         }
     }
 
+    /// <summary>
+    /// An upper estimate of the peak memory (bytes, whole process) of decoding the stream that <paramref name="header"/>
+    /// describes: what <see cref="DecodeOptions.MaxMemoryBytes"/> is compared with. <see cref="DecodeAsync"/> keeps every
+    /// layer it returns, <see cref="DecodeProgressivelyAsync"/> only the previous one (<paramref name="keepLayers"/>).
+    /// </summary>
+    /// <param name="header">The stream's header (<see cref="ReadInfoAsync"/>).</param>
+    /// <param name="options">How many layers are decoded; null for all.</param>
+    /// <param name="keepLayers">True for a whole-stream decode (<see cref="DecodeAsync"/>), false for a progressive one.</param>
+    /// <exception cref="CompassFormatException">The stream's quality is not in this model set.</exception>
+    public long EstimateMemory(BitstreamHeader header, DecodeOptions? options = null, bool keepLayers = true)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        var networks = Networks(header);
+        int hidden = Math.Max(networks.GetTables(CodecRole.Base).ZChannels, networks.GetTables(CodecRole.Residual).ZChannels);
+        return WorkingMemory.ForDecode(header.Plan, options?.MaxLayers ?? header.Plan.Count, hidden, TilingPolicy.Default, keepLayers);
+    }
+
+    private ICompassNetworks Networks(BitstreamHeader header)
+    {
+        if (!_model.Qualities.Contains(header.Quality))
+            throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The stream was coded at quality {header.Quality}, which this model set does not provide (available: {string.Join(", ", _model.Qualities)}).");
+        return _model.GetNetworks(header.Quality);
+    }
+
     private async IAsyncEnumerable<DecodedLayer> DecodeCoreAsync(Stream input, DecodeOptions options, Action<BitstreamHeader> onHeader,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        bool keepLayers, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         if (options.MaxLayers is < 1)
@@ -132,13 +156,13 @@ public sealed class ScalableDecoder
 
         await using var reader = new BitstreamReader(input, options.Limits, leaveOpen: true);
         var header = await reader.ReadHeaderAsync(cancellationToken).ConfigureAwait(false);
-        if (!_model.Qualities.Contains(header.Quality))
-            throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The stream was coded at quality {header.Quality}, which this model set does not provide (available: {string.Join(", ", _model.Qualities)}).");
-        var networks = _model.GetNetworks(header.Quality);
+        var networks = Networks(header);
         header.EnsureModel(networks.ModelId);
         onHeader(header);
 
         int count = Math.Min(header.Plan.Count, options.MaxLayers ?? int.MaxValue);
+        WorkingMemory.EnsureWithin(EstimateMemory(header, options, keepLayers), options.MaxMemoryBytes,
+            $"Decoding {count} layer{(count == 1 ? "" : "s")} up to {header.Plan[count - 1]}", "DecodeOptions.MaxMemoryBytes");
         PlanarImage? previous = null;
         for (int k = 0; k < count; k++)
         {

@@ -36,6 +36,7 @@ public sealed class ScalableEncoder
     /// <param name="options">Quality and limits; null for defaults.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
     /// <exception cref="ArgumentException">The plan is empty or larger than the image, or the quality is unknown.</exception>
+    /// <exception cref="CompassFormatException">The encode would need more memory than <see cref="EncodeOptions.MaxMemoryBytes"/>.</exception>
     public byte[] Encode(PixelBuffer image, LayerPlan plan, EncodeOptions? options = null, CancellationToken cancellationToken = default)
     {
         using var buffer = new MemoryStream();
@@ -76,16 +77,48 @@ public sealed class ScalableEncoder
         return plan.Layers.Select(size => Resampler.ResizeBicubic(image, size.Width, size.Height)).ToList();
     }
 
+    /// <summary>
+    /// An upper estimate of the peak memory (bytes, whole process) of encoding a <paramref name="width"/> x <paramref name="height"/>
+    /// image into <paramref name="plan"/>: what <see cref="EncodeOptions.MaxMemoryBytes"/> is compared with. Computed from the
+    /// sizes and the model alone, in microseconds.
+    /// </summary>
+    /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
+    /// <param name="width">Width of the input image.</param>
+    /// <param name="height">Height of the input image.</param>
+    /// <param name="options">The quality (its networks set the width of the network runs); null for defaults.</param>
+    /// <exception cref="ArgumentException">The plan is empty or larger than the image, or the quality is unknown.</exception>
+    public long EstimateMemory(LayerPlan plan, int width, int height, EncodeOptions? options = null)
+    {
+        options ??= new EncodeOptions();
+        ValidatePlanAgainstImage(plan, width, height);
+        return EstimateMemoryAt(plan, width, height, ResolveQuality(options), options);
+    }
+
+    private long EstimateMemoryAt(LayerPlan plan, int width, int height, int quality, EncodeOptions options)
+    {
+        var networks = _model.GetNetworks(quality);
+        int hidden = Math.Max(networks.GetTables(CodecRole.Base).ZChannels, networks.GetTables(CodecRole.Residual).ZChannels);
+        return WorkingMemory.ForEncode(plan, width, height, hidden, TilingPolicy.Default, options.KeepReconstructions);
+    }
+
+    private Quality ResolveQuality(EncodeOptions options)
+    {
+        var quality = options.Quality ?? new Quality(_model.DefaultQuality);
+        if (!_model.Qualities.Contains(quality))
+            throw new ArgumentException($"Quality {quality} is not provided by this model (available: {string.Join(", ", _model.Qualities)}).", nameof(options));
+        return quality;
+    }
+
     private async Task<EncodeResult> EncodeCoreAsync(PixelBuffer image, LayerPlan plan, Stream output, EncodeOptions? options,
         IProgress<LayerProgress>? progress, bool sync, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(output);
         options ??= new EncodeOptions();
-        var quality = options.Quality ?? new Quality(_model.DefaultQuality);
-        if (!_model.Qualities.Contains(quality))
-            throw new ArgumentException($"Quality {quality} is not provided by this model (available: {string.Join(", ", _model.Qualities)}).", nameof(options));
+        var quality = ResolveQuality(options);
         ValidatePlanAgainstImage(plan, image.Width, image.Height);
+        WorkingMemory.EnsureWithin(EstimateMemoryAt(plan, image.Width, image.Height, quality, options), options.MaxMemoryBytes,
+            $"Encoding a {image.Width}x{image.Height} image into {plan.Count} layer{(plan.Count == 1 ? "" : "s")} ({plan})", "EncodeOptions.MaxMemoryBytes");
 
         var networks = _model.GetNetworks(quality);
         var header = new BitstreamHeader(networks.ModelId, quality, plan, networks.EntropyPath);

@@ -55,6 +55,26 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
+    public void WorkOverTheUsersMemoryLimitIsRefusedBeforeItStarts()
+    {
+        // Every estimate includes the process baseline (hundreds of MB), so 100 MB is below any encode or decode.
+        AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--max-memory", "100MB"), ExitCodes.Failed, "more than the limit of 100 MB (EncodeOptions.MaxMemoryBytes)");
+        Assert.False(File.Exists(_cli.PathOf("x.cmps")));
+        var decode = _cli.Run("decode", _stream, "-o", _cli.PathOf("out"), "--max-memory", "0.1GB");
+        Assert.NotEqual(0, decode.ExitCode);
+        Assert.Contains("(DecodeOptions.MaxMemoryBytes)", decode.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_cli.PathOf("out"), "layer0.png")));
+        Assert.Equal(0, _cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--max-memory", "64GB").ExitCode);
+    }
+
+    [Theory]
+    [InlineData("lots")]
+    [InlineData("-1GB")]
+    [InlineData("0")]
+    public void BadMemoryLimits(string value) =>
+        AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--max-memory", value), ExitCodes.InvalidArguments, "--max-memory");
+
+    [Fact]
     public void ScalesAndSizesTogether() =>
         AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("x.cmps"), "--scales", "1", "--sizes", "131x97"), ExitCodes.Failed, "not both");
 

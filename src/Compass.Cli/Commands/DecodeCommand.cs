@@ -30,7 +30,7 @@ internal sealed class DecodeCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int k) && k < 1) r.AddError("--layers must be at least 1.");
         });
-        Command = new Command("decode", "Decode the layers of a stream into PNG images.") { _input, _output, _layers, common.Json };
+        Command = new Command("decode", "Decode the layers of a stream into PNG images.") { _input, _output, _layers, common.MaxMemory, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -61,7 +61,7 @@ internal sealed class DecodeCommand
         string? warning = null;
         CompassFormatException? failure = null;
         long previousBytes = 0;
-        var options = new DecodeOptions { MaxLayers = parse.GetValue(_layers) };
+        var options = new DecodeOptions { MaxLayers = parse.GetValue(_layers), MaxMemoryBytes = parse.GetValue(_common.MaxMemory) };
         try
         {
             await foreach (var layer in decoder.DecodeProgressivelyAsync(file, options, cancellationToken))

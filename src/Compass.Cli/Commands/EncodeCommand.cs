@@ -50,7 +50,7 @@ internal sealed class EncodeCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--max-frames must be at least 1.");
         });
-        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, _maxPixels, _maxFrames, common.Json };
+        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -70,7 +70,7 @@ internal sealed class EncodeCommand
         var plan = PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
         using var model = _common.LoadModel(parse, logging);
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());
-        var options = new EncodeOptions { Quality = parse.GetValue(_quality) is int q ? new Quality(q) : null, MaxInputPixels = maxPixels };
+        var options = new EncodeOptions { Quality = parse.GetValue(_quality) is int q ? new Quality(q) : null, MaxInputPixels = maxPixels, MaxMemoryBytes = parse.GetValue(_common.MaxMemory) };
 
         // Write next to the target and move it into place at the end: an error or Ctrl+C leaves no partial stream.
         string partial = output + ".part";

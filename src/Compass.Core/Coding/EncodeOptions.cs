@@ -14,6 +14,14 @@ public sealed record EncodeOptions
     /// </summary>
     public long MaxInputPixels { get; init; } = ImageInputLimits.DefaultMaxPixels;
 
+    /// <summary>
+    /// Largest working memory (bytes) the call may need, by an upper estimate made from the sizes before any network runs
+    /// (<see cref="ScalableEncoder.EstimateMemory"/>); a call over it throws <see cref="CompassFormatException"/> at once.
+    /// Null (the default) means the memory available to this process (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>:
+    /// the machine's or the container's limit), so a call that cannot fit fails with a message instead of being killed.
+    /// </summary>
+    public long? MaxMemoryBytes { get; init; }
+
     /// <summary>Keep each layer's reconstruction in the result (tests and evaluation compare them with the decoder's).</summary>
     internal bool KeepReconstructions { get; init; }
 }
@@ -40,6 +48,13 @@ public sealed record DecodeOptions
     /// part of an image for all of it. <see cref="ScalableDecoder.DecodeProgressivelyAsync"/> ignores it: it has
     /// already yielded every layer before the problem when it throws.</remarks>
     public bool KeepLayersOnError { get; init; }
+
+    /// <summary>
+    /// Largest working memory (bytes) the call may need, by an upper estimate made from the stream's header before any
+    /// layer is decoded (<see cref="ScalableDecoder.EstimateMemory"/>); over it the call throws <see cref="CompassFormatException"/>.
+    /// Null (the default) means the memory available to this process (<see cref="GCMemoryInfo.TotalAvailableMemoryBytes"/>).
+    /// </summary>
+    public long? MaxMemoryBytes { get; init; }
 
     /// <summary>Limits enforced on the stream before any large allocation.</summary>
     public Bitstream.BitstreamLimits Limits { get; init; } = Bitstream.BitstreamLimits.Default;

@@ -35,6 +35,14 @@ public interface ICompassNetworks
     PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height);
 
     /// <summary>
+    /// g_s into <paramref name="destination"/>, whose size is the image size: tiled synthesis hands every tile of one
+    /// shape the same buffer instead of leaving one large-object-heap image per tile for the GC. The default copies
+    /// the result of <see cref="Synthesize(CodecRole, LatentTensor, int, int)"/>.
+    /// </summary>
+    void Synthesize(CodecRole role, LatentTensor yHat, PlanarImage destination) =>
+        Synthesize(role, yHat, destination.Width, destination.Height).Data.CopyTo(destination.Data, 0);
+
+    /// <summary>
     /// How far (in source pixels) a LIFF prediction looks around the nearest source pixel of a target pixel: the
     /// receptive field of the feature network plus its 3x3 unfold. Tiled prediction gives each window this halo.
     /// </summary>
@@ -45,6 +53,13 @@ public interface ICompassNetworks
     /// <see cref="LiffWindow.Source"/> part of the previous layer's reconstruction (see <see cref="LiffWindow"/>).
     /// </summary>
     PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// LIFF on a window into <paramref name="destination"/> (the size of <see cref="LiffWindow.Target"/>), for the same
+    /// buffer reuse as <see cref="Synthesize(CodecRole, LatentTensor, PlanarImage)"/>. The default copies.
+    /// </summary>
+    void Predict(PlanarImage source, LiffWindow window, PlanarImage destination, CancellationToken cancellationToken) =>
+        Predict(source, window, cancellationToken).Data.CopyTo(destination.Data, 0);
 
     /// <summary>LIFF: the prediction of a whole layer of the given size from the whole previous layer, in one run.</summary>
     PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken) =>

@@ -18,6 +18,7 @@ internal static class LayerChain
     /// <summary>
     /// Encodes layer <paramref name="index"/> of <paramref name="target"/>; returns its strings and reconstruction
     /// (null when <paramref name="reconstruct"/> is false: the last layer's synthesis only serves callers that keep it).
+    /// An enhancement layer overwrites <paramref name="target"/> with its residual.
     /// </summary>
     public static (CodedLatents Coded, PlanarImage? Reconstruction) EncodeLayer(
         ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
@@ -29,7 +30,10 @@ internal static class LayerChain
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = TiledPrediction.Predict(networks, previous, target.Width, target.Height, tiling, cancellationToken);
-        var residual = Subtract(target, prediction);
+        // The target becomes the residual in place, and without a reconstruction the prediction is dropped here:
+        // each full-size float image is 12 bytes per pixel (288 MB at 24 MP).
+        var residual = SubtractInPlace(target, prediction);
+        if (!reconstruct) prediction = null;
         return LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath, tiling, addTo: prediction, reconstruct, cancellationToken);
     }
 
@@ -106,11 +110,12 @@ internal static class LayerChain
         }
     }
 
-    private static PlanarImage Subtract(PlanarImage a, PlanarImage b)
+    private static PlanarImage SubtractInPlace(PlanarImage target, PlanarImage subtrahend)
     {
-        var data = new float[a.Data.Length];
-        for (int i = 0; i < data.Length; i++) data[i] = a.Data[i] - b.Data[i];
-        return new PlanarImage(a.Width, a.Height, data);
+        var t = target.Data;
+        var s = subtrahend.Data;
+        for (int i = 0; i < t.Length; i++) t[i] -= s[i];
+        return target;
     }
 
     private static PlanarImage AddInPlace(PlanarImage target, PlanarImage addend)

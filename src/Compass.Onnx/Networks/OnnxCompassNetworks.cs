@@ -156,12 +156,20 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     /// <inheritdoc />
     public PlanarImage Synthesize(CodecRole role, LatentTensor yHat, int width, int height)
     {
-        ArgumentNullException.ThrowIfNull(yHat);
         var image = new PlanarImage(width, height);
+        Synthesize(role, yHat, image);
+        return image;
+    }
+
+    /// <inheritdoc />
+    public void Synthesize(CodecRole role, LatentTensor yHat, PlanarImage destination)
+    {
+        ArgumentNullException.ThrowIfNull(yHat);
+        ArgumentNullException.ThrowIfNull(destination);
+        int width = destination.Width, height = destination.Height;
         Codec(role).Synthesis.Run(
             [OnnxInput.Float("y_hat", yHat.Data, 1, yHat.Channels, yHat.Height, yHat.Width), OnnxInput.Int64("image_size", new long[] { height, width }, 2)],
-            [new OnnxOutputBuffer("x_hat", image.Data, 1, 3, height, width)]);
-        return image;
+            [new OnnxOutputBuffer("x_hat", destination.Data, 1, 3, height, width)]);
     }
 
     /// <inheritdoc />
@@ -171,7 +179,18 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     /// <inheritdoc />
     public PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken)
     {
+        var output = new PlanarImage(window.Target.Width, window.Target.Height);
+        Predict(source, window, output, cancellationToken);
+        return output;
+    }
+
+    /// <inheritdoc />
+    public void Predict(PlanarImage source, LiffWindow window, PlanarImage destination, CancellationToken cancellationToken)
+    {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        if (destination.Width != window.Target.Width || destination.Height != window.Target.Height)
+            throw new ArgumentException($"The destination is {destination.Width}x{destination.Height}, the target window {window.Target}.", nameof(destination));
         if (source.Width != window.Source.Width || source.Height != window.Source.Height)
             throw new ArgumentException($"The source window is {window.Source}, the image {source.Width}x{source.Height}.", nameof(source));
         cancellationToken.ThrowIfCancellationRequested();
@@ -185,8 +204,8 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         var biasArray = featureBuffers.Rent(biasLength);
         try
         {
-            return PredictFromFeatures(source, window, sourcePixels, hidden,
-                firstArray.AsMemory(0, firstLength), filtersArray.AsMemory(0, filtersLength), biasArray.AsMemory(0, biasLength), cancellationToken);
+            PredictFromFeatures(source, window, sourcePixels, hidden,
+                firstArray.AsMemory(0, firstLength), filtersArray.AsMemory(0, filtersLength), biasArray.AsMemory(0, biasLength), destination, cancellationToken);
         }
         finally
         {
@@ -196,8 +215,8 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         }
     }
 
-    private PlanarImage PredictFromFeatures(PlanarImage source, LiffWindow window, long sourcePixels, int hidden,
-        Memory<float> first, Memory<float> filters, Memory<float> bias, CancellationToken cancellationToken)
+    private void PredictFromFeatures(PlanarImage source, LiffWindow window, long sourcePixels, int hidden,
+        Memory<float> first, Memory<float> filters, Memory<float> bias, PlanarImage output, CancellationToken cancellationToken)
     {
         liffFeatures.Run(
             [OnnxInput.Float("x", source.Data, 1, 3, source.Height, source.Width)],
@@ -209,7 +228,6 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         var grid = LiffGrid.Create(window.SourceHeight, window.SourceWidth, window.TargetHeight, window.TargetWidth);
         var target = window.Target;
         int width = target.Width, height = target.Height;
-        var output = new PlanarImage(width, height);
         int total = width * height, chunk = Math.Min(predictChunk, total);
         var index = new long[chunk];
         var coord = new float[2 * chunk];
@@ -245,7 +263,6 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 data[(2 * plane) + start + k] = rgb[(3 * k) + 2];
             }
         }
-        return output;
     }
 
     /// <summary>Releases every session.</summary>

@@ -133,7 +133,8 @@ public class TilingTests
         for (int k = 0; k < plan.Length; k++)
         {
             var target = Resampler.ResizeBicubic(image, plan[k].W, plan[k].H);
-            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previousEncoded, path, CancellationToken.None, tiling: small);
+            // EncodeLayer turns an enhancement layer's target into its residual in place: each call gets its own copy.
+            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target.Clone(), previousEncoded, path, CancellationToken.None, tiling: small);
             var (codedUntiled, untiled) = LayerChain.EncodeLayer(networks, k, target, previousUntiled, path, CancellationToken.None, tiling: Untiled);
             var decoded = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, previousDecoded, path, CancellationToken.None, small);
             Assert.Equal(reconstruction!.Data, decoded.Data);

@@ -30,7 +30,8 @@ internal static class TiledAnalysis
         var vertical = new Axis(height);
         var horizontal = new Axis(width);
         LatentTensor? y = null, z = null;
-        int halo = policy.AnalysisHalo, done = 0;
+        var buffers = new TileBuffers();
+        int halo = policy.AnalysisHalo;
         foreach (var (r0, r1) in rows)
         {
             int w0 = Math.Max(0, r0 - halo), w1 = Math.Min(zh, r1 + halo);
@@ -40,7 +41,9 @@ internal static class TiledAnalysis
                 int v0 = Math.Max(0, c0 - halo), v1 = Math.Min(zw, c1 + halo);
                 int top = vertical.ImageStart(w0), bottom = vertical.ImageStart(w1);
                 int left = horizontal.ImageStart(v0), right = horizontal.ImageStart(v1);
-                var (ty, tz) = networks.Analyze(role, Crop(image, left, top, right - left, bottom - top));
+                var crop = Crop(image, left, top, right - left, bottom - top, buffers);
+                var (ty, tz) = networks.Analyze(role, crop);
+                buffers.Return(crop.Data);
                 y ??= new LatentTensor(ty.Channels, LatentGeometry.YExtent(height), LatentGeometry.YExtent(width));
                 z ??= new LatentTensor(tz.Channels, zh, zw);
 
@@ -48,7 +51,6 @@ internal static class TiledAnalysis
                 Copy(tz, r0 - w0, c0 - v0, z, r0, r1, c0, c1);
                 Copy(ty, vertical.YStart(r0) - vertical.YStart(w0), horizontal.YStart(c0) - horizontal.YStart(v0),
                     y, vertical.YStart(r0), vertical.YStart(r1), horizontal.YStart(c0), horizontal.YStart(c1));
-                Tiles.AfterTile(++done);
             }
         }
         return (y!, z!);
@@ -68,9 +70,9 @@ internal static class TiledAnalysis
         public int YStart(int r) => Math.Clamp((4 * r) - _yOffset, 0, LatentGeometry.YExtent(_n));
     }
 
-    private static PlanarImage Crop(PlanarImage image, int left, int top, int width, int height)
+    private static PlanarImage Crop(PlanarImage image, int left, int top, int width, int height, TileBuffers buffers)
     {
-        var tile = new PlanarImage(width, height);
+        var tile = new PlanarImage(width, height, buffers.Rent(3 * width * height));
         for (int c = 0; c < 3; c++)
         {
             for (int r = 0; r < height; r++)

@@ -24,7 +24,7 @@ internal static class TiledPrediction
         var rows = Owned(grid.RowIndex, rowBands, networks.LiffRadius, previous.Height);
         var columns = Owned(grid.ColumnIndex, columnBands, networks.LiffRadius, previous.Width);
         var output = new PlanarImage(width, height);
-        int done = 0;
+        var buffers = new TileBuffers();
         foreach (var (targetRows, sourceRows) in rows)
         {
             foreach (var (targetColumns, sourceColumns) in columns)
@@ -33,9 +33,12 @@ internal static class TiledPrediction
                 var source = new PixelRect(sourceColumns.Start, sourceRows.Start, sourceColumns.End - sourceColumns.Start, sourceRows.End - sourceRows.Start);
                 var target = new PixelRect(targetColumns.Start, targetRows.Start, targetColumns.End - targetColumns.Start, targetRows.End - targetRows.Start);
                 var window = new LiffWindow(previous.Width, previous.Height, source, width, height, target);
-                var tile = networks.Predict(Tiles.Crop(previous, source), window, cancellationToken);
+                var crop = Tiles.Crop(previous, source, buffers);
+                var tile = new PlanarImage(target.Width, target.Height, buffers.Rent(PlanarImage.Channels * target.Width * target.Height));
+                networks.Predict(crop, window, tile, cancellationToken);
+                buffers.Return(crop.Data);
                 Tiles.Blit(tile, 0, 0, output, target, add: false);
-                Tiles.AfterTile(++done);
+                buffers.Return(tile.Data);
             }
         }
         return output;

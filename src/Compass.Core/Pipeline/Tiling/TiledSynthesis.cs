@@ -40,7 +40,8 @@ internal static class TiledSynthesis
 
         int cropY = (16 * yh) - height, cropX = (16 * yw) - width;
         var output = addTo ?? new PlanarImage(width, height);
-        int halo = policy.SynthesisHalo, done = 0;
+        int halo = policy.SynthesisHalo;
+        var buffers = new TileBuffers();
         foreach (var (r0, r1) in rows)
         {
             int w0 = Math.Max(0, r0 - halo), w1 = Math.Min(yh, r1 + halo);
@@ -50,19 +51,22 @@ internal static class TiledSynthesis
                 cancellationToken.ThrowIfCancellationRequested();
                 int v0 = Math.Max(0, c0 - halo), v1 = Math.Min(yw, c1 + halo);
                 int left = Math.Max(0, (16 * c0) - cropX), right = Math.Min(width, (16 * c1) - cropX);
-                var window = Crop(yHat, w0, w1, v0, v1);
-                var tile = networks.Synthesize(role, window, (16 * (v1 - v0)) - cropX, (16 * (w1 - w0)) - cropY);
+                var window = Crop(yHat, w0, w1, v0, v1, buffers);
+                int tileWidth = (16 * (v1 - v0)) - cropX, tileHeight = (16 * (w1 - w0)) - cropY;
+                var tile = new PlanarImage(tileWidth, tileHeight, buffers.Rent(PlanarImage.Channels * tileWidth * tileHeight));
+                networks.Synthesize(role, window, tile);
+                buffers.Return(window.Data);
                 Tiles.Blit(tile, left - (16 * v0), top - (16 * w0), output, new PixelRect(left, top, right - left, bottom - top), add: addTo is not null);
-                Tiles.AfterTile(++done);
+                buffers.Return(tile.Data);
             }
         }
         return output;
     }
 
-    private static LatentTensor Crop(LatentTensor t, int r0, int r1, int c0, int c1)
+    private static LatentTensor Crop(LatentTensor t, int r0, int r1, int c0, int c1, TileBuffers buffers)
     {
         int h = r1 - r0, w = c1 - c0;
-        var result = new LatentTensor(t.Channels, h, w);
+        var result = new LatentTensor(t.Channels, h, w, buffers.Rent(t.Channels * h * w));
         for (int c = 0; c < t.Channels; c++)
         {
             for (int r = 0; r < h; r++)

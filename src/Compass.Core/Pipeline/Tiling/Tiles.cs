@@ -5,20 +5,6 @@ namespace Compass.Pipeline;
 /// <summary>Copies between planar images and their tiles.</summary>
 internal static class Tiles
 {
-    /// <summary>Tiles between forced collections of a multi-tile layer (see <see cref="AfterTile"/>).</summary>
-    public const int TilesPerCollection = 4;
-
-    /// <summary>
-    /// Called after each tile of a multi-tile (large) layer. Each tile leaves its source crop and output (tens of
-    /// MB, large-object heap) as garbage, which the GC collects late: on a 6000x4000 decode that garbage added
-    /// about 0.7 GB to the peak. A blocking collection every few tiles keeps the peak near the live data; it costs
-    /// a few milliseconds against seconds of network time per tile, and small (one-tile) layers never get here.
-    /// </summary>
-    public static void AfterTile(int tilesDone)
-    {
-        if (tilesDone % TilesPerCollection == 0) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true);
-    }
-
     /// <summary>
     /// Writes (or, when <paramref name="add"/>, adds) the <paramref name="destinationRect"/>-sized block of
     /// <paramref name="source"/> starting at (<paramref name="sourceX"/>, <paramref name="sourceY"/>) into
@@ -48,11 +34,34 @@ internal static class Tiles
         }
     }
 
-    /// <summary>A copy of the <paramref name="rect"/> part of <paramref name="image"/>.</summary>
-    public static PlanarImage Crop(PlanarImage image, PixelRect rect)
+    /// <summary>A copy of the <paramref name="rect"/> part of <paramref name="image"/>, in a buffer of <paramref name="buffers"/> when given.</summary>
+    public static PlanarImage Crop(PlanarImage image, PixelRect rect, TileBuffers? buffers = null)
     {
-        var result = new PlanarImage(rect.Width, rect.Height);
+        var result = buffers is null
+            ? new PlanarImage(rect.Width, rect.Height)
+            : new PlanarImage(rect.Width, rect.Height, buffers.Rent(PlanarImage.Channels * rect.Width * rect.Height));
         Blit(image, rect.X, rect.Y, result, PixelRect.Whole(rect.Width, rect.Height), add: false);
         return result;
+    }
+}
+
+/// <summary>
+/// Reuses the per-tile input buffers of one tiled pass: most tiles of a layer have one of a few shapes, so each crop
+/// takes a free array of its exact length instead of leaving one large-object-heap array per tile for the GC.
+/// The networks do not keep their inputs after a run returns, so a buffer is free again as soon as its run is done.
+/// </summary>
+internal sealed class TileBuffers
+{
+    private readonly Dictionary<int, Stack<float[]>> _free = [];
+
+    /// <summary>A buffer of exactly <paramref name="length"/> floats (contents undefined).</summary>
+    public float[] Rent(int length) =>
+        _free.TryGetValue(length, out var stack) && stack.TryPop(out var array) ? array : new float[length];
+
+    /// <summary>Gives <paramref name="array"/> back for the next tile.</summary>
+    public void Return(float[] array)
+    {
+        if (!_free.TryGetValue(array.Length, out var stack)) _free[array.Length] = stack = new Stack<float[]>(1);
+        stack.Push(array);
     }
 }
