@@ -23,12 +23,12 @@ public sealed class OnnxCompassModel : CompassModel
     /// <summary>The manifest resource name of the default model embedded in this assembly (when the build has one).</summary>
     internal const string DefaultResourceName = "Compass.Onnx.Models.default.zip";
 
-    private readonly SortedDictionary<int, Lazy<OnnxCompassNetworks>> networks;
-    private int disposed;
+    private readonly SortedDictionary<int, Lazy<OnnxCompassNetworks>> _networks;
+    private int _disposed;
 
     private OnnxCompassModel(SortedDictionary<int, Lazy<OnnxCompassNetworks>> networks, IReadOnlyList<ModelBundle> bundles)
     {
-        this.networks = networks;
+        _networks = networks;
         Qualities = [.. networks.Keys];
         Bundles = bundles;
         Identities = [.. bundles.Select(b => b.Identity)];
@@ -118,21 +118,21 @@ public sealed class OnnxCompassModel : CompassModel
     /// <inheritdoc />
     public override ICompassNetworks GetNetworks(int quality)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        return networks.TryGetValue(quality, out var n)
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return _networks.TryGetValue(quality, out var n)
             ? n.Value
             : throw new ArgumentOutOfRangeException(nameof(quality), quality, $"This model set provides qualities {string.Join(", ", Qualities)}.");
     }
 
     /// <summary>Whether <paramref name="quality"/>'s ONNX Runtime sessions exist yet (they are created on first use).</summary>
-    internal bool HasSessions(int quality) => networks.TryGetValue(quality, out var n) && n.IsValueCreated;
+    internal bool HasSessions(int quality) => _networks.TryGetValue(quality, out var n) && n.IsValueCreated;
 
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
-        if (disposing && Interlocked.Exchange(ref disposed, 1) == 0)
+        if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            foreach (var n in networks.Values.Where(n => n.IsValueCreated)) n.Value.Dispose();
+            foreach (var n in _networks.Values.Where(n => n.IsValueCreated)) n.Value.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -25,7 +25,8 @@ internal static class ExportCommand
         var take = new Option<string[]>("--take")
         {
             Description = "Replace a child with another file's: base=<file>, liff=<file> or residual=<file> (checkpoint or compact weights). Repeatable; e.g. a longer-trained base layer with a joint run's LIFF and residual codec.",
-            HelpName = "child=file", AllowMultipleArgumentsPerToken = false,
+            HelpName = "child=file",
+            AllowMultipleArgumentsPerToken = false,
         };
         var card = new Option<string?>("--card") { Description = "Model card JSON to embed (default: the checkpoint's <name>.card.json when present).", HelpName = "file" };
         var level = new Option<int?>("--level") { Description = "Variable-rate models (train --variable-rate): the quality whose learned quantisation step is folded into the bundle; --quality and --lambda default to it." };

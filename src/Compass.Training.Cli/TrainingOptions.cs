@@ -21,7 +21,9 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string> _preset = new("--preset")
     {
-        Description = "Model size: paper (codecs N=128, M=192, paper LIFF), compact (codecs N=64, M=96, small LIFF) or slim (codecs N=48, M=72, compact LIFF); compact-sgdn and compact-relu are compact with simplified GDN or ReLU in the codecs; see docs/training.md.", DefaultValueFactory = _ => "compact", HelpName = "paper|compact|slim|compact-sgdn|compact-relu",
+        Description = "Model size: paper (codecs N=128, M=192, paper LIFF), compact (codecs N=64, M=96, small LIFF) or slim (codecs N=48, M=72, compact LIFF); compact-sgdn and compact-relu are compact with simplified GDN or ReLU in the codecs; see docs/training.md.",
+        DefaultValueFactory = _ => "compact",
+        HelpName = "paper|compact|slim|compact-sgdn|compact-relu",
     };
     private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Rate point 1..8 on CompressAI's lambda ladder (0.0018 ... 0.18). Exclusive with --lambda." };
     private readonly Option<double?> _lambda = new("--lambda") { Description = "Rate-distortion lambda (loss = bits/px + lambda * 255^2 * MSE). Exclusive with --quality." };
@@ -34,7 +36,8 @@ internal sealed class TrainingOptions
     {
         Description = "Stage liff: what the first enhancement layer is predicted from: clean (the downscaled image), decoded (the base-layer codec's " +
                       "reconstruction; needs --init base=<bl output>) or auto (decoded when --init loads a trained base layer, else clean; see docs/training.md).",
-        DefaultValueFactory = _ => "auto", HelpName = "auto|clean|decoded",
+        DefaultValueFactory = _ => "auto",
+        HelpName = "auto|clean|decoded",
     };
     private readonly Option<string?> _variableRate = new("--variable-rate")
     {
@@ -46,7 +49,8 @@ internal sealed class TrainingOptions
     private readonly Option<string> _schedule = new("--lr-schedule")
     {
         Description = "constant | step[:at[:factor]] (multiply by factor from fraction 'at' of the run; default 0.75:0.2) | cosine[:final] (decay to final*lr).",
-        DefaultValueFactory = _ => "step:0.75:0.2", HelpName = "schedule",
+        DefaultValueFactory = _ => "step:0.75:0.2",
+        HelpName = "schedule",
     };
     private readonly Option<long> _warmup = new("--warmup") { Description = "Linear learning-rate warm-up steps.", DefaultValueFactory = _ => 0 };
     private readonly Option<double> _auxLr = new("--aux-lr") { Description = "Learning rate of the auxiliary optimiser (entropy-bottleneck quantiles).", DefaultValueFactory = _ => 1e-3 };
@@ -78,7 +82,8 @@ internal sealed class TrainingOptions
     private readonly Option<string[]> _init = new("--init")
     {
         Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
-        HelpName = "[children=]file", AllowMultipleArgumentsPerToken = false,
+        HelpName = "[children=]file",
+        AllowMultipleArgumentsPerToken = false,
     };
     private readonly Option<bool> _upscaleSmall = new("--upscale-small") { Description = "Upscale images smaller than the crop instead of skipping them." };
 

@@ -78,9 +78,14 @@ internal sealed class TrainingRunner(TrainCliContext cli)
                 Budget = s.Budget,
                 Run = new RunDescription
                 {
-                    Stage = s.Stage, Preset = s.Preset, Lambda = s.EffectiveLambda, Quality = s.Lambda is null ? s.Quality : null,
-                    ValidationFolder = validation?.Folder, Threads = s.Threads,
-                    Init = s.Init.Count > 0 ? s.Init : null, Variant = s.VariantOf(objective),
+                    Stage = s.Stage,
+                    Preset = s.Preset,
+                    Lambda = s.EffectiveLambda,
+                    Quality = s.Lambda is null ? s.Quality : null,
+                    ValidationFolder = validation?.Folder,
+                    Threads = s.Threads,
+                    Init = s.Init.Count > 0 ? s.Init : null,
+                    Variant = s.VariantOf(objective),
                 },
             };
             if (s.ResumeWeights is { } weights)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Compass.Bitstream;
-using Compass.Testing;
 using Compass.ImageSharp;
+using Compass.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,7 +1,7 @@
 using Compass.Evaluation;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Testing;
-using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

@@ -1,9 +1,9 @@
-using Compass.Testing;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Compass.Testing;
 
 namespace Compass.Onnx.Gpu.Tests;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Compass.Bundles;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Onnx;
 using Microsoft.ML.OnnxRuntime;
-using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

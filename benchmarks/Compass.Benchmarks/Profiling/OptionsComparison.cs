@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using Compass.Bundles;
-using Compass.Onnx;
 using Compass.ImageSharp;
+using Compass.Onnx;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

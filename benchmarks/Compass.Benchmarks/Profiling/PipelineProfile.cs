@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Compass.Bundles;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Onnx;
-using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

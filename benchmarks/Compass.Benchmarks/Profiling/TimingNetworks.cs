@@ -42,13 +42,13 @@ internal sealed class TimingNetworks(ICompassNetworks inner) : ICompassNetworks
 /// <summary>A model whose networks are a <see cref="TimingNetworks"/> around another model's.</summary>
 internal sealed class TimingModel(CompassModel inner) : CompassModel
 {
-    private readonly TimingNetworks networks = new(inner.GetNetworks(inner.DefaultQuality));
+    private readonly TimingNetworks _networks = new(inner.GetNetworks(inner.DefaultQuality));
 
-    public TimingNetworks Networks => networks;
+    public TimingNetworks Networks => _networks;
 
     public override IReadOnlyList<int> Qualities => inner.Qualities;
 
     public override string Description => inner.Description;
 
-    public override ICompassNetworks GetNetworks(int quality) => networks;
+    public override ICompassNetworks GetNetworks(int quality) => _networks;
 }

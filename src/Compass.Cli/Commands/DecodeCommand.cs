@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using static System.FormattableString;
 using Compass.Bitstream;
-using Microsoft.Extensions.Logging;
 using Compass.ImageSharp;
+using Microsoft.Extensions.Logging;
+using static System.FormattableString;
 
 namespace Compass.Cli.Commands;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
-using static System.FormattableString;
 using Compass.Imaging;
 using Microsoft.Extensions.Logging;
+using static System.FormattableString;
 
 namespace Compass.Cli.Commands;
 

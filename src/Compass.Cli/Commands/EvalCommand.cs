@@ -1,7 +1,7 @@
 using System.CommandLine;
-using static System.FormattableString;
 using Compass.Evaluation;
 using Compass.Onnx;
+using static System.FormattableString;
 
 namespace Compass.Cli.Commands;
 
@@ -34,7 +34,8 @@ internal sealed class EvalCommand
     private readonly Option<string[]> _qualities = new("--quality", "-q")
     {
         Description = "Evaluate only these qualities of the models (repeat or separate with commas). Default: every quality.",
-        HelpName = "q", AllowMultipleArgumentsPerToken = true,
+        HelpName = "q",
+        AllowMultipleArgumentsPerToken = true,
     };
     private readonly Option<int?> _count = new("--count") { Description = "Evaluate only the first N images.", HelpName = "N" };
     private readonly Option<string> _out = new("--out", "-o") { Description = "The results JSON to write (schema compass-eval/1).", Required = true, HelpName = "results.json" };

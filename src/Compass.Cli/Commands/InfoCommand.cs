@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using static System.FormattableString;
 using Compass.Bitstream;
+using static System.FormattableString;
 
 namespace Compass.Cli.Commands;
 

@@ -19,14 +19,14 @@ public sealed class ModelBundle
     // One file is held in one array; real networks are a few MB to a few hundred MB.
     private const long MaxFileBytes = 1L << 30;
 
-    private readonly Dictionary<string, byte[]> files;
+    private readonly Dictionary<string, byte[]> _files;
 
     private ModelBundle(ModelBundleManifest manifest, byte[] manifestBytes, Dictionary<string, byte[]> files)
     {
         Manifest = manifest;
         ManifestBytes = manifestBytes;
         Identity = ModelIdentity.Compute(manifestBytes);
-        this.files = files;
+        _files = files;
     }
 
     /// <summary>The manifest exactly as stored (its hash is <see cref="Identity"/>), for copying the bundle unchanged.</summary>
@@ -45,7 +45,7 @@ public sealed class ModelBundle
     public IEnumerable<string> FileNames => Manifest.Files.Keys;
 
     /// <summary>Whether the bundle lists <paramref name="name"/>.</summary>
-    public bool Contains(string name) => files.ContainsKey(name);
+    public bool Contains(string name) => _files.ContainsKey(name);
 
     /// <summary>The verified bytes of a file.</summary>
     /// <exception cref="KeyNotFoundException">The manifest does not list <paramref name="name"/>.</exception>
@@ -57,9 +57,9 @@ public sealed class ModelBundle
 
     /// <summary>The backing array, for ONNX Runtime which takes byte[]; callers must not modify it.</summary>
     internal byte[] GetArray(string name) =>
-        files.TryGetValue(name, out var bytes)
+        _files.TryGetValue(name, out var bytes)
             ? bytes
-            : throw new KeyNotFoundException($"Model bundle '{Manifest.Name}' has no file '{name}' (files: {string.Join(", ", files.Keys)}).");
+            : throw new KeyNotFoundException($"Model bundle '{Manifest.Name}' has no file '{name}' (files: {string.Join(", ", _files.Keys)}).");
 
     /// <summary>Loads a bundle from a folder or from a .zip file.</summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>

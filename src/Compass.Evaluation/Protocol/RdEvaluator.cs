@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using Compass.Imaging;
 using Compass.ImageSharp;
+using Compass.Imaging;
 
 namespace Compass.Evaluation;
 

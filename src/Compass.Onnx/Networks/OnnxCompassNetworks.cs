@@ -19,22 +19,22 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     /// <summary>Default number of target pixels per <c>liff/predict</c> run.</summary>
     public const int DefaultPredictChunk = 16384;
 
-    private readonly CodecGraphs[] codecs;
-    private readonly OnnxGraph liffFeatures;
-    private readonly OnnxGraph liffPredict;
-    private readonly int predictChunk;
+    private readonly CodecGraphs[] _codecs;
+    private readonly OnnxGraph _liffFeatures;
+    private readonly OnnxGraph _liffPredict;
+    private readonly int _predictChunk;
 
     /// <summary>LIFF feature buffers, reused (a bounded pool: at most two sets per size class are kept).</summary>
-    private readonly ArrayPool<float> featureBuffers = ArrayPool<float>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 2);
+    private readonly ArrayPool<float> _featureBuffers = ArrayPool<float>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 2);
 
     private OnnxCompassNetworks(ModelBundle bundle, BundleConfig config, CodecGraphs[] codecs, OnnxGraph liffFeatures, OnnxGraph liffPredict, int predictChunk)
     {
         Bundle = bundle;
         Config = config;
-        this.codecs = codecs;
-        this.liffFeatures = liffFeatures;
-        this.liffPredict = liffPredict;
-        this.predictChunk = predictChunk;
+        _codecs = codecs;
+        _liffFeatures = liffFeatures;
+        _liffPredict = liffPredict;
+        _predictChunk = predictChunk;
         Provider = codecs.SelectMany(c => c.Graphs).Append(liffFeatures).Append(liffPredict)
             .All(g => g.Provider == ExecutionProvider.Cuda) ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
     }
@@ -199,9 +199,9 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         // The per-pixel filters are the largest buffers of a decode (259 floats per source pixel, ~170 MB per LIFF
         // tile): reuse them across tiles and calls instead of leaving one garbage set per tile to the GC.
         int firstLength = checked((int)(sourcePixels * hidden)), filtersLength = checked((int)(sourcePixels * 3 * hidden)), biasLength = checked((int)(sourcePixels * 3));
-        var firstArray = featureBuffers.Rent(firstLength);
-        var filtersArray = featureBuffers.Rent(filtersLength);
-        var biasArray = featureBuffers.Rent(biasLength);
+        var firstArray = _featureBuffers.Rent(firstLength);
+        var filtersArray = _featureBuffers.Rent(filtersLength);
+        var biasArray = _featureBuffers.Rent(biasLength);
         try
         {
             PredictFromFeatures(source, window, sourcePixels, hidden,
@@ -209,16 +209,16 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         }
         finally
         {
-            featureBuffers.Return(firstArray);
-            featureBuffers.Return(filtersArray);
-            featureBuffers.Return(biasArray);
+            _featureBuffers.Return(firstArray);
+            _featureBuffers.Return(filtersArray);
+            _featureBuffers.Return(biasArray);
         }
     }
 
     private void PredictFromFeatures(PlanarImage source, LiffWindow window, long sourcePixels, int hidden,
         Memory<float> first, Memory<float> filters, Memory<float> bias, PlanarImage output, CancellationToken cancellationToken)
     {
-        liffFeatures.Run(
+        _liffFeatures.Run(
             [OnnxInput.Float("x", source.Data, 1, 3, source.Height, source.Width)],
             [new OnnxOutputBuffer("first", first, sourcePixels, hidden), new OnnxOutputBuffer("filters", filters, sourcePixels, 3 * hidden),
              new OnnxOutputBuffer("bias", bias, sourcePixels, 3)],
@@ -228,7 +228,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         var grid = LiffGrid.Create(window.SourceHeight, window.SourceWidth, window.TargetHeight, window.TargetWidth);
         var target = window.Target;
         int width = target.Width, height = target.Height;
-        int total = width * height, chunk = Math.Min(predictChunk, total);
+        int total = width * height, chunk = Math.Min(_predictChunk, total);
         var index = new long[chunk];
         var coord = new float[2 * chunk];
         var rgb = new float[3 * chunk];
@@ -247,7 +247,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 coord[2 * k] = grid.RowOffset[i];
                 coord[(2 * k) + 1] = grid.ColumnOffset[j];
             }
-            liffPredict.Run(
+            _liffPredict.Run(
                 [OnnxInput.Float("first", first, sourcePixels, hidden), OnnxInput.Float("filters", filters, sourcePixels, 3 * hidden),
                  OnnxInput.Float("bias", bias, sourcePixels, 3), OnnxInput.Int64("index", index.AsMemory(0, count), count),
                  OnnxInput.Float("coord", coord.AsMemory(0, 2 * count), count, 2), OnnxInput.Float("cell", cell, 2)],
@@ -268,15 +268,15 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     /// <summary>Releases every session.</summary>
     public void Dispose()
     {
-        foreach (var g in codecs.SelectMany(c => c.Graphs)) g.Dispose();
-        liffFeatures.Dispose();
-        liffPredict.Dispose();
+        foreach (var g in _codecs.SelectMany(c => c.Graphs)) g.Dispose();
+        _liffFeatures.Dispose();
+        _liffPredict.Dispose();
     }
 
     private CodecGraphs Codec(CodecRole role) => role switch
     {
-        CodecRole.Base => codecs[0],
-        CodecRole.Residual => codecs[1],
+        CodecRole.Base => _codecs[0],
+        CodecRole.Residual => _codecs[1],
         _ => throw new ArgumentOutOfRangeException(nameof(role)),
     };
 

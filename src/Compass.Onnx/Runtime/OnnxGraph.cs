@@ -14,18 +14,18 @@ namespace Compass.Onnx;
 /// </remarks>
 internal sealed class OnnxGraph : IDisposable
 {
-    private readonly InferenceSession session;
-    private readonly HashSet<string> inputNames;
-    private int disposed;
+    private readonly InferenceSession _session;
+    private readonly HashSet<string> _inputNames;
+    private int _disposed;
 
     private OnnxGraph(string name, InferenceSession session, ExecutionProvider provider)
     {
         Name = name;
-        this.session = session;
+        _session = session;
         Provider = provider;
         InputNames = session.InputNames.ToArray();
         OutputNames = session.OutputNames.ToArray();
-        inputNames = new HashSet<string>(InputNames, StringComparer.Ordinal);
+        _inputNames = new HashSet<string>(InputNames, StringComparer.Ordinal);
     }
 
     /// <summary>A name for logs and errors (e.g. "g_s").</summary>
@@ -42,11 +42,11 @@ internal sealed class OnnxGraph : IDisposable
 
     /// <summary>The declared dimensions of an input (-1 for a symbolic size), or null when there is no such input.</summary>
     public int[]? InputDimensions(string name) =>
-        session.InputMetadata.TryGetValue(name, out var meta) ? meta.Dimensions : null;
+        _session.InputMetadata.TryGetValue(name, out var meta) ? meta.Dimensions : null;
 
     /// <summary>The declared dimensions of an output (-1 for a symbolic size), or null when there is no such output.</summary>
     public int[]? OutputDimensions(string name) =>
-        session.OutputMetadata.TryGetValue(name, out var meta) ? meta.Dimensions : null;
+        _session.OutputMetadata.TryGetValue(name, out var meta) ? meta.Dimensions : null;
 
     /// <summary>Creates a session for the serialized model on the provider the options ask for.</summary>
     public static OnnxGraph Load(string name, byte[] model, OnnxRuntimeOptions? options = null)
@@ -59,13 +59,13 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>Runs the graph and copies every output out as float32 data plus shape (in <see cref="OutputNames"/> order).</summary>
     public IReadOnlyList<OnnxOutput> Run(ReadOnlySpan<OnnxInput> inputs, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var (names, values) = Wrap(inputs);
         try
         {
             using var runOptions = new RunOptions();
             using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
-            using var results = RunCore(() => session.Run(runOptions, names, values, session.OutputNames), cancellationToken);
+            using var results = RunCore(() => _session.Run(runOptions, names, values, _session.OutputNames), cancellationToken);
             var outputs = new OnnxOutput[results.Count];
             for (var i = 0; i < results.Count; i++)
             {
@@ -89,7 +89,7 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>Runs the graph, writing the named outputs straight into caller buffers of the right shape.</summary>
     public void Run(ReadOnlySpan<OnnxInput> inputs, ReadOnlySpan<OnnxOutputBuffer> outputs, CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var (names, values) = Wrap(inputs);
         var outputNames = new string[outputs.Length];
         var outputValues = new List<OrtValue>(outputs.Length);
@@ -110,7 +110,7 @@ internal sealed class OnnxGraph : IDisposable
             using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
             RunCore(() =>
             {
-                session.Run(runOptions, names, values, outputNames, outputValues);
+                _session.Run(runOptions, names, values, outputNames, outputValues);
                 return 0;
             }, cancellationToken);
         }
@@ -124,9 +124,9 @@ internal sealed class OnnxGraph : IDisposable
     /// <summary>Releases the session. Safe to call more than once.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            session.Dispose();
+            _session.Dispose();
         }
     }
 
@@ -152,7 +152,7 @@ internal sealed class OnnxGraph : IDisposable
             for (var i = 0; i < inputs.Length; i++)
             {
                 var input = inputs[i];
-                if (!inputNames.Contains(input.Name))
+                if (!_inputNames.Contains(input.Name))
                 {
                     throw new ArgumentException($"ONNX graph '{Name}' has no input '{input.Name}' (inputs: {string.Join(", ", InputNames)}).");
                 }

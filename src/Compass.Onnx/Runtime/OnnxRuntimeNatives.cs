@@ -15,21 +15,21 @@ internal static class OnnxRuntimeNatives
     public const string CudaProviderName = "CUDAExecutionProvider";
 
     // Lazy caches a failure too: a missing native library stays missing for the life of the process.
-    private static readonly Lazy<OrtEnv> s_environment = new(LoadEnvironment, LazyThreadSafetyMode.ExecutionAndPublication);
-    private static readonly Lazy<bool> s_hasCuda = new(
-        () => s_environment.Value.GetAvailableProviders().Contains(CudaProviderName, StringComparer.Ordinal),
+    private static readonly Lazy<OrtEnv> LazyEnvironment = new(LoadEnvironment, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<bool> LazyHasCuda = new(
+        () => LazyEnvironment.Value.GetAvailableProviders().Contains(CudaProviderName, StringComparer.Ordinal),
         LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>The process-wide ONNX Runtime environment (<see cref="OrtEnv.Instance"/>), its native library loaded.</summary>
     /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing or cannot be loaded.</exception>
-    public static OrtEnv Environment => s_environment.Value;
+    public static OrtEnv Environment => LazyEnvironment.Value;
 
     /// <summary>
     /// Whether the loaded ONNX Runtime build has the CUDA execution provider (Compass.Onnx.Gpu's build has it,
     /// Compass.Onnx.Cpu's has not). Having it says nothing about whether CUDA can be set up on this machine.
     /// </summary>
     /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing or cannot be loaded.</exception>
-    public static bool HasCudaProvider => s_hasCuda.Value;
+    public static bool HasCudaProvider => LazyHasCuda.Value;
 
     /// <summary>The message for a process whose ONNX Runtime native library could not be loaded.</summary>
     internal static string MissingMessage(string reason) =>

@@ -7,9 +7,9 @@ namespace Compass.Onnx;
 /// <summary>How ONNX Runtime sessions for the Compass networks are created.</summary>
 public sealed class OnnxRuntimeOptions
 {
-    private readonly int intraOpThreads;
-    private readonly int interOpThreads;
-    private readonly int cudaDeviceId;
+    private readonly int _intraOpThreads;
+    private readonly int _interOpThreads;
+    private readonly int _cudaDeviceId;
 
     /// <summary>Options with every default: <see cref="ExecutionProvider.Auto"/>, ORT's thread defaults, all graph optimisations.</summary>
     public static OnnxRuntimeOptions Default { get; } = new();
@@ -20,15 +20,15 @@ public sealed class OnnxRuntimeOptions
     /// <summary>Threads used inside one operator; 0 (the default) lets ONNX Runtime choose (one per physical core).</summary>
     public int IntraOpThreads
     {
-        get => intraOpThreads;
-        init => intraOpThreads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), value, "Must be 0 (default) or positive.");
+        get => _intraOpThreads;
+        init => _intraOpThreads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(IntraOpThreads), value, "Must be 0 (default) or positive.");
     }
 
     /// <summary>Threads used to run independent operators in parallel; 0 (the default) lets ONNX Runtime choose.</summary>
     public int InterOpThreads
     {
-        get => interOpThreads;
-        init => interOpThreads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(InterOpThreads), value, "Must be 0 (default) or positive.");
+        get => _interOpThreads;
+        init => _interOpThreads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(InterOpThreads), value, "Must be 0 (default) or positive.");
     }
 
     /// <summary>
@@ -53,8 +53,8 @@ public sealed class OnnxRuntimeOptions
     /// <summary>The CUDA device ordinal used by the CUDA provider; 0 by default.</summary>
     public int CudaDeviceId
     {
-        get => cudaDeviceId;
-        init => cudaDeviceId = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(CudaDeviceId), value, "Must be non-negative.");
+        get => _cudaDeviceId;
+        init => _cudaDeviceId = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(CudaDeviceId), value, "Must be non-negative.");
     }
 
     /// <summary>Receives provider choices and fallback reasons; <see cref="NullLogger.Instance"/> by default.</summary>

@@ -30,16 +30,16 @@ namespace Compass.Onnx;
 /// </remarks>
 internal static class OnnxSessionFactory
 {
-    private static readonly Lock s_cudaAttempt = new();
+    private static readonly Lock CudaAttempt = new();
 
     /// <summary>Why the CUDA provider could not be set up in this process (null: not tried, or it worked).</summary>
-    private static volatile string? s_cudaUnavailable;
+    private static volatile string? _cudaUnavailable;
 
     /// <summary>Whether a CUDA session has been created in this process (from then on no attempt is silenced).</summary>
-    private static volatile bool s_cudaWorked;
+    private static volatile bool _cudaWorked;
 
     /// <summary>1 once the CPU fallback has been logged at Information in this process.</summary>
-    private static int s_fallbackLogged;
+    private static int _fallbackLogged;
 
     /// <summary>Creates a session for <paramref name="model"/> and reports the provider it runs on.</summary>
     /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing (neither Compass.Onnx.Cpu nor Compass.Onnx.Gpu is referenced).</exception>
@@ -69,7 +69,7 @@ internal static class OnnxSessionFactory
             return CreateCpu(model, options, graphName, logger);
         }
 
-        if (options.Provider == ExecutionProvider.Auto && s_cudaUnavailable is { } known)
+        if (options.Provider == ExecutionProvider.Auto && _cudaUnavailable is { } known)
         {
             LogFallback(logger, graphName, known);
             provider = ExecutionProvider.Cpu;
@@ -94,7 +94,7 @@ internal static class OnnxSessionFactory
                     ex);
             }
 
-            s_cudaUnavailable = reason;
+            _cudaUnavailable = reason;
             LogFallback(logger, graphName, reason);
         }
 
@@ -104,7 +104,7 @@ internal static class OnnxSessionFactory
 
     private static void LogFallback(ILogger logger, string graphName, string reason)
     {
-        if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
+        if (Interlocked.Exchange(ref _fallbackLogged, 1) == 0)
         {
             logger.LogInformation(
                 "The CUDA execution provider cannot be set up ({Reason}); the ONNX graphs run on the CPU. " +
@@ -116,19 +116,19 @@ internal static class OnnxSessionFactory
 
     private static InferenceSession CreateCuda(OrtEnv environment, byte[] model, OnnxRuntimeOptions options, string graphName)
     {
-        if (s_cudaWorked)
+        if (_cudaWorked)
             return CreateCudaSession(model, options, graphName);
 
         // The environment's log level is process-wide: attempts are serialised so that each one restores the
         // level it found. Other threads' ONNX Runtime lines are silenced only while an attempt runs.
-        lock (s_cudaAttempt)
+        lock (CudaAttempt)
         {
             var previous = environment.EnvLogLevel;
             environment.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
             try
             {
                 var session = CreateCudaSession(model, options, graphName);
-                s_cudaWorked = true;
+                _cudaWorked = true;
                 return session;
             }
             finally

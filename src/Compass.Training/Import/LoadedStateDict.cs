@@ -10,11 +10,11 @@ namespace Compass.Training.Import;
 /// </summary>
 public sealed class LoadedStateDict : IReadOnlyDictionary<string, Tensor>, IDisposable
 {
-    private readonly Dictionary<string, Tensor> tensors;
+    private readonly Dictionary<string, Tensor> _tensors;
 
     internal LoadedStateDict(Dictionary<string, Tensor> tensors, string source)
     {
-        this.tensors = tensors;
+        _tensors = tensors;
         Source = source;
     }
 
@@ -22,32 +22,32 @@ public sealed class LoadedStateDict : IReadOnlyDictionary<string, Tensor>, IDisp
     public string Source { get; }
 
     /// <inheritdoc />
-    public Tensor this[string key] => tensors[key];
+    public Tensor this[string key] => _tensors[key];
 
     /// <inheritdoc />
-    public IEnumerable<string> Keys => tensors.Keys;
+    public IEnumerable<string> Keys => _tensors.Keys;
 
     /// <inheritdoc />
-    public IEnumerable<Tensor> Values => tensors.Values;
+    public IEnumerable<Tensor> Values => _tensors.Values;
 
     /// <inheritdoc />
-    public int Count => tensors.Count;
+    public int Count => _tensors.Count;
 
     /// <inheritdoc />
-    public bool ContainsKey(string key) => tensors.ContainsKey(key);
+    public bool ContainsKey(string key) => _tensors.ContainsKey(key);
 
     /// <inheritdoc />
-    public bool TryGetValue(string key, [MaybeNullWhen(false)] out Tensor value) => tensors.TryGetValue(key, out value);
+    public bool TryGetValue(string key, [MaybeNullWhen(false)] out Tensor value) => _tensors.TryGetValue(key, out value);
 
     /// <inheritdoc />
-    public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => tensors.GetEnumerator();
+    public IEnumerator<KeyValuePair<string, Tensor>> GetEnumerator() => _tensors.GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>Disposes every tensor.</summary>
     public void Dispose()
     {
-        foreach (var t in tensors.Values) t.Dispose();
-        tensors.Clear();
+        foreach (var t in _tensors.Values) t.Dispose();
+        _tensors.Clear();
     }
 }

@@ -111,7 +111,9 @@ public sealed record ModelCard
         {
             using var git = Process.Start(new ProcessStartInfo("git", "rev-parse HEAD")
             {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
             });
             if (git is null) return null;
             var commit = git.StandardOutput.ReadToEnd().Trim();
@@ -119,7 +121,9 @@ public sealed record ModelCard
             if (git.ExitCode != 0 || commit.Length < 7) return null;
             using var status = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no")
             {
-                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
             });
             var dirty = status is not null && status.StandardOutput.ReadToEnd().Trim().Length > 0;
             status?.WaitForExit(5000);

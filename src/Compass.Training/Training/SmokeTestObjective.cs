@@ -93,8 +93,11 @@ public sealed class SmokeTestObjective : ITrainingObjective, IDisposable
             RegisterComponents();
         }
 
-        // Named like the entropy bottleneck's quantiles: the auxiliary optimiser's parameter.
+        // Named like the entropy bottleneck's quantiles: the auxiliary optimiser's parameter. TorchSharp names the
+        // parameter after the field, so it keeps the lower-case name.
+#pragma warning disable IDE1006
         private readonly Parameter medians;
+#pragma warning restore IDE1006
 
         public Parameter Medians => medians;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Testing;
-using Compass.ImageSharp;
 using Xunit.Abstractions;
 
 namespace Compass.Tests.Imaging;

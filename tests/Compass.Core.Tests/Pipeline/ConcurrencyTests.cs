@@ -1,5 +1,5 @@
-using Compass.Testing;
 using Compass.Imaging;
+using Compass.Testing;
 using Compass.Tests.Imaging;
 
 namespace Compass.Tests.Pipeline;

@@ -1,6 +1,6 @@
 using Compass.Bitstream;
-using Compass.Testing;
 using Compass.Imaging;
+using Compass.Testing;
 using Compass.Tests.Imaging;
 using Xunit.Abstractions;
 

@@ -24,15 +24,15 @@ public class LiffGridParityTests
 
         float maxRel = 0, maxCell = 0;
         for (int i = 0, p = 0; i < height; i++)
-        for (int j = 0; j < width; j++, p++)
-        {
-            Assert.Equal(index[2 * p], grid.RowIndex[i]);
-            Assert.Equal(index[2 * p + 1], grid.ColumnIndex[j]);
-            maxRel = Math.Max(maxRel, Math.Abs(rel[2 * p] - grid.RowOffset[i]));
-            maxRel = Math.Max(maxRel, Math.Abs(rel[2 * p + 1] - grid.ColumnOffset[j]));
-            maxCell = Math.Max(maxCell, Math.Abs(cell[2 * p] - grid.ScaleY));
-            maxCell = Math.Max(maxCell, Math.Abs(cell[2 * p + 1] - grid.ScaleX));
-        }
+            for (int j = 0; j < width; j++, p++)
+            {
+                Assert.Equal(index[2 * p], grid.RowIndex[i]);
+                Assert.Equal(index[2 * p + 1], grid.ColumnIndex[j]);
+                maxRel = Math.Max(maxRel, Math.Abs(rel[2 * p] - grid.RowOffset[i]));
+                maxRel = Math.Max(maxRel, Math.Abs(rel[2 * p + 1] - grid.ColumnOffset[j]));
+                maxCell = Math.Max(maxCell, Math.Abs(cell[2 * p] - grid.ScaleY));
+                maxCell = Math.Max(maxCell, Math.Abs(cell[2 * p + 1] - grid.ScaleX));
+            }
         Assert.True(maxRel == 0f, $"rel_coord not bit-exact: max abs diff {maxRel}");
         Assert.True(maxCell == 0f, $"rel_cell not bit-exact: max abs diff {maxCell}");
     }
@@ -43,10 +43,10 @@ public class LiffGridParityTests
         var lr = Npy.Load(Path.Combine(SharedData.Official, "liff", "lr_coord.npy")).AsFloat();
         // 1x2x24x32: channel 0 = row centre, channel 1 = column centre.
         for (int i = 0; i < 24; i++)
-        for (int j = 0; j < 32; j++)
-        {
-            Assert.Equal(lr[i * 32 + j], LiffGrid.PixelCentre(i, 24));
-            Assert.Equal(lr[24 * 32 + i * 32 + j], LiffGrid.PixelCentre(j, 32));
-        }
+            for (int j = 0; j < 32; j++)
+            {
+                Assert.Equal(lr[i * 32 + j], LiffGrid.PixelCentre(i, 24));
+                Assert.Equal(lr[24 * 32 + i * 32 + j], LiffGrid.PixelCentre(j, 32));
+            }
     }
 }

@@ -71,18 +71,18 @@ public class LiffGridTests
     public void OffsetsStayWithinUnitRangeForArbitraryScales()
     {
         for (int h = 1; h <= 17; h += 4)
-        for (int target = 1; target <= 70; target += 3)
-        {
-            var g = LiffGrid.Create(h, h, target, target);
-            for (int i = 0; i < target; i++)
+            for (int target = 1; target <= 70; target += 3)
             {
-                Assert.InRange(g.RowIndex[i], 0, h - 1);
-                Assert.InRange(g.RowOffset[i], -1f - 1e-5f, 1f + 1e-5f);
-                // Nearest: the exact-arithmetic distance to the chosen centre is at most half a source pixel.
-                double u = (i + 0.5) * h / target - 0.5;
-                Assert.True(Math.Abs(u - g.RowIndex[i]) <= 0.5 + 1e-5, $"h={h} H={target} i={i}");
+                var g = LiffGrid.Create(h, h, target, target);
+                for (int i = 0; i < target; i++)
+                {
+                    Assert.InRange(g.RowIndex[i], 0, h - 1);
+                    Assert.InRange(g.RowOffset[i], -1f - 1e-5f, 1f + 1e-5f);
+                    // Nearest: the exact-arithmetic distance to the chosen centre is at most half a source pixel.
+                    double u = (i + 0.5) * h / target - 0.5;
+                    Assert.True(Math.Abs(u - g.RowIndex[i]) <= 0.5 + 1e-5, $"h={h} H={target} i={i}");
+                }
             }
-        }
     }
 
     [Fact]
@@ -94,13 +94,13 @@ public class LiffGridTests
         Assert.Equal(35, idx.Length);
         Assert.Equal(70, off.Length);
         for (int i = 0; i < 5; i++)
-        for (int j = 0; j < 7; j++)
-        {
-            int p = i * 7 + j;
-            Assert.Equal(g.RowIndex[i] * 4 + g.ColumnIndex[j], idx[p]);
-            Assert.Equal(g.RowOffset[i], off[2 * p]);
-            Assert.Equal(g.ColumnOffset[j], off[2 * p + 1]);
-        }
+            for (int j = 0; j < 7; j++)
+            {
+                int p = i * 7 + j;
+                Assert.Equal(g.RowIndex[i] * 4 + g.ColumnIndex[j], idx[p]);
+                Assert.Equal(g.RowOffset[i], off[2 * p]);
+                Assert.Equal(g.ColumnOffset[j], off[2 * p + 1]);
+            }
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using Compass.Bitstream;
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Testing;
-using Compass.ImageSharp;
 using Compass.Tests.Imaging;
 using SixLabors.ImageSharp;
 

@@ -1,5 +1,5 @@
-using Compass.Imaging;
 using Compass.ImageSharp;
+using Compass.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

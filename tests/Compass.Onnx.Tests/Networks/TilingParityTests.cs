@@ -1,6 +1,6 @@
+using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Pipeline;
-using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using Xunit.Abstractions;

@@ -31,19 +31,19 @@ public sealed class GdnTests
         const int hw = 15;
         double worst = 0;
         for (int b = 0; b < 2; b++)
-        for (int i = 0; i < c; i++)
-        for (int p = 0; p < hw; p++)
-        {
-            double norm = beta[i];
-            for (int j = 0; j < c; j++)
-            {
-                double xj = xs[(b * c + j) * hw + p];
-                norm += gamma[i * c + j] * xj * xj;
-            }
-            double xi = xs[(b * c + i) * hw + p];
-            double expected = inverse ? xi * Math.Sqrt(norm) : xi / Math.Sqrt(norm);
-            worst = Math.Max(worst, Math.Abs(expected - outs[(b * c + i) * hw + p]));
-        }
+            for (int i = 0; i < c; i++)
+                for (int p = 0; p < hw; p++)
+                {
+                    double norm = beta[i];
+                    for (int j = 0; j < c; j++)
+                    {
+                        double xj = xs[(b * c + j) * hw + p];
+                        norm += gamma[i * c + j] * xj * xj;
+                    }
+                    double xi = xs[(b * c + i) * hw + p];
+                    double expected = inverse ? xi * Math.Sqrt(norm) : xi / Math.Sqrt(norm);
+                    worst = Math.Max(worst, Math.Abs(expected - outs[(b * c + i) * hw + p]));
+                }
         Assert.True(worst < 1e-5, $"max error {worst}");
     }
 

@@ -1,6 +1,6 @@
-using Xunit.Abstractions;
 using Compass.Testing;
 using Compass.Training.Data;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace Compass.Training.Tests.Data;

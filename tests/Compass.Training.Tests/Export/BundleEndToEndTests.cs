@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Compass.Bitstream;
 using Compass.Bundles;
+using Compass.ImageSharp;
 using Compass.Onnx;
 using Compass.Testing;
 using Compass.Training.Export;
 using Compass.Training.Modules;
-using Compass.ImageSharp;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
@@ -67,13 +67,13 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         p["g_s.0.weight"].div_(40);
     }
 
-    private readonly ITestOutputHelper log;
-    private readonly ExportedBundles bundles;
+    private readonly ITestOutputHelper _log;
+    private readonly ExportedBundles _bundles;
 
     public BundleEndToEndTests(ITestOutputHelper log, ExportedBundles bundles)
     {
-        this.log = log;
-        this.bundles = bundles;
+        _log = log;
+        _bundles = bundles;
     }
 
     private static Image<Rgb24> TestImage(int width, int height)
@@ -101,7 +101,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         var plan = LayerPlan.Parse(planText);
         var last = plan[plan.Count - 1];
         using var image = TestImage(last.Width, last.Height);
-        using var model = OnnxCompassModel.Load(bundles.Quality3, Cpu);
+        using var model = OnnxCompassModel.Load(_bundles.Quality3, Cpu);
         Assert.Equal([3], model.Qualities);
         Assert.Equal(ExecutionProvider.Cpu, model.ActiveProvider);
 
@@ -119,7 +119,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
             Assert.Equal(expected.Length, actual.Length);
             float worst = 0;
             for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - actual[i]));
-            log.WriteLine($"{planText} layer {k} {plan[k]}: {result.Layers[k].PayloadBytes} bytes, max |decoder - encoder| {worst:E2}");
+            _log.WriteLine($"{planText} layer {k} {plan[k]}: {result.Layers[k].PayloadBytes} bytes, max |decoder - encoder| {worst:E2}");
             Assert.True(worst <= 1f / 255, $"layer {k}: decoder differs from encoder by {worst}");
         }
         Assert.True(result.TotalBytes > 40 * plan.Count, $"only {result.TotalBytes} bytes: the test codes no real symbols");
@@ -128,13 +128,13 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     [Fact]
     public void PathList_FolderAndZip_LoadBothQualities_AndAFolderWithADuplicateQualityFails()
     {
-        var zip = bundles.Quality3 + ".zip";
-        using (var model = OnnxCompassModel.Load([bundles.Quality1, zip], Cpu))
+        var zip = _bundles.Quality3 + ".zip";
+        using (var model = OnnxCompassModel.Load([_bundles.Quality1, zip], Cpu))
         {
             Assert.Equal([1, 3], model.Qualities);
             Assert.Equal(3, model.DefaultQuality);
             Assert.NotEqual(model.Identities[0], model.Identities[1]);
-            Assert.Equal(ModelBundle.Load(bundles.Quality3).Identity, model.Identities[1]);
+            Assert.Equal(ModelBundle.Load(_bundles.Quality3).Identity, model.Identities[1]);
             Assert.Contains("preset test", model.Description);
             Assert.True(model.HasSessions(3)); // the default quality loads eagerly, so load errors show at once
             Assert.False(model.HasSessions(1)); // the others on first use
@@ -144,7 +144,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         }
 
         // set/ holds q1/, q3/ and q3.zip: quality 3 twice.
-        var ex = Assert.Throws<CompassFormatException>(() => OnnxCompassModel.Load(Path.GetDirectoryName(bundles.Quality3)!, Cpu));
+        var ex = Assert.Throws<CompassFormatException>(() => OnnxCompassModel.Load(Path.GetDirectoryName(_bundles.Quality3)!, Cpu));
         Assert.Contains("quality 3", ex.Message);
     }
 
@@ -156,13 +156,13 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         var zipPath = Path.Combine(dir.Path, "set.zip");
         using (var zip = System.IO.Compression.ZipFile.Open(zipPath, System.IO.Compression.ZipArchiveMode.Create))
         {
-            foreach (var (folder, top) in new[] { (bundles.Quality1, "q1"), (bundles.Quality3, "q3") })
+            foreach (var (folder, top) in new[] { (_bundles.Quality1, "q1"), (_bundles.Quality3, "q3") })
                 foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
                     System.IO.Compression.ZipFileExtensions.CreateEntryFromFile(zip, file, top + "/" + Path.GetRelativePath(folder, file).Replace('\\', '/'));
         }
         using var model = OnnxCompassModel.Load(zipPath, Cpu);
         Assert.Equal([1, 3], model.Qualities);
-        Assert.Equal(ModelBundle.Load(bundles.Quality1).Identity, model.Identities[0]);
+        Assert.Equal(ModelBundle.Load(_bundles.Quality1).Identity, model.Identities[0]);
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     {
         using var image = TestImage(64, 48);
         var plan = LayerPlan.Parse("32x24,64x48");
-        using var q3 = OnnxCompassModel.Load(bundles.Quality3, Cpu);
+        using var q3 = OnnxCompassModel.Load(_bundles.Quality3, Cpu);
         var bytes = new ScalableEncoder(q3).Encode(image, plan, new EncodeOptions { Quality = new Quality(3) });
 
         using var other = Root();
@@ -185,7 +185,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     public void CorruptedGraph_FailsAtLoad()
     {
         using var dir = Root();
-        CopyFolder(bundles.Quality3, dir.Path);
+        CopyFolder(_bundles.Quality3, dir.Path);
         var file = Path.Combine(dir.Path, "el", "synthesis.onnx");
         var bytes = File.ReadAllBytes(file);
         bytes[bytes.Length / 2] ^= 0x5A;
@@ -197,7 +197,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     [Fact]
     public void ValidHashes_ButInvalidContent_FailAtLoad()
     {
-        var original = ModelBundle.Load(bundles.Quality3);
+        var original = ModelBundle.Load(_bundles.Quality3);
         var files = original.FileNames.ToDictionary(n => n, n => original.GetBytes(n).ToArray());
 
         // A CDF that does not end at 65536.
@@ -230,12 +230,12 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         var expected = liff.Predict(source, 37, 53).squeeze(0).contiguous().data<float>().ToArray();
         var previous = new Imaging.PlanarImage(27, 19, source.contiguous().data<float>().ToArray());
 
-        using var model = OnnxCompassModel.Create([ModelBundle.Load(bundles.Quality3)], Cpu, predictChunk: 97);
+        using var model = OnnxCompassModel.Create([ModelBundle.Load(_bundles.Quality3)], Cpu, predictChunk: 97);
         var networks = model.GetNetworks(3);
         var predicted = networks.Predict(previous, 53, 37, CancellationToken.None).Data;
         float worst = 0;
         for (int i = 0; i < expected.Length; i++) worst = Math.Max(worst, Math.Abs(expected[i] - predicted[i]));
-        log.WriteLine($"runtime LIFF (chunks of 97) vs torch: max abs diff {worst:E2}");
+        _log.WriteLine($"runtime LIFF (chunks of 97) vs torch: max abs diff {worst:E2}");
         Assert.True(worst <= 1e-4f, $"max abs diff {worst}");
 
         using var cancelled = new CancellationTokenSource();
@@ -248,7 +248,7 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
     {
         var plan = LayerPlan.Parse("44x33,87x66");
         using var image = TestImage(87, 66);
-        using var model = OnnxCompassModel.Load(bundles.Quality3, Cpu);
+        using var model = OnnxCompassModel.Load(_bundles.Quality3, Cpu);
         var expected = new ScalableEncoder(model).Encode(image, plan, new EncodeOptions { Quality = new Quality(3) });
         var results = new byte[4][];
         Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
@@ -286,12 +286,12 @@ public sealed class BundleEndToEndTests : IClassFixture<BundleEndToEndTests.Expo
         }
         catch (CompassFormatException ex)
         {
-            log.WriteLine($"{name}: {ex.Message}");
+            _log.WriteLine($"{name}: {ex.Message}");
             throw;
         }
     }
 
-    private TempDir Root() => new(bundles.Root);
+    private TempDir Root() => new(_bundles.Root);
 
     private static void CopyFolder(string from, string to)
     {

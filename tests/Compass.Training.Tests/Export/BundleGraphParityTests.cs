@@ -1,10 +1,10 @@
 using Compass.Pipeline;
 using Compass.Training.Export;
 using Compass.Training.Modules;
-using Modules = Compass.Training.Modules;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using Modules = Compass.Training.Modules;
 
 namespace Compass.Training.Tests.Export;
 

@@ -1,19 +1,19 @@
 using Microsoft.ML.OnnxRuntime;
-using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 using TorchSharp;
 using static TorchSharp.torch;
+using TensorElementType = Microsoft.ML.OnnxRuntime.Tensors.TensorElementType;
 
 namespace Compass.Training.Tests.Export;
 
 /// <summary>Runs a written model in ONNX Runtime (CPU provider) on TorchSharp tensors, for parity checks.</summary>
 internal sealed class OrtModel : IDisposable
 {
-    private readonly InferenceSession session;
+    private readonly InferenceSession _session;
 
     public OrtModel(byte[] model)
     {
         using var options = new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1 };
-        session = new InferenceSession(model, options);
+        _session = new InferenceSession(model, options);
     }
 
     /// <summary>Runs the model; outputs come back as TorchSharp tensors (float32 or int64) by name.</summary>
@@ -33,12 +33,12 @@ internal sealed class OrtModel : IDisposable
             }
 
             using var runOptions = new RunOptions();
-            using var outputs = session.Run(runOptions, inputs.Select(i => i.Name).ToArray(), values, session.OutputNames);
+            using var outputs = _session.Run(runOptions, inputs.Select(i => i.Name).ToArray(), values, _session.OutputNames);
             var result = new Dictionary<string, Tensor>();
             for (var i = 0; i < outputs.Count; i++)
             {
                 var info = outputs[i].GetTensorTypeAndShape();
-                result[session.OutputNames[i]] = info.ElementDataType switch
+                result[_session.OutputNames[i]] = info.ElementDataType switch
                 {
                     TensorElementType.Float => tensor(outputs[i].GetTensorDataAsSpan<float>().ToArray(), info.Shape),
                     TensorElementType.Int64 => tensor(outputs[i].GetTensorDataAsSpan<long>().ToArray(), info.Shape),
@@ -57,7 +57,7 @@ internal sealed class OrtModel : IDisposable
         }
     }
 
-    public void Dispose() => session.Dispose();
+    public void Dispose() => _session.Dispose();
 }
 
 internal static class Parity

@@ -1,9 +1,9 @@
 using Compass.Pipeline;
 using TorchSharp;
-using static TorchSharp.torch;
 using static Compass.Training.Tests.Liff.LiffTestUtil;
-using LiffModule = Compass.Training.Modules.Liff;
+using static TorchSharp.torch;
 using LiffConfig = Compass.Training.Modules.LiffConfig;
+using LiffModule = Compass.Training.Modules.Liff;
 
 namespace Compass.Training.Tests.Liff;
 

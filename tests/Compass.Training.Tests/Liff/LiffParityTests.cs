@@ -2,8 +2,8 @@ using Compass.Pipeline;
 using Compass.Testing;
 using Compass.Training.Modules;
 using Xunit.Abstractions;
-using static TorchSharp.torch;
 using static Compass.Training.Tests.Liff.LiffTestUtil;
+using static TorchSharp.torch;
 using LiffModule = Compass.Training.Modules.Liff;
 
 namespace Compass.Training.Tests.Liff;

@@ -1,8 +1,8 @@
 using System.Collections;
 using Compass.Training.Modules;
 using TorchSharp.PyBridge;
-using static TorchSharp.torch;
 using static Compass.Training.Tests.Liff.LiffTestUtil;
+using static TorchSharp.torch;
 using LiffModule = Compass.Training.Modules.Liff;
 
 namespace Compass.Training.Tests.Liff;

@@ -9,16 +9,34 @@ public class ModelCardTests
 {
     private static readonly CheckpointHeader Header = new()
     {
-        Step = 9026, TotalSteps = 30000, Seed = 1, Schedule = "step:0.7:0.25 lr=0.0002 warmup=0", Budget = "wall 60 min", LearningRate = 5e-5,
+        Step = 9026,
+        TotalSteps = 30000,
+        Seed = 1,
+        Schedule = "step:0.7:0.25 lr=0.0002 warmup=0",
+        Budget = "wall 60 min",
+        LearningRate = 5e-5,
         Run = new RunDescription
         {
-            Stage = TrainingStage.BaseLayer, Preset = "compact", Lambda = 0.0067, Quality = 3, DataFolder = "train", DataImageCount = 680,
-            ValidationFolder = "kodak", CropSize = 128, BatchSize = 8, Threads = 1, Init = ["base=q3.weights"], Variant = "variable-rate=1,2,3",
+            Stage = TrainingStage.BaseLayer,
+            Preset = "compact",
+            Lambda = 0.0067,
+            Quality = 3,
+            DataFolder = "train",
+            DataImageCount = 680,
+            ValidationFolder = "kodak",
+            CropSize = 128,
+            BatchSize = 8,
+            Threads = 1,
+            Init = ["base=q3.weights"],
+            Variant = "variable-rate=1,2,3",
         },
-        WallSeconds = 7802.54, CpuSeconds = 6837.81,
+        WallSeconds = 7802.54,
+        CpuSeconds = 6837.81,
         Validation = new Dictionary<string, double> { ["bpp"] = 0.37, ["psnr"] = double.NaN },
-        ValidationStep = 8000, TrainMetrics = new Dictionary<string, double> { ["loss"] = 1.5 },
-        GitCommit = "abc1234", CreatedUtc = new DateTimeOffset(2026, 12, 5, 16, 34, 21, TimeSpan.Zero),
+        ValidationStep = 8000,
+        TrainMetrics = new Dictionary<string, double> { ["loss"] = 1.5 },
+        GitCommit = "abc1234",
+        CreatedUtc = new DateTimeOffset(2026, 12, 5, 16, 34, 21, TimeSpan.Zero),
     };
 
     [Fact]

@@ -28,17 +28,17 @@ internal sealed partial class OnnxGraphBuilder
     /// <summary>Producer name written in every model.</summary>
     public const string ProducerName = "Compass";
 
-    private readonly GraphProto graph;
-    private readonly HashSet<string> names = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, OnnxValue> int64Constants = new(StringComparer.Ordinal);
-    private readonly List<StringStringEntryProto> metadata = [];
-    private int counter;
+    private readonly GraphProto _graph;
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OnnxValue> _int64Constants = new(StringComparer.Ordinal);
+    private readonly List<StringStringEntryProto> _metadata = [];
+    private int _counter;
 
     /// <summary>Starts an empty graph with the given name.</summary>
     public OnnxGraphBuilder(string graphName)
     {
         ArgumentException.ThrowIfNullOrEmpty(graphName);
-        graph = new GraphProto { Name = graphName };
+        _graph = new GraphProto { Name = graphName };
     }
 
     /// <summary>
@@ -49,7 +49,7 @@ internal sealed partial class OnnxGraphBuilder
     public bool StoreExactHalves { get; set; } = true;
 
     /// <summary>Number of nodes added so far.</summary>
-    public int NodeCount => graph.Node.Count;
+    public int NodeCount => _graph.Node.Count;
 
     // ---------------------------------------------------------------- graph interface
 
@@ -57,7 +57,7 @@ internal sealed partial class OnnxGraphBuilder
     public OnnxValue Input(string name, OnnxElementType type, params OnnxDim[] shape)
     {
         Claim(name);
-        graph.Input.Add(ValueInfo(name, type, shape));
+        _graph.Input.Add(ValueInfo(name, type, shape));
         return new OnnxValue(name);
     }
 
@@ -73,11 +73,11 @@ internal sealed partial class OnnxGraphBuilder
             AddNode("Identity", [value], [name], []);
         }
 
-        graph.Output.Add(ValueInfo(name, type, shape));
+        _graph.Output.Add(ValueInfo(name, type, shape));
     }
 
     /// <summary>Adds a key/value pair to the model's metadata_props (e.g. preset, export date).</summary>
-    public void Metadata(string key, string value) => metadata.Add(new StringStringEntryProto { Key = key, Value = value });
+    public void Metadata(string key, string value) => _metadata.Add(new StringStringEntryProto { Key = key, Value = value });
 
     // ---------------------------------------------------------------- initializers and constants
 
@@ -108,10 +108,10 @@ internal sealed partial class OnnxGraphBuilder
     public OnnxValue Constant(params long[] values)
     {
         var key = string.Join(',', values);
-        if (!int64Constants.TryGetValue(key, out var value))
+        if (!_int64Constants.TryGetValue(key, out var value))
         {
             value = Int64Initializer(Fresh("const_i64"), values, values.Length);
-            int64Constants[key] = value;
+            _int64Constants[key] = value;
         }
 
         return value;
@@ -158,7 +158,7 @@ internal sealed partial class OnnxGraphBuilder
             IrVersion = IrVersion,
             ProducerName = ProducerName,
             ProducerVersion = ProducerVersionString,
-            Graph = graph.Clone(),
+            Graph = _graph.Clone(),
         };
         if (StoreExactHalves)
         {
@@ -166,7 +166,7 @@ internal sealed partial class OnnxGraphBuilder
         }
 
         model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
-        model.MetadataProps.Add(metadata);
+        model.MetadataProps.Add(_metadata);
         return model;
     }
 
@@ -212,9 +212,9 @@ internal sealed partial class OnnxGraphBuilder
         string name;
         do
         {
-            name = string.Create(CultureInfo.InvariantCulture, $"{stem}_{counter++}");
+            name = string.Create(CultureInfo.InvariantCulture, $"{stem}_{_counter++}");
         }
-        while (names.Contains(name));
+        while (_names.Contains(name));
 
         return name;
     }
@@ -222,9 +222,9 @@ internal sealed partial class OnnxGraphBuilder
     private void Claim(string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        if (!names.Add(name))
+        if (!_names.Add(name))
         {
-            throw new ArgumentException($"The name '{name}' is already used in graph '{graph.Name}'.", nameof(name));
+            throw new ArgumentException($"The name '{name}' is already used in graph '{_graph.Name}'.", nameof(name));
         }
     }
 
@@ -244,7 +244,7 @@ internal sealed partial class OnnxGraphBuilder
 
         node.Output.Add(outputs);
         node.Attribute.Add(attributes);
-        graph.Node.Add(node);
+        _graph.Node.Add(node);
     }
 
     private OnnxValue AddInitializer(string name, TensorProto.Types.DataType type, ReadOnlySpan<byte> littleEndianBytes, long[] shape)
@@ -257,7 +257,7 @@ internal sealed partial class OnnxGraphBuilder
         Claim(name);
         var tensor = new TensorProto { Name = name, DataType = (int)type, RawData = ByteString.CopyFrom(littleEndianBytes) };
         tensor.Dims.Add(shape);
-        graph.Initializer.Add(tensor);
+        _graph.Initializer.Add(tensor);
         return new OnnxValue(name);
     }
 
