@@ -25,7 +25,7 @@ internal static class WorkingMemory
     public const double LiffBytesPerSourcePixel = 2400.0;
 
     /// <summary>Factor on the per-call part for garbage not yet collected and native heap not yet returned.</summary>
-    public const double Slack = 1.3;
+    public const double Slack = 1.4;
 
     private const int FloatImageBytesPerPixel = 12; // 3 float32 planes
     private const int ByteImageBytesPerPixel = 4;   // an 8-bit image (Rgb24, or Rgba32 while loading)
