@@ -46,7 +46,7 @@ internal static class InputImages
             }
             catch (CompassFormatException e)
             {
-                throw new CompassFormatException($"{path}: {e.Message}", e);
+                throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
             }
         }
         decoder = Decoder.ImageSharp;
@@ -57,7 +57,7 @@ internal static class InputImages
         }
         catch (CompassFormatException e)
         {
-            throw new CompassFormatException($"{path}: {e.Message}", e);
+            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
         }
     }
 

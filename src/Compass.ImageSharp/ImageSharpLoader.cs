@@ -79,7 +79,7 @@ public static class ImageSharpLoader
         }
         catch (CompassFormatException e)
         {
-            throw new CompassFormatException($"{path}: {e.Message}", e);
+            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
         }
     }
 

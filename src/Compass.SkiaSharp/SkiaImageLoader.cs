@@ -85,7 +85,7 @@ public static class SkiaImageLoader
         }
         catch (CompassFormatException e)
         {
-            throw new CompassFormatException($"{path}: {e.Message}", e);
+            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
         }
     }
 

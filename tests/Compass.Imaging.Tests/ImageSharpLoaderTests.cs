@@ -108,6 +108,7 @@ public class ImageSharpLoaderTests
         byte[] png = TestImages.PngWithHeader(100_000, 100_000);
         var e = Assert.Throws<CompassFormatException>(() => ImageSharpLoader.Load(new MemoryStream(png)));
         Assert.Equal($"image too large: 100000x100000 exceeds the limit of {ImageInputLimits.DefaultMaxPixels} pixels", e.Message);
+        Assert.Equal(CompassFormatErrorKind.LimitExceeded, e.Kind);
     }
 
     [Fact]

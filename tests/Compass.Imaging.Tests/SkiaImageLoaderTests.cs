@@ -53,6 +53,7 @@ public class SkiaImageLoaderTests
         byte[] png = TestImages.PngWithHeader(100_000, 100_000);
         var e = Assert.Throws<CompassFormatException>(() => SkiaImageLoader.Load(new MemoryStream(png)));
         Assert.Equal($"image too large: 100000x100000 exceeds the limit of {ImageInputLimits.DefaultMaxPixels} pixels", e.Message);
+        Assert.Equal(CompassFormatErrorKind.LimitExceeded, e.Kind);
     }
 
     [Fact]
@@ -61,6 +62,7 @@ public class SkiaImageLoaderTests
         byte[] gif = TestImages.AnimatedGif(12);
         var e = Assert.Throws<CompassFormatException>(() => SkiaImageLoader.Load(new MemoryStream(gif), new ImageInputLimits { MaxFrames = 11 }));
         Assert.Equal("image has too many frames: 12 exceeds the limit of 11", e.Message);
+        Assert.Equal(CompassFormatErrorKind.LimitExceeded, e.Kind);
         using var first = SkiaImageLoader.Load(new MemoryStream(gif), new ImageInputLimits { MaxFrames = 12 });
         Assert.Equal((8, 6), (first.Width, first.Height));
         // The first frame is black.

@@ -41,8 +41,8 @@ public sealed record ImageInputLimits
             throw new CompassFormatException($"image has zero size: {width}x{height}");
         long pixels = (long)width * height;
         if (pixels > MaxPixels)
-            throw new CompassFormatException($"image too large: {width}x{height} exceeds the limit of {MaxPixels} pixels");
+            throw new CompassFormatException(CompassFormatErrorKind.LimitExceeded, $"image too large: {width}x{height} exceeds the limit of {MaxPixels} pixels");
         if (frames > MaxFrames)
-            throw new CompassFormatException($"image has too many frames: {frames} exceeds the limit of {MaxFrames}");
+            throw new CompassFormatException(CompassFormatErrorKind.LimitExceeded, $"image has too many frames: {frames} exceeds the limit of {MaxFrames}");
     }
 }
