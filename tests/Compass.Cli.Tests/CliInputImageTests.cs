@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
-using System.IO.Hashing;
-using System.Text;
 using Compass.Imaging;
+using Compass.Testing;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -26,7 +24,7 @@ public sealed class CliInputImageTests : IDisposable
     public void AHeaderClaimingAHugeImageIsRefusedBeforeDecoding()
     {
         string path = _cli.PathOf("huge.png");
-        File.WriteAllBytes(path, PngWithHeader(100_000, 100_000));
+        File.WriteAllBytes(path, CraftedPng.WithHeader(100_000, 100_000));
         AssertOneError(_cli.Run("encode", path, "-o", _cli.PathOf("x.cmps")),
             $"huge.png: image too large: 100000x100000 exceeds the limit of {ImageInputLimits.DefaultMaxPixels} pixels");
         Assert.False(File.Exists(_cli.PathOf("x.cmps")));
@@ -89,33 +87,5 @@ public sealed class CliInputImageTests : IDisposable
         var run = _cli.Run("encode", _cli.WriteImage("a.png", 32, 32), "-o", _cli.PathOf("x.cmps"), "--max-frames", "0");
         Assert.Equal(ExitCodes.InvalidArguments, run.ExitCode);
         Assert.Contains("--max-frames must be at least 1", run.Error);
-    }
-
-    // A PNG whose IHDR claims the given size, followed by a tiny IDAT and IEND (all CRCs valid).
-    private static byte[] PngWithHeader(int width, int height)
-    {
-        var output = new MemoryStream();
-        output.Write([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), height);
-        ihdr[8] = 8;
-        ihdr[9] = 2;
-        WriteChunk(output, "IHDR", ihdr);
-        WriteChunk(output, "IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
-        WriteChunk(output, "IEND", []);
-        return output.ToArray();
-    }
-
-    private static void WriteChunk(Stream output, string type, byte[] data)
-    {
-        Span<byte> length = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32BigEndian(length, data.Length);
-        output.Write(length);
-        byte[] typeAndData = [.. Encoding.ASCII.GetBytes(type), .. data];
-        output.Write(typeAndData);
-        Span<byte> crc = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc32.HashToUInt32(typeAndData));
-        output.Write(crc);
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Compass.ImageSharp;
+using Compass.Testing;
 
 namespace Compass.Imaging.Tests;
 
@@ -105,7 +106,7 @@ public class ImageSharpLoaderTests
     [Fact]
     public void HugePngHeaderIsRefusedBeforeDecoding()
     {
-        byte[] png = TestImages.PngWithHeader(100_000, 100_000);
+        byte[] png = CraftedPng.WithHeader(100_000, 100_000);
         var e = Assert.Throws<CompassFormatException>(() => ImageSharpLoader.Load(new MemoryStream(png)));
         Assert.Equal($"image too large: 100000x100000 exceeds the limit of {ImageInputLimits.DefaultMaxPixels} pixels", e.Message);
         Assert.Equal(CompassFormatErrorKind.LimitExceeded, e.Kind);
@@ -123,7 +124,7 @@ public class ImageSharpLoaderTests
     [Fact]
     public void ZeroSizePngIsRejected()
     {
-        var e = Assert.Throws<CompassFormatException>(() => ImageSharpLoader.Load(new MemoryStream(TestImages.PngWithHeader(0, 5))));
+        var e = Assert.Throws<CompassFormatException>(() => ImageSharpLoader.Load(new MemoryStream(CraftedPng.WithHeader(0, 5))));
         Assert.False(string.IsNullOrWhiteSpace(e.Message));
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Compass.SkiaSharp;
+using Compass.Testing;
 using SkiaSharp;
 
 namespace Compass.Imaging.Tests;
@@ -50,7 +51,7 @@ public class SkiaImageLoaderTests
     [Fact]
     public void HugeHeaderIsRefusedBeforeDecoding()
     {
-        byte[] png = TestImages.PngWithHeader(100_000, 100_000);
+        byte[] png = CraftedPng.WithHeader(100_000, 100_000);
         var e = Assert.Throws<CompassFormatException>(() => SkiaImageLoader.Load(new MemoryStream(png)));
         Assert.Equal($"image too large: 100000x100000 exceeds the limit of {ImageInputLimits.DefaultMaxPixels} pixels", e.Message);
         Assert.Equal(CompassFormatErrorKind.LimitExceeded, e.Kind);
