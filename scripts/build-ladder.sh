@@ -27,12 +27,12 @@ done
 
 compass eval --images ../shared/data/kodak --setup single,two-layer,three-layer \
   --model "$work/plain/q1.zip" --model "$work/plain/q2.zip" --model "$work/plain/q3.zip" --model "$work/plain/q4.zip" \
-  --out docs/results/kodak.json --markdown docs/results/kodak.md --plots docs/results --provider cpu --threads 1 \
+  --out docs/results/kodak.json.gz --markdown docs/results/kodak.md --plots docs/results --provider cpu --threads 1 \
   --note "Shipped quality ladder (compact preset), measured by scripts/build-ladder.sh"
 
 for q in 1 2 3 4; do
   mapfile -t stages < models/compact-q$q/stages.txt
-  python3 scripts/model_card.py --out models/compact-q$q/model-f16.card.json --quality $q --eval docs/results/kodak.json "${stages[@]}"
+  python3 scripts/model_card.py --out models/compact-q$q/model-f16.card.json --quality $q --eval docs/results/kodak.json.gz "${stages[@]}"
   train export --checkpoint models/compact-q$q/model-f16.weights --card models/compact-q$q/model-f16.card.json -q $q \
     --lambda ${lambda[$q]} --preset compact --out "$work/carded/q$q"
 done

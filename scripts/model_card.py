@@ -10,6 +10,7 @@ usage: model_card.py --out CARD --quality Q --eval a.json[,b.json] STAGE...
   started from (its training.initCpuHours), in training order.
 """
 import argparse
+import gzip
 import json
 
 
@@ -40,7 +41,8 @@ def main():
 
     stages = [stage_from_experiment(s) if "#" in s else stage_from_card(s) for s in a.stages]
     last = json.load(open(a.stages[-1]))
-    evals = [json.load(open(e)) for e in a.eval.split(",")]
+    # compass eval writes gzip when the file name ends in .gz.
+    evals = [json.load(gzip.open(e, "rt") if e.endswith(".gz") else open(e)) for e in a.eval.split(",")]
     means, identities = [], []
     for ev in evals:
         identities += [m["identity"] for m in ev["models"] if m["quality"] == a.quality]

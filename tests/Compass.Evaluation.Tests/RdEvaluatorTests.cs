@@ -126,6 +126,22 @@ public sealed class RdEvaluatorTests : IDisposable
     }
 
     [Fact]
+    public void ResultsRoundTripThroughGzipJson()
+    {
+        var results = new RdEvaluator().Evaluate([Point()], _images[..1], [EvaluationSetup.Single], note: "gzip");
+        string plain = Path.Combine(_folder, "r.json"), packed = Path.Combine(_folder, "r.json.gz");
+        ResultsJson.Write(results, plain);
+        ResultsJson.Write(results, packed);
+
+        // A gzip member starts with 1f 8b; the plain file is the same JSON as text.
+        var head = File.ReadAllBytes(packed).AsSpan(0, 2).ToArray();
+        Assert.Equal(new byte[] { 0x1f, 0x8b }, head);
+        Assert.True(new FileInfo(packed).Length < new FileInfo(plain).Length);
+        var read = ResultsJson.Read(packed);
+        Assert.Equal(ResultsJson.Serialize(results), ResultsJson.Serialize(read));
+    }
+
+    [Fact]
     public void ResultsRoundTripThroughJsonAndRenderAsMarkdownAndPlots()
     {
         var results = new RdEvaluator().Evaluate([Point()], _images[..1], [EvaluationSetup.TwoLayer, EvaluationSetup.Single], note: "unit test");

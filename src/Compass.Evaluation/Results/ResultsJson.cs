@@ -1,9 +1,14 @@
+using System.IO.Compression;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace Compass.Evaluation;
 
-/// <summary>Reads and writes <see cref="EvaluationResults"/> as indented camelCase JSON (schema <c>compass-eval/1</c>).</summary>
+/// <summary>
+/// Reads and writes <see cref="EvaluationResults"/> as indented camelCase JSON (schema <c>compass-eval/1</c>); a path
+/// ending in <c>.gz</c> is gzip-compressed JSON (per-image rows of a full Kodak evaluation are megabytes of text).
+/// </summary>
 public static class ResultsJson
 {
     private static readonly JsonSerializerOptions Options = new()
@@ -22,7 +27,7 @@ public static class ResultsJson
         return JsonSerializer.Serialize(results, Options);
     }
 
-    /// <summary>Writes the results to <paramref name="path"/> (through a temporary file, so a failure leaves no partial file).</summary>
+    /// <summary>Writes the results to <paramref name="path"/> (through a temporary file, so a failure leaves no partial file); gzip when it ends in <c>.gz</c>.</summary>
     /// <param name="results">The results.</param>
     /// <param name="path">The file to write.</param>
     public static void Write(EvaluationResults results, string path)
@@ -31,13 +36,25 @@ public static class ResultsJson
         WriteAtomically(path, Serialize(results) + "\n");
     }
 
-    /// <summary>Reads results written by <see cref="Write"/>.</summary>
+    /// <summary>Reads results written by <see cref="Write"/> (gzip when the path ends in <c>.gz</c>).</summary>
     /// <param name="path">The file to read.</param>
     /// <exception cref="JsonException">The file is not a results document.</exception>
     public static EvaluationResults Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return JsonSerializer.Deserialize<EvaluationResults>(File.ReadAllText(path), Options)
+        string text;
+        if (IsGzip(path))
+        {
+            using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+            using var reader = new StreamReader(gzip, Encoding.UTF8);
+            text = reader.ReadToEnd();
+        }
+        else
+        {
+            text = File.ReadAllText(path);
+        }
+
+        return JsonSerializer.Deserialize<EvaluationResults>(text, Options)
             ?? throw new JsonException($"'{path}' holds no evaluation results.");
     }
 
@@ -46,7 +63,19 @@ public static class ResultsJson
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
         string partial = path + ".part";
-        File.WriteAllText(partial, text);
+        if (IsGzip(path))
+        {
+            using var file = File.Create(partial);
+            using var gzip = new GZipStream(file, CompressionLevel.SmallestSize);
+            gzip.Write(Encoding.UTF8.GetBytes(text));
+        }
+        else
+        {
+            File.WriteAllText(partial, text);
+        }
+
         File.Move(partial, path, overwrite: true);
     }
+
+    private static bool IsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
 }
