@@ -29,6 +29,9 @@ internal sealed record TrainSettings
     public required string Out { get; init; }
     public required bool Resume { get; init; }
     public required int Threads { get; init; }
+
+    /// <summary><c>--device</c>: cpu, cuda or auto.</summary>
+    public string Device { get; init; } = "cpu";
     public required int LogEvery { get; init; }
     public required long CheckpointEvery { get; init; }
     public required double CheckpointMinutes { get; init; }

@@ -52,6 +52,13 @@ public sealed record TrainerOptions
     public RunDescription Run { get; init; } = new();
 
     /// <summary>
+    /// The device the model, its batches, losses and optimiser states live on during the run (null: the CPU). The
+    /// objective's model is moved there when the trainer is created; checkpoints and compact weights are written
+    /// from CPU copies, so they load on any device.
+    /// </summary>
+    public TorchSharp.torch.Device? Device { get; init; }
+
+    /// <summary>
     /// The card of the compact weights this run continues from (their weights already loaded into the model), or
     /// null. Without a checkpoint to resume, the run starts at the card's step with its wall and CPU seconds and
     /// validation, so the schedule and the data order go on where they stopped; the optimisers start afresh.
