@@ -41,7 +41,7 @@ internal sealed class TrainingRunner(TrainCliContext cli)
         }
         catch (ArgumentException ex)
         {
-            return _cli.Fail(ex.Message);
+            return _cli.Fail(ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal));
         }
         logger.LogInformation("Device: {Device} (--device {Option})", device, s.Device);
         torch.set_num_threads(s.Threads);
