@@ -36,6 +36,9 @@ internal sealed record TrainSettings
     public required long CheckpointEvery { get; init; }
     public required double CheckpointMinutes { get; init; }
     public required int Keep { get; init; }
+
+    /// <summary><c>--weights-every-checkpoint</c>: compact weights at every checkpoint too.</summary>
+    public bool WeightsEveryCheckpoint { get; init; }
     public required SmallImagePolicy SmallImages { get; init; }
 
     /// <summary>Stage liff, <c>--liff-input</c>: <c>clean</c>, <c>decoded</c> (EL1 predicted from the base-layer codec's

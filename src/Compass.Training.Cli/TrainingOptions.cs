@@ -80,6 +80,10 @@ internal sealed class TrainingOptions
     private readonly Option<int> _logEvery = new("--log-every") { Description = "Progress line every n steps.", DefaultValueFactory = _ => 50 };
     private readonly Option<long> _ckptEvery = new("--checkpoint-every") { Description = "Checkpoint every n steps; 0: by time and at the end only.", DefaultValueFactory = _ => 1000 };
     private readonly Option<double> _ckptMinutes = new("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes passed since the last one; 0 disables.", DefaultValueFactory = _ => 10 };
+    private readonly Option<bool> _weightsEveryCheckpoint = new("--weights-every-checkpoint")
+    {
+        Description = "Also write model-f16.weights and its card at every checkpoint, not only at the end (for runs that may be killed without warning).",
+    };
     private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
     private readonly Option<string?> _resumeWeights = new("--resume-weights")
     {
@@ -131,7 +135,7 @@ internal sealed class TrainingOptions
     public IEnumerable<Option> Shared =>
     [
         _preset, _quality, _lambda, _steps, _budgetMinutes, _budgetCpuMinutes, _crop, _batch, _lr, _schedule, _warmup, _auxLr, _clip,
-        _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _device, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init, _resumeWeights, _variableRate,
+        _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _device, _logEvery, _ckptEvery, _ckptMinutes, _keep, _weightsEveryCheckpoint, _upscaleSmall, _init, _resumeWeights, _variableRate,
     ];
 
     /// <summary><c>--stage</c>: a command that has it trains any stage (one without trains bl).</summary>
@@ -231,6 +235,7 @@ internal sealed class TrainingOptions
             CheckpointEvery = p.GetValue(_ckptEvery),
             CheckpointMinutes = p.GetValue(_ckptMinutes),
             Keep = p.GetValue(_keep),
+            WeightsEveryCheckpoint = p.GetValue(_weightsEveryCheckpoint),
             SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
             Init = p.GetValue(_init) ?? [],
             ResumeWeights = p.GetValue(_resumeWeights),

@@ -83,6 +83,7 @@ internal sealed class TrainingRunner(TrainCliContext cli)
                 CheckpointEverySteps = s.CheckpointEvery,
                 CheckpointInterval = s.CheckpointMinutes > 0 ? TimeSpan.FromMinutes(s.CheckpointMinutes) : null,
                 KeepCheckpoints = s.Keep,
+                CompactWeightsEveryCheckpoint = s.WeightsEveryCheckpoint,
                 LogEverySteps = s.LogEvery,
                 Device = device,
                 ValidateEverySteps = s.ValidateEvery,

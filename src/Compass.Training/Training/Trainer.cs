@@ -156,6 +156,7 @@ public sealed class Trainer : IDisposable
             {
                 lastCheckpoint = SaveCheckpoint(Elapsed());
                 lastCheckpointTime = wall.Elapsed;
+                if (_options.CompactWeightsEveryCheckpoint && !last) ExportCompactWeights(lastCheckpoint);
             }
             // Not a second reading of the budget in the loop's condition: it could cross 1 after this one did
             // not, and the final steps would end without progress line, validation, checkpoint or weights.

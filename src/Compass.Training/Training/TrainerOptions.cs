@@ -43,6 +43,13 @@ public sealed record TrainerOptions
     public bool ExportCompactWeights { get; init; } = true;
 
     /// <summary>
+    /// Also write the compact weights and their card at every checkpoint, not only at the end (with
+    /// <see cref="ExportCompactWeights"/>): a run whose process may be killed without warning, such as one on a
+    /// lent machine, then always leaves weights no older than the last checkpoint.
+    /// </summary>
+    public bool CompactWeightsEveryCheckpoint { get; init; }
+
+    /// <summary>
     /// Optional time budget: the run stops once this much wall or CPU time (over all its sessions) is spent,
     /// and the learning-rate schedule follows the fraction of the budget used instead of the step count.
     /// </summary>
