@@ -43,6 +43,7 @@ python="${PYTHON:-python3}"
 status="$OUT/status.txt"
 note() { echo "gpu-train: $*" | tee -a "$status" >&2; }
 left() { echo $((deadline - $(date +%s))); }
+trap 'echo "gpu-train: ended after $(($(date +%s) - started)) s of ${minutes} min" >> "$status"' EXIT
 
 [ -f "$kit/compass-train-linux-x64.tar.xz" ] && [ -d "$kit/data" ] || { note "no kit at $kit: run build/gpu-kit.sh and carry its folder"; exit 2; }
 
@@ -71,7 +72,9 @@ given --device || args+=(--device "$device")
 # 1. Probe. torch's own lib folder holds libtorch (with CUDA); the CUDA and cuDNN libraries come in nvidia-*
 #    wheels, whose lib folders go on the path too (libtorch_cuda.so finds most through its RPATH already).
 bin=$(mktemp -d /tmp/compass-gpu-kit.XXXXXX)
-tar -xJf "$kit/compass-train-linux-x64.tar.xz" -C "$bin"
+# Python's tarfile unpacks where tar has no xz.
+tar -xJf "$kit/compass-train-linux-x64.tar.xz" -C "$bin" 2>/dev/null \
+  || "$python" -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$kit/compass-train-linux-x64.tar.xz" "$bin"
 if [ -z "${TORCH_LIB:-}" ]; then
   TORCH_LIB=$(timeout 60 "$python" -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>>"$status")
 fi
@@ -122,8 +125,6 @@ if [ "$use_torchsharp" = 1 ]; then
   budget=$(( $(left) - reserve ))
   [ "$budget" -gt 20 ] || { note "only $(left) s left after the probe: nothing trained"; exit 1; }
   note "training stage $stage with compass-train for $budget s: ${args[*]}"
-  ( while sleep 60; do copy_weights "$run"; done ) &
-  copier=$!
   # --budget-minutes ends the run in time (the learning-rate schedule follows it); timeout is the guard behind it:
   # SIGTERM makes compass-train finish its step and write a checkpoint and its weights.
   run_args=(--stage "$stage" --data "$kit/data" --out "$run" --budget-minutes "$(awk -v s="$budget" 'BEGIN { printf "%.3f", s / 60 }')")
@@ -132,11 +133,17 @@ if [ "$use_torchsharp" = 1 ]; then
     read -ra extra <<< "$default"
     given "${extra[0]}" || run_args+=("${extra[@]}")
   done
-  timeout --signal=TERM --kill-after=20 $((budget + 15)) "$bin/compass-train" train "${run_args[@]}" "${args[@]}" > "$OUT/train.log" 2>&1
+  timeout --signal=TERM --kill-after=20 $((budget + 15)) "$bin/compass-train" train "${run_args[@]}" "${args[@]}" > "$OUT/train.log" 2>&1 &
+  trainer=$!
+  copied=$(date +%s)
+  while kill -0 "$trainer" 2>/dev/null; do # the newest weights into $OUT every minute, while it trains
+    sleep 2
+    if [ $(($(date +%s) - copied)) -ge 60 ]; then copy_weights "$run"; copied=$(date +%s); fi
+  done
+  wait "$trainer"
   rc=$?
-  kill "$copier" 2>/dev/null
   copy_weights "$run"
-  note "compass-train exit $rc; $(grep -E '^step [0-9]+/' "$OUT/train.log" | tail -1)"
+  note "compass-train exit $rc; $(grep -E '^step [0-9]+' "$OUT/train.log" | tail -1)"
   [ -f "$OUT/model-f16.weights" ] && note "weights: $OUT/model-f16.weights ($(stat -c %s "$OUT/model-f16.weights") bytes)"
   exit $rc
 fi

@@ -38,21 +38,42 @@ internal static class ProbeDeviceCommand
         return command;
     }
 
-    private static int Run(TrainCliContext cli)
+    /// <summary>
+    /// Runs the probe. <see cref="Program"/> calls it before anything else touches Compass.Training, whose module
+    /// initialiser loads libtorch: a libtorch that does not load is then reported here, with the loader's reason,
+    /// instead of ending the process.
+    /// </summary>
+    internal static int Run(TrainCliContext cli)
     {
         var o = cli.Output;
-        o.WriteLine($"torchsharp: {typeof(torch).Assembly.GetName().Version} (built for libtorch {torch.__version__})");
+        o.WriteLine($"torchsharp: {typeof(torch).Assembly.GetName().Version}");
         o.WriteLine($"LD_LIBRARY_PATH: {Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "(unset)"}");
         var clock = Stopwatch.StartNew();
         try
         {
             // Loads libtorch_cpu and TorchSharp's native wrapper (the first native call does).
             using var one = ones(3);
-            o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"libtorch: loaded in {clock.Elapsed.TotalSeconds:F1} s; ones(3).sum() = {one.sum().item<float>()}; threads {get_num_threads()}"));
+            o.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"libtorch: loaded in {clock.Elapsed.TotalSeconds:F1} s (TorchSharp is built for libtorch {torch.__version__}); ones(3).sum() = {one.sum().item<float>()}; threads {get_num_threads()}"));
         }
         catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException or NotSupportedException or TypeInitializationException or ExternalException or InvalidOperationException)
         {
-            o.WriteLine($"libtorch: FAILED to load: {ex.GetType().Name}: {ex.Message}");
+            var root = ex;
+            while (root.InnerException is not null) root = root.InnerException;
+            o.WriteLine($"libtorch: FAILED to load: {root.GetType().Name}: {root.Message.Split('\n')[0]}");
+            // TorchSharp's message does not say why; the dynamic loader does.
+            foreach (var library in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so", Path.Combine(AppContext.BaseDirectory, "libLibTorchSharp.so") })
+            {
+                try
+                {
+                    NativeLibrary.Load(library);
+                    o.WriteLine($"  load {library}: ok");
+                }
+                catch (Exception loadError) when (loadError is DllNotFoundException or BadImageFormatException)
+                {
+                    o.WriteLine($"  load {library}: {loadError.Message}");
+                }
+            }
             return ExitCodes.TrainingFailed;
         }
         bool cudaAvailable;
