@@ -101,7 +101,7 @@ export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 OMP_WAIT_POLICY=PASSIVE NUGET_PAC
   exit $rc
 ) > "$OUT/probe.txt" 2>&1
 probe_rc=$?
-note "probe-device exit $probe_rc ($(tail -2 "$OUT/probe.txt" | head -1))"
+note "probe-device exit $probe_rc: $(grep -E '^(probe-device:|libtorch: FAILED|cuda: FAILED|.*undefined symbol)' "$OUT/probe.txt" | tail -1 | cut -c1-300)"
 
 use_torchsharp=0
 if [ "$probe_rc" = 0 ]; then
@@ -156,7 +156,7 @@ fi
 budget=$(( $(left) - reserve ))
 [ "$budget" -gt 20 ] || { note "only $(left) s left after the probe: nothing trained"; exit 1; }
 py_args=(--data "$kit/data" --out "$OUT" --minutes "$(awk -v s="$budget" 'BEGIN { printf "%.3f", s / 60 }')" --checkpoint-minutes 1
-  --batch "$batch" --crop "$crop" --log-every 100)
+  --batch "$batch" --crop "$crop" --log-every 100 --threads "$(nproc)")
 [ -n "$quality" ] && py_args+=(--quality "$quality")
 [ -n "$lambda" ] && py_args+=(--lambda "$lambda")
 [ -n "$preset" ] && py_args+=(--preset "$preset")
@@ -165,5 +165,5 @@ if [ "$device" = cpu ]; then py_args+=(--device cpu); else py_args+=(--device au
 note "falling back to tools/train_compass.py for $budget s: ${py_args[*]}"
 PYTHONUNBUFFERED=1 timeout --signal=TERM --kill-after=20 $((budget + 15)) "$python" tools/train_compass.py "${py_args[@]}" > "$OUT/train.log" 2>&1
 rc=$?
-note "train_compass.py exit $rc; $(grep -E '^step ' "$OUT/train.log" | tail -1)"
+note "train_compass.py exit $rc; $(grep -E '^(step |done:)' "$OUT/train.log" | tail -2 | tr '\n' ' ')"
 exit $rc
