@@ -16,10 +16,11 @@
 #      crop for an 80 GB GPU (--batch 64 --crop 256 unless given), a checkpoint and compact weights every minute,
 #      and the newest model-f16.weights + card copied into $OUT every minute and at the end -> $OUT/train.log;
 #   3. fallback: when the probe fails (TorchSharp cannot run on this libtorch, or it sees no CUDA while a CUDA
-#      run was asked for), tools/train_compass.py trains stage bl with PyTorch for the remaining time instead,
-#      writing model-f16.weights, its card and model.pth into $OUT.
-# $OUT receives at most 6 files: probe.txt, train.log, model-f16.weights, model-f16.card.json, model.pth (fallback
-# only), status.txt.
+#      run was asked for), or compass-train fails with a minute or more left, tools/train_compass.py trains stage
+#      bl with PyTorch for the remaining time instead (from `--init base=FILE` when given), writing
+#      model-f16.weights, its card and model.pth into $OUT.
+# $OUT receives at most 7 files: probe.txt, train.log, model-f16.weights, model-f16.card.json, status.txt, and from
+# the fallback model.pth (and train-compass.log when compass-train started but failed).
 #
 # Variables: OUT (required), KIT (default gpu-kit), PYTHON (default python3), TORCH_LIB (a libtorch folder to
 # use instead of the one python finds: e.g. the libtorch-cpu package's natives to run the kit on a CPU machine),
@@ -50,7 +51,7 @@ trap 'echo "gpu-train: ended after $(($(date +%s) - started)) s of ${minutes} mi
 # The options the run gets: the caller's, plus defaults for the device, batch and crop when not given.
 device=cuda
 has_batch=0 has_crop=0
-quality="" lambda="" preset="" batch="" crop="" lr=""
+quality="" lambda="" preset="" batch="" crop="" lr="" init=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   next="${args[i + 1]:-}"
@@ -62,6 +63,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
     --lambda) lambda="$next" ;;
     --preset) preset="$next" ;;
     --lr) lr="$next" ;;
+    --init) case "$next" in base=* | *=*) [ "${next%%=*}" = base ] && init="$next" ;; *) init="$next" ;; esac ;;
   esac
 done
 [ "$has_batch" = 1 ] || { batch=64; args+=(--batch 64); }
@@ -145,7 +147,12 @@ if [ "$use_torchsharp" = 1 ]; then
   copy_weights "$run"
   note "compass-train exit $rc; $(grep -E '^step [0-9]+' "$OUT/train.log" | tail -1)"
   [ -f "$OUT/model-f16.weights" ] && note "weights: $OUT/model-f16.weights ($(stat -c %s "$OUT/model-f16.weights") bytes)"
-  exit $rc
+  # 0: done; 124/130/137: stopped by the guard, weights written. Anything else is a failure: with a minute or more
+  # left, the PyTorch fallback uses it (its weights then replace these), else this is the end.
+  case "$rc" in 0 | 124 | 130 | 137) exit "$rc" ;; esac
+  [ "$(left)" -gt $((reserve + 60)) ] || exit "$rc"
+  mv "$OUT/train.log" "$OUT/train-compass.log"
+  note "compass-train failed (exit $rc, log in train-compass.log): falling back"
 fi
 
 # 3. Fallback: PyTorch alone (stage bl only).
@@ -161,6 +168,7 @@ py_args=(--data "$kit/data" --out "$OUT" --minutes "$(awk -v s="$budget" 'BEGIN 
 [ -n "$lambda" ] && py_args+=(--lambda "$lambda")
 [ -n "$preset" ] && py_args+=(--preset "$preset")
 [ -n "$lr" ] && py_args+=(--lr "$lr")
+[ -n "$init" ] && py_args+=(--init "$init")
 if [ "$device" = cpu ]; then py_args+=(--device cpu); else py_args+=(--device auto); fi
 note "falling back to tools/train_compass.py for $budget s: ${py_args[*]}"
 PYTHONUNBUFFERED=1 timeout --signal=TERM --kill-after=20 $((budget + 15)) "$python" tools/train_compass.py "${py_args[@]}" > "$OUT/train.log" 2>&1

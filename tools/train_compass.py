@@ -291,6 +291,53 @@ def _tensor_bytes(t):
         return bytes(t.flatten().view(torch.uint8).tolist())
 
 
+_DTYPE_OF = {5: torch.float16, 6: torch.float32, 4: torch.int64}
+
+
+def read_compact_weights(path):
+    """The tensors of a Compass compact-weights file (float16 entries as float32), by name."""
+
+    def leb(f):
+        value, shift = 0, 0
+        while True:
+            b = f.read(1)[0]
+            value |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return value
+
+    result = {}
+    with open(path, "rb") as f:
+        if f.read(8) != b"CMPSW16\0" or struct.unpack("<i", f.read(4))[0] != 1:
+            sys.exit(f"train_compass.py: {path} is not a Compass compact-weights file (version 1)")
+        (count,) = struct.unpack("<i", f.read(4))
+        for _ in range(count):
+            name = f.read(leb(f)).decode("utf-8")
+            code = leb(f)
+            shape = [leb(f) for _ in range(leb(f))]
+            if code not in _DTYPE_OF:
+                sys.exit(f"train_compass.py: {path}: '{name}' has a tensor type (TorchSharp code {code}) this script does not read")
+            dtype = _DTYPE_OF[code]
+            n = 1
+            for d in shape:
+                n *= d
+            data = bytearray(f.read(n * torch.empty(0, dtype=dtype).element_size()))
+            t = torch.frombuffer(data, dtype=dtype).reshape(shape) if n > 0 else torch.empty(shape, dtype=dtype)
+            result[name] = t.float() if dtype == torch.float16 else t
+    return result
+
+
+def load_base(model, path):
+    """Loads the base codec (`base.*`) of a compass-train or train_compass.py weights file into the model."""
+    state = {k[len("base."):]: v for k, v in read_compact_weights(path).items() if k.startswith("base.")}
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    shapes = [k for k in own if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    if missing or shapes:
+        sys.exit(f"train_compass.py: {path} does not hold this preset's base codec (missing {missing[:3]}, other shapes {shapes[:3]})")
+    model.load_state_dict({k: state[k] for k in own}, strict=True)
+
+
 def compass_state_dict(model):
     """The model's parameters under Compass's names: `base.` + the module name (the layout compass-train imports)."""
     return {"base." + k: v for k, v in model.state_dict().items()}
@@ -319,6 +366,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
     p.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0: only the budget)")
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--init", help="start from the base codec of a Compass weights file (model-f16.weights; `base=FILE` also accepted)")
     p.add_argument("--list-keys", action="store_true", help="print the state_dict keys and shapes under Compass's names, and exit")
     a = p.parse_args(argv)
 
@@ -335,6 +383,9 @@ def main(argv=None):
             print(k, list(v.shape))
         return 0
 
+    if a.init:
+        load_base(model, a.init.split("=", 1)[1] if a.init.startswith("base=") else a.init)
+        print(f"initialised the base codec from {a.init}", flush=True)
     if a.device == "auto":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     else:
@@ -366,6 +417,7 @@ def main(argv=None):
         card = {
             "format": "compass-model-card/1",
             "trainer": "tools/train_compass.py",
+            "init": a.init,
             "stage": "bl",
             "preset": a.preset,
             "lambda": lmbda,
