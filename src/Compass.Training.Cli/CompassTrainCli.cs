@@ -27,7 +27,7 @@ internal static class CompassTrainCli
         var options = new TrainingOptions();
         var runner = new TrainingRunner(cli);
         return new RootCommand(
-            "compass-train: trains Compass (COMPASS, ICCV 2023) models with TorchSharp on the CPU. " +
+            "compass-train: trains Compass (COMPASS, ICCV 2023) models with TorchSharp on the CPU (or a CUDA GPU: --device). " +
             "Exit codes: 0 done, 1 training or check failed, 2 invalid arguments or data (unusable --init or --resume files included), 130 cancelled (checkpoint written). " +
             "Set OMP_WAIT_POLICY=PASSIVE when the machine is shared.")
         {
@@ -35,6 +35,8 @@ internal static class CompassTrainCli
             ExportCommand.Create(cli),
             PackCommand.Create(cli),
             CheckCpuCommand.Create(cli),
+            ProbeDeviceCommand.Create(cli),
+            CropPackCommand.Create(cli),
             BenchRecipeCommand.Create(cli, options, runner),
             BenchRecipeCommand.CreateRecord(cli),
             BenchRecipeCommand.CreatePlot(cli),

@@ -24,6 +24,10 @@ internal static class Program
             Console.Error.WriteLine("compass-train: SIGTERM: stopping after this step and writing a checkpoint...");
             cancel.Cancel();
         });
+        // The probe runs before the command tree is built: that touches Compass.Training, whose module initialiser
+        // loads libtorch, and the probe is what reports a libtorch that does not load.
+        if (args is ["probe-device"])
+            return ProbeDeviceCommand.Run(new TrainCliContext(Console.Out, Console.Error, null, cancel.Token));
         return CompassTrainCli.Run(args, Console.Out, Console.Error, loggerFactory: null, cancel.Token);
     }
 }

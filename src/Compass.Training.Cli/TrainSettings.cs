@@ -29,10 +29,16 @@ internal sealed record TrainSettings
     public required string Out { get; init; }
     public required bool Resume { get; init; }
     public required int Threads { get; init; }
+
+    /// <summary><c>--device</c>: cpu, cuda or auto.</summary>
+    public string Device { get; init; } = "cpu";
     public required int LogEvery { get; init; }
     public required long CheckpointEvery { get; init; }
     public required double CheckpointMinutes { get; init; }
     public required int Keep { get; init; }
+
+    /// <summary><c>--weights-every-checkpoint</c>: compact weights at every checkpoint too.</summary>
+    public bool WeightsEveryCheckpoint { get; init; }
     public required SmallImagePolicy SmallImages { get; init; }
 
     /// <summary>Stage liff, <c>--liff-input</c>: <c>clean</c>, <c>decoded</c> (EL1 predicted from the base-layer codec's

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using Compass.Training.Data;
 using Compass.Training.Modules;
+using Compass.Training.Runtime;
 using Compass.Training.Training;
 using static Compass.Training.Cli.OptionValidation;
 
@@ -70,9 +71,19 @@ internal sealed class TrainingOptions
         Description = "libtorch intra-op threads (default: all cores, the fastest single run on an idle machine; give 1 per run when several runs or other work share the machine: the most steps per CPU-hour).",
         DefaultValueFactory = _ => Environment.ProcessorCount,
     };
+    private readonly Option<string> _device = new("--device")
+    {
+        Description = "Where the model, batches, losses and optimiser states live: cpu, cuda (needs a GPU and a libtorch with CUDA on the loader's path, e.g. LD_LIBRARY_PATH=<site-packages>/torch/lib; see docs/training.md, GPU slot) or auto (cuda when available, else cpu). Checkpoints and weights load on any device.",
+        DefaultValueFactory = _ => "cpu",
+        HelpName = "cpu|cuda|auto",
+    };
     private readonly Option<int> _logEvery = new("--log-every") { Description = "Progress line every n steps.", DefaultValueFactory = _ => 50 };
     private readonly Option<long> _ckptEvery = new("--checkpoint-every") { Description = "Checkpoint every n steps; 0: by time and at the end only.", DefaultValueFactory = _ => 1000 };
     private readonly Option<double> _ckptMinutes = new("--checkpoint-minutes") { Description = "Also checkpoint when this many minutes passed since the last one; 0 disables.", DefaultValueFactory = _ => 10 };
+    private readonly Option<bool> _weightsEveryCheckpoint = new("--weights-every-checkpoint")
+    {
+        Description = "Also write model-f16.weights and its card at every checkpoint, not only at the end (for runs that may be killed without warning).",
+    };
     private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
     private readonly Option<string?> _resumeWeights = new("--resume-weights")
     {
@@ -92,6 +103,7 @@ internal sealed class TrainingOptions
         _stage.AcceptOnlyFromAmong([.. TrainingStages.Names]);
         _preset.AcceptOnlyFromAmong([.. CompassPresets.All.Select(p => p.Name)]);
         _liffInput.AcceptOnlyFromAmong("auto", "clean", "decoded");
+        _device.AcceptOnlyFromAmong([.. TrainingDevice.Names]);
         AtLeast(_steps, 1L);
         Positive(_budgetMinutes);
         Positive(_budgetCpuMinutes);
@@ -123,7 +135,7 @@ internal sealed class TrainingOptions
     public IEnumerable<Option> Shared =>
     [
         _preset, _quality, _lambda, _steps, _budgetMinutes, _budgetCpuMinutes, _crop, _batch, _lr, _schedule, _warmup, _auxLr, _clip,
-        _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _logEvery, _ckptEvery, _ckptMinutes, _keep, _upscaleSmall, _init, _resumeWeights, _variableRate,
+        _seed, _data, _val, _valCount, _valCrop, _valEvery, _out, _resume, _threads, _device, _logEvery, _ckptEvery, _ckptMinutes, _keep, _weightsEveryCheckpoint, _upscaleSmall, _init, _resumeWeights, _variableRate,
     ];
 
     /// <summary><c>--stage</c>: a command that has it trains any stage (one without trains bl).</summary>
@@ -218,10 +230,12 @@ internal sealed class TrainingOptions
             Out = p.GetValue(_out)!,
             Resume = p.GetValue(_resume),
             Threads = p.GetValue(_threads),
+            Device = p.GetValue(_device)!,
             LogEvery = p.GetValue(_logEvery),
             CheckpointEvery = p.GetValue(_ckptEvery),
             CheckpointMinutes = p.GetValue(_ckptMinutes),
             Keep = p.GetValue(_keep),
+            WeightsEveryCheckpoint = p.GetValue(_weightsEveryCheckpoint),
             SmallImages = p.GetValue(_upscaleSmall) ? SmallImagePolicy.Upscale : SmallImagePolicy.Skip,
             Init = p.GetValue(_init) ?? [],
             ResumeWeights = p.GetValue(_resumeWeights),

@@ -34,6 +34,16 @@ internal sealed class TrainingRunner(TrainCliContext cli)
         {
             return _cli.Fail(ex.Message);
         }
+        torch.Device device;
+        try
+        {
+            device = TrainingDevice.Resolve(s.Device);
+        }
+        catch (ArgumentException ex)
+        {
+            return _cli.Fail(ex.ParamName is null ? ex.Message : ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal));
+        }
+        logger.LogInformation("Device: {Device} (--device {Option})", device, s.Device);
         torch.set_num_threads(s.Threads);
         // Weights are initialised from torch's generator: seed it so a fresh run is reproducible too.
         torch.manual_seed(s.Seed);
@@ -73,7 +83,9 @@ internal sealed class TrainingRunner(TrainCliContext cli)
                 CheckpointEverySteps = s.CheckpointEvery,
                 CheckpointInterval = s.CheckpointMinutes > 0 ? TimeSpan.FromMinutes(s.CheckpointMinutes) : null,
                 KeepCheckpoints = s.Keep,
+                CompactWeightsEveryCheckpoint = s.WeightsEveryCheckpoint,
                 LogEverySteps = s.LogEvery,
+                Device = device,
                 ValidateEverySteps = s.ValidateEvery,
                 Budget = s.Budget,
                 Run = new RunDescription

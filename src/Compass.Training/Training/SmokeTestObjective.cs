@@ -50,7 +50,7 @@ public sealed class SmokeTestObjective : ITrainingObjective, IDisposable
 
     private (Tensor Loss, Dictionary<string, double> Metrics) Forward(TrainingBatch batch, bool training)
     {
-        Tensor total = zeros(1);
+        Tensor total = zeros(1, device: batch.Top.device);
         double bits = 0, pixels = 0, mseSum = 0;
         foreach (var x in batch.Layers)
         {

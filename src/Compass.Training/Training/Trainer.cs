@@ -48,6 +48,7 @@ public sealed class Trainer : IDisposable
     private readonly Adam _optimizer;
     private readonly Adam? _auxOptimizer;
     private readonly string? _gitCommit;
+    private readonly Device _device;
     private double _priorWallSeconds, _priorCpuSeconds;
     private IReadOnlyDictionary<string, double>? _validationMetrics;
     private long? _validationStep;
@@ -74,6 +75,10 @@ public sealed class Trainer : IDisposable
         _logger = logger ?? NullLogger.Instance;
         _console = console;
         _store = new CheckpointStore(options.CheckpointFolder, options.KeepCheckpoints, _logger);
+        // Moving a module replaces its parameters, so it moves before the optimisers collect them. Checkpoints and
+        // compact weights stay device-independent: TorchSharp writes every tensor from a CPU copy.
+        _device = options.Device ?? CPU;
+        if (_device.type != DeviceType.CPU) objective.Model.to(_device);
         _mainParameters = objective.MainParameters().ToArray();
         if (_mainParameters.Length == 0) throw new ArgumentException("The objective has no main parameters to train.", nameof(objective));
         _optimizer = optim.Adam(_mainParameters, options.Schedule.BaseRate);
@@ -110,8 +115,8 @@ public sealed class Trainer : IDisposable
         string? lastCheckpoint = null;
         var progress = new ProgressReporter();
         _objective.Model.train();
-        _logger.LogInformation("Training {Stage} from step {Step} to {Total} ({Schedule}, seed {Seed}, {Threads} threads{Budget})",
-            _options.Run.Stage.NameOf(), Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads(),
+        _logger.LogInformation("Training {Stage} on {Device} from step {Step} to {Total} ({Schedule}, seed {Seed}, {Threads} threads{Budget})",
+            _options.Run.Stage.NameOf(), _device, Step, _options.TotalSteps, _options.Schedule, _options.Seed, torch.get_num_threads(),
             _options.Budget is { } b ? ", budget " + b : "");
 
         (double Wall, double Cpu) Elapsed() =>
@@ -151,6 +156,7 @@ public sealed class Trainer : IDisposable
             {
                 lastCheckpoint = SaveCheckpoint(Elapsed());
                 lastCheckpointTime = wall.Elapsed;
+                if (_options.CompactWeightsEveryCheckpoint && !last) ExportCompactWeights(lastCheckpoint);
             }
             // Not a second reading of the budget in the loop's condition: it could cross 1 after this one did
             // not, and the final steps would end without progress line, validation, checkpoint or weights.
@@ -181,7 +187,7 @@ public sealed class Trainer : IDisposable
             : _options.Schedule.RateAt(step, _options.TotalSteps);
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = _learningRate;
 
-        using var batch = _data.GetBatch(step);
+        using var batch = OnDevice(_data.GetBatch(step));
         var result = _objective.ComputeLoss(batch, step);
         double loss = result.Loss.item<float>();
         if (!double.IsFinite(loss))
@@ -205,6 +211,13 @@ public sealed class Trainer : IDisposable
             _auxOptimizer.step();
         }
         return new StepReport(step, loss, _learningRate, metrics);
+    }
+
+    /// <summary>The batch on the run's device (the same batch on the CPU; otherwise a copy, and the CPU batch is freed).</summary>
+    private TrainingBatch OnDevice(TrainingBatch batch)
+    {
+        if (_device.type == DeviceType.CPU) return batch;
+        using (batch) return new TrainingBatch(batch.Step, batch.Layers.Select(t => t.to(_device)).ToArray());
     }
 
     /// <summary>
@@ -241,7 +254,7 @@ public sealed class Trainer : IDisposable
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            using var batch = _validation.CreateBatch(_data.Scales, _data.Downscale);
+            using var batch = OnDevice(_validation.CreateBatch(_data.Scales, _data.Downscale));
             _validationMetrics = new Dictionary<string, double>(_objective.Evaluate(batch), StringComparer.Ordinal);
             _validationStep = Step;
         }

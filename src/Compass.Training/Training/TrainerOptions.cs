@@ -43,6 +43,13 @@ public sealed record TrainerOptions
     public bool ExportCompactWeights { get; init; } = true;
 
     /// <summary>
+    /// Also write the compact weights and their card at every checkpoint, not only at the end (with
+    /// <see cref="ExportCompactWeights"/>): a run whose process may be killed without warning, such as one on a
+    /// lent machine, then always leaves weights no older than the last checkpoint.
+    /// </summary>
+    public bool CompactWeightsEveryCheckpoint { get; init; }
+
+    /// <summary>
     /// Optional time budget: the run stops once this much wall or CPU time (over all its sessions) is spent,
     /// and the learning-rate schedule follows the fraction of the budget used instead of the step count.
     /// </summary>
@@ -50,6 +57,13 @@ public sealed record TrainerOptions
 
     /// <summary>What is being trained (for checkpoints and model cards).</summary>
     public RunDescription Run { get; init; } = new();
+
+    /// <summary>
+    /// The device the model, its batches, losses and optimiser states live on during the run (null: the CPU). The
+    /// objective's model is moved there when the trainer is created; checkpoints and compact weights are written
+    /// from CPU copies, so they load on any device.
+    /// </summary>
+    public TorchSharp.torch.Device? Device { get; init; }
 
     /// <summary>
     /// The card of the compact weights this run continues from (their weights already loaded into the model), or

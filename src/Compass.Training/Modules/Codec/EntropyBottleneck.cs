@@ -151,7 +151,7 @@ public sealed class EntropyBottleneck : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var logits = LogitsCumulative(quantiles, stopGradient: true);
-        var t = tensor(target).reshape(1, 1, 3);
+        var t = tensor(target, device: quantiles.device).reshape(1, 1, 3);
         return logits.sub(t).abs().sum().MoveToOuterDisposeScope();
     }
 

@@ -119,9 +119,9 @@ public sealed class Liff : nn.Module
         var features = Features(input);
         long batch = features.shape[0];
         var unfolded = nn.functional.unfold(features, LiffConfig.Kernel, padding: 1).transpose(1, 2); // B x N x 9G0
-        var index = SourceIndex(grid);
-        var offsets = Offsets(grid, features.dtype);
-        var token = ScaleToken(grid, features.dtype);
+        var index = SourceIndex(grid, features.device);
+        var offsets = Offsets(grid, features.dtype, features.device);
+        var token = ScaleToken(grid, features.dtype, features.device);
         var pieces = new List<Tensor>();
         for (int start = 0; start < grid.TargetPixels; start += ChunkSize)
         {
@@ -154,8 +154,8 @@ public sealed class Liff : nn.Module
         using var scope = NewDisposeScope();
         long batch = features.shape[0];
         var unfolded = nn.functional.unfold(features, LiffConfig.Kernel, padding: 1).transpose(1, 2);
-        var q = unfolded.index_select(1, SourceIndex(grid).narrow(0, start, count));
-        var rows = cat([q, Offsets(grid, features.dtype).narrow(0, start, count).expand(batch, count, 2), ScaleToken(grid, features.dtype).expand(batch, count, 2)], 2);
+        var q = unfolded.index_select(1, SourceIndex(grid, features.device).narrow(0, start, count));
+        var rows = cat([q, Offsets(grid, features.dtype, features.device).narrow(0, start, count).expand(batch, count, 2), ScaleToken(grid, features.dtype, features.device).expand(batch, count, 2)], 2);
         return rows.MoveToOuterDisposeScope();
     }
 
@@ -174,7 +174,7 @@ public sealed class Liff : nn.Module
         var w1 = _mlp[0].weight!;
         var w1Feature = w1.narrow(1, 0, unfolded).reshape(hidden, g0, LiffConfig.Kernel, LiffConfig.Kernel);
         var w1Offset = w1.narrow(1, unfolded, 2);
-        var bias1 = _mlp[0].bias! + w1.narrow(1, unfolded + 2, 2).matmul(ScaleToken(grid, features.dtype));
+        var bias1 = _mlp[0].bias! + w1.narrow(1, unfolded + 2, 2).matmul(ScaleToken(grid, features.dtype, features.device));
         // Nested scopes free the convolution outputs as soon as their re-laid-out copies exist.
         Tensor first, g, biasPart;
         using (NewDisposeScope())
@@ -191,8 +191,8 @@ public sealed class Liff : nn.Module
         var b5 = last.bias!.view(unfolded, Out).t().reshape(Out, g0, LiffConfig.Kernel, LiffConfig.Kernel);
         biasPart = nn.functional.conv2d(features, b5, padding: padding).flatten(2); // B x 3 x N
 
-        var index = SourceIndex(grid);
-        var args = new List<object> { first, g, w1Offset, index, Offsets(grid, features.dtype), ChunkSize };
+        var index = SourceIndex(grid, features.device);
+        var args = new List<object> { first, g, w1Offset, index, Offsets(grid, features.dtype, features.device), ChunkSize };
         for (int l = 1; l < _mlp.Length - 1; l++)
         {
             args.Add(_mlp[l].weight!);
@@ -203,15 +203,16 @@ public sealed class Liff : nn.Module
         return result.reshape(batch, Out, grid.TargetHeight, grid.TargetWidth);
     }
 
-    private static Tensor SourceIndex(LiffGrid grid) =>
-        tensor(Array.ConvertAll(grid.FlatSourceIndex(), i => (long)i), ScalarType.Int64);
+    // The grid tensors are made on the features' device: a CUDA run must not mix in CPU tensors.
+    private static Tensor SourceIndex(LiffGrid grid, Device device) =>
+        tensor(Array.ConvertAll(grid.FlatSourceIndex(), i => (long)i), ScalarType.Int64, device);
 
     // The grid is float32 (as the official code); float64 modules (gradient checks) get it widened.
-    private static Tensor Offsets(LiffGrid grid, ScalarType dtype) =>
-        tensor(grid.FlatOffsets(), ScalarType.Float32).view(grid.TargetPixels, 2).to_type(dtype);
+    private static Tensor Offsets(LiffGrid grid, ScalarType dtype, Device device) =>
+        tensor(grid.FlatOffsets(), ScalarType.Float32, device).view(grid.TargetPixels, 2).to_type(dtype);
 
-    private static Tensor ScaleToken(LiffGrid grid, ScalarType dtype) =>
-        tensor(new[] { grid.ScaleY, grid.ScaleX }, ScalarType.Float32).to_type(dtype);
+    private static Tensor ScaleToken(LiffGrid grid, ScalarType dtype, Device device) =>
+        tensor(new[] { grid.ScaleY, grid.ScaleX }, ScalarType.Float32, device).to_type(dtype);
 
     private static void CheckInput(Tensor input)
     {
