@@ -111,11 +111,31 @@ public static class WeightInitializer
                     if (!source[From(key)].to_type(ScalarType.Float32).equal(target[key].to_type(ScalarType.Float32)).all().item<bool>())
                         throw new CompassFormatException($"'{path}': '{From(key)}' has other rate levels than the model's (train with the same --variable-rate levels).");
                 foreach (var key in keys) target[key].copy_(source[From(key)]);
+                // A single-rate source was trained at one lambda: the levels of a variable-rate target take the rule's steps from it.
+                var codec = parts[0] switch { "base" => network.Base, "residual" => network.Residual, _ => null };
+                if (codec is { IsVariableRate: true } && !source.ContainsKey(sourcePrefix + MeanScaleHyperprior.RateLogStepsKey)
+                    && SourceLambda(path) is { } sourceLambda)
+                    codec.SetRuleSteps(sourceLambda);
             }
         }
         finally
         {
             foreach (var t in source.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The lambda the file's run trained at (checkpoint header, or the card beside compact weights), or null when unknown.</summary>
+    internal static double? SourceLambda(string path)
+    {
+        if (!IsCompactWeights(path)) return Checkpoint.Load(path).Header.Run.Lambda;
+        var card = Path.ChangeExtension(path, ".card.json");
+        try
+        {
+            return File.Exists(card) ? ModelCard.Load(card).Header.Run.Lambda : null;
+        }
+        catch (CompassFormatException)
+        {
+            return null; // a card of another form (e.g. a shipped summary) names no run lambda: keep the reference's rule
         }
     }
 
