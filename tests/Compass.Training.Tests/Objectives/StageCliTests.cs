@@ -140,6 +140,28 @@ public sealed class StageCliTests
         (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "4", "--out", moved.Path, "--resume-weights", jointWeights]);
         Assert.True(code == 0, err);
 
+        // The whole model as one format-2 bundle; the bundle alone then continues the run (its card is in the manifest)
+        // and starts another one: the weights are kept once, in the bundle.
+        var bundle = Path.Combine(joint.Path, "bundle");
+        (code, var output, err) = Run("export", "--checkpoint", jointWeights, "--out", bundle, "--zip");
+        Assert.True(code == 0, err);
+        Assert.Contains("variable-rate bundle", output);
+        var manifest = Bundles.ModelBundle.Load(bundle + ".zip").Manifest;
+        Assert.Equal([1.0, 2, 3], manifest.Rate!.Anchors.Select(a => a.Quality));
+        using var fromBundle = new TempDir();
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "4", "--out", fromBundle.Path, "--resume-weights", bundle + ".zip"]);
+        Assert.True(code == 0, err);
+        using var initBundle = new TempDir();
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "1", "--out", initBundle.Path, "--init", bundle]);
+        Assert.True(code == 0, err);
+        // The bl run's model has a single-rate residual codec: a whole bundle needs the rule's steps for it, asked for.
+        (code, _, err) = Run("export", "--checkpoint", blWeights, "--out", Path.Combine(bl.Path, "vr"));
+        Assert.Equal(2, code);
+        Assert.Contains("--derive-steps", err);
+        (code, _, err) = Run("export", "--checkpoint", blWeights, "--out", Path.Combine(bl.Path, "vr"), "--derive-steps", "3");
+        Assert.True(code == 0, err);
+        Assert.Equal(3, Bundles.ModelBundle.Load(Path.Combine(bl.Path, "vr")).Manifest.Card!.Value.GetProperty("derivedRateSteps").GetProperty("trainedAtQuality").GetInt32());
+
         // A variable-rate base layer cannot be frozen into a single-rate joint run: refused with the reason.
         using var single = new TempDir();
         (code, _, err) = Run("train", "--stage", "joint", "--preset", "slim", "--quality", "3", "--crop", "32", "--batch", "1", "--data", data.Path,
