@@ -76,12 +76,12 @@ internal sealed class TrainingOptions
     private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
     private readonly Option<string?> _resumeWeights = new("--resume-weights")
     {
-        Description = "Continue a run from its compact weights and card (model-f16.weights with model-f16.card.json beside it, e.g. a run kept in models/runs/) when its checkpoints are gone, such as on a new machine: the weights of the stage's children and the step (learning-rate schedule, data order, wall and CPU seconds) are restored; both optimisers restart. Stage, preset, lambda, variant and seed must match the card; a checkpoint in --out (with --resume) takes precedence.",
+        Description = "Continue a run from its compact weights and card (model-f16.weights with model-f16.card.json beside it, e.g. a run kept in models/runs/), or from a bundle exported from it (folder or zip; its card is in the manifest), when its checkpoints are gone, such as on a new machine: the weights of the stage's children and the step (learning-rate schedule, data order, wall and CPU seconds) are restored; both optimisers restart. Stage, preset, lambda, variant and seed must match the card; a checkpoint in --out (with --resume) takes precedence.",
         HelpName = "model-f16.weights",
     };
     private readonly Option<string[]> _init = new("--init")
     {
-        Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
+        Description = "Initialise children from an earlier stage's checkpoint, model-f16.weights or model bundle (folder or zip written by 'export'): [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual; a bundle: all three); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
         HelpName = "[children=]file",
         AllowMultipleArgumentsPerToken = false,
     };
