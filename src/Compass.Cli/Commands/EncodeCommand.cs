@@ -91,7 +91,7 @@ internal sealed class EncodeCommand
         var layers = result.Layers.Select(l => new EncodeLayerReport(l.Index, l.Size.Width, l.Size.Height,
             l.AccumulatedBytes - (l.Index == 0 ? 0 : result.Layers[l.Index - 1].AccumulatedBytes), l.AccumulatedBytes, l.BitsPerPixel,
             l.Elapsed.TotalMilliseconds)).ToList();
-        var report = new EncodeReport(input, output, image.Width, image.Height, result.Quality, model.Description,
+        var report = new EncodeReport(input, output, image.Width, image.Height, result.Quality.Value, model.Description,
             result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, layers);
         if (json) JsonReport.Write(_context.Out, report);
         else WriteTable(_context.Out, report);
