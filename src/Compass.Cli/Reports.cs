@@ -7,14 +7,14 @@ namespace Compass.Cli;
 
 /// <summary>The result of <c>compass encode</c>.</summary>
 internal sealed record EncodeReport(string Input, string Output, int Width, int Height, double Quality, string Model, string ModelId,
-    string? Provider, string Plan, long TotalBytes, IReadOnlyList<EncodeLayerReport> Layers)
+    string? Provider, string Plan, long TotalBytes, long? TargetBytes, IReadOnlyList<EncodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
     public string Command => "encode";
 }
 
 /// <summary>One layer of <see cref="EncodeReport"/>; bytes are the layer's chunk, accumulated bytes include the header.</summary>
-internal sealed record EncodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
+internal sealed record EncodeLayerReport(int Index, int Width, int Height, double Quality, double Step, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
 
 /// <summary>
 /// The result of <c>compass decode</c>. <see cref="Error"/> is set when a layer failed after earlier layers were written
@@ -46,7 +46,7 @@ internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPa
 }
 
 /// <summary>One chunk of <see cref="InfoReport"/>; z/y bytes are null when the chunk's CRC does not match.</summary>
-internal sealed record InfoLayerReport(int Index, int Width, int Height, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
+internal sealed record InfoLayerReport(int Index, int Width, int Height, double Quality, double Step, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
 
 /// <summary>Writes reports as indented camelCase JSON.</summary>
 internal static class JsonReport
