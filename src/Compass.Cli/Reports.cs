@@ -6,21 +6,21 @@ namespace Compass.Cli;
 // The --json documents. Field names are part of the tool's interface: scripts parse them.
 
 /// <summary>The result of <c>compass encode</c>.</summary>
-internal sealed record EncodeReport(string Input, string Output, int Width, int Height, int Quality, string Model, string ModelId,
-    string? Provider, string Plan, long TotalBytes, IReadOnlyList<EncodeLayerReport> Layers)
+internal sealed record EncodeReport(string Input, string Output, int Width, int Height, double Quality, string Model, string ModelId,
+    string? Provider, string Plan, long TotalBytes, long? TargetBytes, IReadOnlyList<EncodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
     public string Command => "encode";
 }
 
 /// <summary>One layer of <see cref="EncodeReport"/>; bytes are the layer's chunk, accumulated bytes include the header.</summary>
-internal sealed record EncodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
+internal sealed record EncodeLayerReport(int Index, int Width, int Height, double Quality, double Step, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
 
 /// <summary>
 /// The result of <c>compass decode</c>. <see cref="Error"/> is set when a layer failed after earlier layers were written
 /// (those are in <see cref="Layers"/>); a truncated stream is a <see cref="Warning"/> instead.
 /// </summary>
-internal sealed record DecodeReport(string Input, string Output, int Quality, string ModelId, string? Provider, string Plan,
+internal sealed record DecodeReport(string Input, string Output, double Quality, string ModelId, string? Provider, string Plan,
     int LayersInStream, bool Truncated, string? Warning, DecodeErrorReport? Error, IReadOnlyList<DecodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
@@ -37,7 +37,7 @@ internal sealed record DecodeErrorReport(string Message, long? ByteOffset, int? 
 internal sealed record DecodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds, string File);
 
 /// <summary>The result of <c>compass info</c>.</summary>
-internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, int Quality, string ModelId, string Plan,
+internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, double Quality, string ModelId, string Plan,
     int HeaderBytes, bool HeaderCrcValid, long TotalBytes, long TrailingBytes, bool Valid, bool Truncated, string? Error,
     IReadOnlyList<InfoLayerReport> Layers)
 {
@@ -46,7 +46,7 @@ internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPa
 }
 
 /// <summary>One chunk of <see cref="InfoReport"/>; z/y bytes are null when the chunk's CRC does not match.</summary>
-internal sealed record InfoLayerReport(int Index, int Width, int Height, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
+internal sealed record InfoLayerReport(int Index, int Width, int Height, double Quality, double Step, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
 
 /// <summary>Writes reports as indented camelCase JSON.</summary>
 internal static class JsonReport

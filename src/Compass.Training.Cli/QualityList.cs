@@ -28,9 +28,10 @@ internal static class QualityList
             }
             for (int q = from; q <= to; q++) list.Add(q);
         }
-        if (list.Count < 2 || list.Distinct().Count() != list.Count)
+        // Ascending: the levels become a bundle's rate anchors, which interpolate in quality order.
+        if (list.Count < 2 || list.Zip(list.Skip(1)).Any(p => p.First >= p.Second))
         {
-            why = "give at least two distinct qualities (e.g. 1-4).";
+            why = "give at least two distinct qualities in increasing order (e.g. 1-4 or 1,3,5).";
             return false;
         }
         return true;

@@ -31,6 +31,21 @@ internal static class Stages
     public static ScaleSampler ScalesFor(int layers) =>
         layers == 1 ? ScaleSampler.SingleLayer : ScaleSampler.Compass(layers - 1);
 
+    /// <summary>
+    /// The network a stage trains. With <c>--variable-rate</c>, stage bl makes the base codec variable-rate (its runs
+    /// save no rate levels for the residual codec, so checkpoints of earlier bl runs still resume); the other stages make
+    /// both codecs variable-rate with the same levels, so their output is a whole variable-rate model.
+    /// </summary>
+    public static CompassNetwork NetworkFor(TrainSettings s)
+    {
+        var preset = CompassPresets.Get(s.Preset);
+        if (s.RateQualities.Count == 0) return new CompassNetwork(preset);
+        int reference = s.Quality ?? throw new ArgumentException("--variable-rate needs --quality (the reference level).");
+        return s.Stage == TrainingStage.BaseLayer
+            ? new CompassNetwork(preset, s.RateQualities, null, reference)
+            : new CompassNetwork(preset, s.RateQualities, s.RateQualities, reference);
+    }
+
     /// <summary>The stage's objective, or null (with the reason) when it cannot be built.</summary>
     public static ITrainingObjective? TryCreate(TrainSettings s, out string? reason)
     {
@@ -50,9 +65,16 @@ internal static class Stages
             return null;
         }
 
-        var network = s.RateQualities.Count > 0
-            ? new CompassNetwork(CompassPresets.Get(s.Preset), s.RateQualities, s.Quality ?? 0)
-            : new CompassNetwork(CompassPresets.Get(s.Preset));
+        CompassNetwork network;
+        try
+        {
+            network = NetworkFor(s);
+        }
+        catch (ArgumentException ex)
+        {
+            reason = ex.Message.TrimEnd('.');
+            return null;
+        }
         try
         {
             var initialised = new HashSet<string>(StringComparer.Ordinal);
@@ -84,7 +106,7 @@ internal static class Stages
             // auto: decoded inputs when a trained base layer is loaded (issue 9's P1/P2 runs: after equal joint training,
             // decoded pre-training gave the better model at every ratio), clean otherwise (the authors' recipe).
             bool decoded = s.LiffInput == "decoded" || (s.LiffInput == "auto" && initialised.Contains("base"));
-            if (s.Stage == TrainingStage.Liff && decoded) return new LiffObjective(network, decodedBaseInput: true);
+            if (s.Stage == TrainingStage.Liff && decoded) return new LiffObjective(network, decodedBaseInput: true, s.Quality);
             // The liff stage has no rate term; its lambda is unused.
             return StageObjectives.Create(s.Stage, network, s.EffectiveLambda ?? 1.0);
         }

@@ -42,7 +42,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string?> _variableRate = new("--variable-rate")
     {
-        Description = "Stage bl: train one variable-rate codec for several qualities (e.g. 1-4 or 1,2,3,4) with a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate); --quality names the level reported in validation and must be one of them. Export one level with 'export --level'.",
+        Description = "Train a variable-rate model for several qualities (e.g. 1-6 or 1,2,3,4): a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate). Stage bl makes the base codec variable-rate; liff, residual and joint both codecs (joint: the drawn quality sets the frozen base codec's step, the residual codec's and the lambda; liff with decoded input: the base layer's step). --quality names the level reported in validation (and the reference of the initial steps) and must be one of them. 'export' writes the whole model as one variable-rate bundle, or one level with --level.",
         HelpName = "qualities",
     };
     private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
@@ -87,12 +87,12 @@ internal sealed class TrainingOptions
     private readonly Option<int> _keep = new("--keep") { Description = "Checkpoints kept in --out.", DefaultValueFactory = _ => 3 };
     private readonly Option<string?> _resumeWeights = new("--resume-weights")
     {
-        Description = "Continue a run from its compact weights and card (model-f16.weights with model-f16.card.json beside it, e.g. a run kept in models/runs/) when its checkpoints are gone, such as on a new machine: the weights of the stage's children and the step (learning-rate schedule, data order, wall and CPU seconds) are restored; both optimisers restart. Stage, preset, lambda, variant and seed must match the card; a checkpoint in --out (with --resume) takes precedence.",
+        Description = "Continue a run from its compact weights and card (model-f16.weights with model-f16.card.json beside it, e.g. a run kept in models/runs/), or from a bundle exported from it (folder or zip; its card is in the manifest), when its checkpoints are gone, such as on a new machine: the weights of the stage's children and the step (learning-rate schedule, data order, wall and CPU seconds) are restored; both optimisers restart. Stage, preset, lambda, variant and seed must match the card; a checkpoint in --out (with --resume) takes precedence.",
         HelpName = "model-f16.weights",
     };
     private readonly Option<string[]> _init = new("--init")
     {
-        Description = "Initialise children from an earlier stage's checkpoint or model-f16.weights: [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
+        Description = "Initialise children from an earlier stage's checkpoint, model-f16.weights or model bundle (folder or zip written by 'export'): [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual; a bundle: all three); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
         HelpName = "[children=]file",
         AllowMultipleArgumentsPerToken = false,
     };
@@ -177,7 +177,7 @@ internal sealed class TrainingOptions
         catch (InvalidOperationException) { return; }
         if (rateSpec is not null)
         {
-            if (stage != TrainingStage.BaseLayer) r.AddError("--variable-rate applies to stage 'bl' only (the residual codec and joint training are single-rate).");
+            if (stage == TrainingStage.Smoke) r.AddError("--variable-rate applies to the COMPASS stages (bl, liff, residual, joint).");
             else if (!QualityList.TryParse(rateSpec, out var levels, out var why)) r.AddError($"--variable-rate: {why}");
             else if (quality is null) r.AddError("--variable-rate needs --quality (not --lambda): the level reported in validation, one of the levels.");
             else if (!levels.Contains(quality.Value)) r.AddError($"--quality {quality} is not one of the --variable-rate levels ({string.Join(", ", levels)}).");

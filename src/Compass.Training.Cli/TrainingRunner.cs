@@ -102,14 +102,13 @@ internal sealed class TrainingRunner(TrainCliContext cli)
             };
             if (s.ResumeWeights is { } weights)
             {
-                var cardPath = Path.ChangeExtension(weights, ".card.json");
                 try
                 {
-                    options = options with { ContinueFrom = ModelCard.Load(cardPath) };
+                    options = options with { ContinueFrom = ModelCard.LoadFor(weights) };
                 }
                 catch (Exception ex) when (ex is IOException or CompassFormatException or UnauthorizedAccessException)
                 {
-                    return _cli.Fail($"--resume-weights needs the run's card beside its weights ({cardPath}): {ex.Message}");
+                    return _cli.Fail($"--resume-weights needs the run's card beside its weights ({Path.ChangeExtension(weights, ".card.json")}) or in its bundle: {ex.Message}");
                 }
             }
             using var trainer = new Trainer(objective, source, options, validation, logger, _cli.Output);

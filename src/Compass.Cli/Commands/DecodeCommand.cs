@@ -95,7 +95,7 @@ internal sealed class DecodeCommand
         }
 
         if (json)
-            JsonReport.Write(_context.Out, new DecodeReport(input, folder, header.Quality, header.ModelId.ToString(), provider,
+            JsonReport.Write(_context.Out, new DecodeReport(input, folder, header.Quality.Value, header.ModelId.ToString(), provider,
                 header.Plan.ToString(), header.Plan.Count, warning is not null, warning, ErrorReport(failure, layers.Count, header.Plan.Count), layers));
         if (failure is not null)
             throw new CliException($"{input}: {failure.Message}; wrote {layers.Count} of {header.Plan.Count} layers before the error " +

@@ -1,15 +1,21 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Compass.Bundles;
 using Compass.EntropyCoding;
 using Compass.Training.Export.FixedPoint;
+using Compass.Training.Import;
 using Compass.Training.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Compass.Training.Export;
 
 /// <summary>
-/// Writes a COMPASS model bundle (format 1, docs/model-bundle.md) from the TorchSharp modules: the base
-/// codec (<c>bl/</c>), the residual codec (<c>el/</c>), LIFF (<c>liff/</c>), and <c>manifest.json</c> with
-/// the file hashes, the architecture (<c>config</c>) and the model card.
+/// Writes a COMPASS model bundle (docs/model-bundle.md) from the TorchSharp modules: the base codec (<c>bl/</c>), the
+/// residual codec (<c>el/</c>), LIFF (<c>liff/</c>), the training state (<c>training/state.bin</c>, what the graphs do not
+/// carry, so that the bundle alone restarts training) and <c>manifest.json</c> with the file hashes, the architecture
+/// (<c>config</c>) and the model card. Single-rate networks give a format-1 bundle of one quality; variable-rate ones a
+/// format-2 bundle whose graphs are the networks at step 1 and whose rate anchors carry both codecs' learned log-steps.
 /// </summary>
 public static class BundleExporter
 {
@@ -20,6 +26,8 @@ public static class BundleExporter
     /// <param name="options">Name, preset, quality, lambda, card.</param>
     /// <param name="outFolder">The bundle folder.</param>
     /// <returns>The manifest written.</returns>
+    /// <exception cref="ArgumentException">Single-rate networks without a quality; variable-rate codecs with different levels;
+    /// one variable-rate codec and one single-rate codec without <see cref="BundleExportOptions.DeriveStepsFromQuality"/>.</exception>
     public static ModelBundleManifest Export(MeanScaleHyperprior baseCodec, Liff liff, MeanScaleHyperprior residualCodec, BundleExportOptions options, string outFolder)
     {
         ArgumentNullException.ThrowIfNull(baseCodec);
@@ -28,9 +36,16 @@ public static class BundleExporter
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrEmpty(outFolder);
 
+        bool variableRate = baseCodec.IsVariableRate || residualCodec.IsVariableRate;
+        var anchors = variableRate ? Anchors(baseCodec, residualCodec, options.DeriveStepsFromQuality) : null;
+        if (!variableRate && options.Quality is null)
+            throw new ArgumentException("Single-rate networks code one quality: give BundleExportOptions.Quality.", nameof(options));
         var files = Files(baseCodec, liff, residualCodec, options.ScaleTable);
-        var manifest = ModelBundleWriter.CreateManifest(
-            options.Name, options.Preset, [options.Quality], options.Lambda is { } l ? [l] : [], files, options.Card, Config(baseCodec, liff, residualCodec));
+        files[TrainingStateFile.FileName] = TrainingState(baseCodec, liff, residualCodec, files, outFolder);
+        var config = Config(baseCodec, liff, residualCodec);
+        var manifest = anchors is not null
+            ? ModelBundleWriter.CreateManifest(options.Name, options.Preset, anchors, files, CardWithDerivedSteps(options.Card, baseCodec, residualCodec, options.DeriveStepsFromQuality), config)
+            : ModelBundleWriter.CreateManifest(options.Name, options.Preset, [options.Quality!.Value], options.Lambda is { } l ? [l] : [], files, options.Card, config);
         ModelBundleWriter.WriteFolder(outFolder, manifest, files);
         if (options.Zip)
         {
@@ -41,15 +56,48 @@ public static class BundleExporter
         return manifest;
     }
 
-    /// <summary>The bundle's files (path to bytes), without the manifest.</summary>
+    /// <summary>
+    /// The rate anchors of a variable-rate model: one per level, with both codecs' learned log-steps (a single-rate codec's
+    /// derived by the rule from <paramref name="deriveFromQuality"/>) and the level's lambda.
+    /// </summary>
+    /// <exception cref="ArgumentException">The codecs' levels differ, or one is single-rate and <paramref name="deriveFromQuality"/> is null.</exception>
+    public static RateAnchors Anchors(MeanScaleHyperprior baseCodec, MeanScaleHyperprior residualCodec, int? deriveFromQuality = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseCodec);
+        ArgumentNullException.ThrowIfNull(residualCodec);
+        if (!baseCodec.IsVariableRate && !residualCodec.IsVariableRate)
+            throw new ArgumentException("Both codecs are single-rate: a single-rate bundle has no rate anchors.", nameof(baseCodec));
+        if (baseCodec.IsVariableRate && residualCodec.IsVariableRate && !baseCodec.RateQualities.SequenceEqual(residualCodec.RateQualities))
+            throw new ArgumentException(
+                $"The base codec's levels ({string.Join(", ", baseCodec.RateQualities)}) and the residual codec's ({string.Join(", ", residualCodec.RateQualities)}) differ: one bundle's anchors need the same levels.",
+                nameof(residualCodec));
+        var variable = baseCodec.IsVariableRate ? baseCodec : residualCodec;
+        if (!(baseCodec.IsVariableRate && residualCodec.IsVariableRate) && deriveFromQuality is null)
+        {
+            string single = baseCodec.IsVariableRate ? "residual" : "base";
+            throw new ArgumentException(
+                $"The {(baseCodec.IsVariableRate ? "base" : "residual")} codec is variable-rate (qualities {string.Join(", ", variable.RateQualities)}) and the {single} codec single-rate: " +
+                $"give the quality the {single} codec was trained at (DeriveStepsFromQuality) to derive its steps by the rule, or export one level (MeanScaleHyperprior.FoldRateLevel(quality)).",
+                nameof(deriveFromQuality));
+        }
+        IReadOnlyList<double> LogSteps(MeanScaleHyperprior codec) => codec.IsVariableRate
+            ? [.. codec.RateLogSteps().Select(v => (double)v)]
+            : [.. variable.RateQualities.Select(q => (double)MeanScaleHyperprior.RuleLogStep(RateLadder.LambdaOf(deriveFromQuality!.Value), q))];
+        var baseSteps = LogSteps(baseCodec);
+        var residualSteps = LogSteps(residualCodec);
+        var anchors = variable.RateQualities
+            .Select((q, i) => new RateAnchor(q, RateLadder.LambdaOf(q), baseSteps[i], residualSteps[i]))
+            .OrderBy(a => a.Quality);
+        return new RateAnchors(anchors);
+    }
+
+    /// <summary>The bundle's files (path to bytes), without the manifest and the training state.</summary>
     internal static Dictionary<string, byte[]> Files(MeanScaleHyperprior baseCodec, Liff liff, MeanScaleHyperprior residualCodec, float[]? scaleTable)
     {
         var files = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (var (prefix, codec) in new[] { (BundleFiles.BasePrefix, baseCodec), (BundleFiles.ResidualPrefix, residualCodec) })
         {
-            // A bundle codes one rate point; the graphs would otherwise silently code at step 1, which is no level.
-            if (codec.IsVariableRate)
-                throw new ArgumentException($"The {(prefix == BundleFiles.BasePrefix ? "base" : "residual")} codec is variable-rate (qualities {string.Join(", ", codec.RateQualities)}): export one level, MeanScaleHyperprior.FoldRateLevel(quality).");
+            // A variable-rate codec's graphs are its networks at step 1: the runtime applies each quality's step around them.
             files[prefix + BundleFiles.Analysis] = CodecExporter.Analysis(codec);
             files[prefix + BundleFiles.HyperSynthesis] = CodecExporter.HyperSynthesis(codec);
             files[prefix + BundleFiles.Synthesis] = CodecExporter.Synthesis(codec);
@@ -61,6 +109,45 @@ public static class BundleExporter
         files[BundleFiles.LiffFeatures] = LiffExporter.Features(liff);
         files[BundleFiles.LiffPredict] = LiffExporter.Predict(liff);
         return files;
+    }
+
+    /// <summary>
+    /// The training-state file: what <see cref="BundleWeights"/> cannot read back from <paramref name="files"/>' graphs, so that
+    /// importing the bundle gives the modules' state dict exactly.
+    /// </summary>
+    internal static byte[] TrainingState(MeanScaleHyperprior baseCodec, Liff liff, MeanScaleHyperprior residualCodec, Dictionary<string, byte[]> files, string source)
+    {
+        var truth = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (prefix, module) in new (string, nn.Module)[] { ("base.", baseCodec), ("liff.", liff), ("residual.", residualCodec) })
+        {
+            // A module that sits inside a parent also lists its private module fields under their field names ("_sfe1.weight"):
+            // aliases of the named entries, not weights of their own.
+            foreach (var (key, value) in module.state_dict())
+                if (!key.Split('.')[..^1].Any(part => part.StartsWith('_'))) truth[prefix + key] = value;
+        }
+        var fromGraphs = BundleWeights.FromGraphs(name => files.TryGetValue(name, out var bytes) ? bytes : null, source);
+        try
+        {
+            return TrainingStateFile.Write(truth, fromGraphs);
+        }
+        finally
+        {
+            foreach (var t in fromGraphs.Values) t.Dispose();
+        }
+    }
+
+    private static JsonElement? CardWithDerivedSteps(JsonElement? card, MeanScaleHyperprior baseCodec, MeanScaleHyperprior residualCodec, int? deriveFromQuality)
+    {
+        if (baseCodec.IsVariableRate && residualCodec.IsVariableRate) return card;
+        var node = card is { ValueKind: JsonValueKind.Object } c ? JsonNode.Parse(c.GetRawText())!.AsObject() : new JsonObject();
+        node["derivedRateSteps"] = new JsonObject
+        {
+            ["codec"] = baseCodec.IsVariableRate ? "residual" : "base",
+            ["trainedAtQuality"] = deriveFromQuality,
+            ["rule"] = "logStep(q) = 0.5 ln(lambda(trainedAtQuality) / lambda(q))",
+        };
+        using var document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.Clone();
     }
 
     /// <summary>The manifest's <c>config</c>: codec widths and the LIFF architecture (read back by <see cref="BundleConfig"/>).</summary>

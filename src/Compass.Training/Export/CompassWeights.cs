@@ -9,7 +9,8 @@ namespace Compass.Training.Export;
 
 /// <summary>
 /// The three networks of a COMPASS model read back from what the trainer writes: a checkpoint
-/// (<see cref="Checkpoint"/>, section <c>model</c>) or a compact-weights file (<see cref="CompactWeights"/>).
+/// (<see cref="Checkpoint"/>, section <c>model</c>), a compact-weights file (<see cref="CompactWeights"/>), or a model
+/// bundle that <see cref="BundleExporter"/> wrote (its graphs and training-state file, docs/model-bundle.md#training-state).
 /// The state_dict keys carry the prefixes <c>base.</c> (base-layer codec), <c>liff.</c> and
 /// <c>residual.</c> (residual codec), followed by each module's own names; the architecture (N, M and
 /// the LIFF sizes) is inferred from the tensor shapes.
@@ -91,12 +92,16 @@ public sealed partial class CompassWeights : IDisposable
         }
     }
 
-    /// <summary>The prefixed state dict of a checkpoint (its <c>model</c> section) or compact-weights file, and the checkpoint's header.</summary>
+    /// <summary>
+    /// The prefixed state dict of a checkpoint (its <c>model</c> section), a compact-weights file or a model bundle (folder or
+    /// zip, with its training-state file), and the checkpoint's header.
+    /// </summary>
     internal static Dictionary<string, Tensor> ReadStateDict(string path, out CheckpointHeader? header)
     {
+        header = null;
+        if (Import.BundleWeights.IsBundle(path)) return Import.BundleWeights.ReadStateDict(path, out _);
         var head = new byte[8];
         using (var f = File.OpenRead(path)) f.ReadExactly(head, 0, Math.Min(8, (int)f.Length));
-        header = null;
         if (head.AsSpan().SequenceEqual("CMPSCKPT"u8))
         {
             var checkpoint = Checkpoint.Load(path);
@@ -172,7 +177,10 @@ public sealed partial class CompassWeights : IDisposable
     private static void Load(nn.Module module, Dictionary<string, Tensor> state, string what, string source)
     {
         var expected = module.state_dict();
-        var missing = expected.Keys.Except(state.Keys).Take(5).ToList();
+        // A missing alias of a private module field is filled through the named entry it shares its tensor with.
+        bool IsAlias(string key) => key.Split('.')[..^1].Any(part => part.StartsWith('_'))
+            && expected.Any(kv => kv.Key != key && state.ContainsKey(kv.Key) && (ReferenceEquals(kv.Value, expected[key]) || kv.Value.Handle == expected[key].Handle));
+        var missing = expected.Keys.Except(state.Keys).Where(k => !IsAlias(k)).Take(5).ToList();
         // TorchSharp also registers a child's private module fields under their field names ("_sfe1.weight")
         // when the child sits inside a parent module: those are aliases of the named entries, not extra weights.
         var extra = state.Keys.Except(expected.Keys).Where(k => !k.Split('.').Any(part => part.StartsWith('_'))).Take(5).ToList();
@@ -181,7 +189,7 @@ public sealed partial class CompassWeights : IDisposable
         using var _ = no_grad();
         foreach (var (name, target) in expected)
         {
-            var value = state[name];
+            if (!state.TryGetValue(name, out var value)) continue; // an alias, filled through its named entry
             if (!value.shape.SequenceEqual(target.shape))
                 throw new CompassFormatException($"'{source}': {what}.{name} is [{string.Join(", ", value.shape)}], the module needs [{string.Join(", ", target.shape)}].");
             target.copy_(value.to_type(target.dtype));

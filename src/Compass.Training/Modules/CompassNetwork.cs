@@ -9,7 +9,7 @@ namespace Compass.Training.Modules;
 /// </summary>
 /// <remarks>
 /// Children are registered as <c>base</c>, <c>liff</c> and <c>residual</c>: every state_dict key starts with
-/// one of those prefixes (the exporter builds its graphs from them). <see cref="Forward"/> is the training
+/// one of those prefixes (the exporter builds its graphs from them). <see cref="Forward(IReadOnlyList{Tensor}, bool, int?)"/> is the training
 /// recursion; the base layer is always run with the decoder's rounding and without gradients (it is
 /// trained on its own first, then frozen).
 /// </remarks>
@@ -26,13 +26,30 @@ public sealed class CompassNetwork : nn.Module
     /// Creates the network with a variable-rate base-layer codec (levels of <paramref name="baseRateQualities"/>,
     /// see <see cref="MeanScaleHyperprior(int, int, IReadOnlyList{int}, int, CodecNonlinearity, string)"/>); null or empty: single-rate.
     /// </summary>
-    public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, int referenceQuality) : base("CompassNetwork")
+    public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, int referenceQuality)
+        : this(preset, baseRateQualities, null, referenceQuality) { }
+
+    /// <summary>
+    /// Creates the network with variable-rate codecs (docs/method.md#variable-rate): the base codec with the levels of
+    /// <paramref name="baseRateQualities"/>, the residual codec with those of <paramref name="residualRateQualities"/>
+    /// (null or empty: that codec is single-rate). Every level starts at the step
+    /// <c>exp(0.5 ln(lambda_ref / lambda_q))</c> of <paramref name="referenceQuality"/>, so a single-rate codec
+    /// trained at the reference quality is exactly its reference level.
+    /// </summary>
+    /// <exception cref="ArgumentException">Both codecs are variable-rate with different levels, or the reference is not a level.</exception>
+    public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, IReadOnlyList<int>? residualRateQualities, int referenceQuality)
+        : base("CompassNetwork")
     {
         ArgumentNullException.ThrowIfNull(preset);
+        // One quality drives both codecs of a batch (CompassNetwork.Forward), so they must share their levels.
+        if (baseRateQualities is { Count: > 0 } && residualRateQualities is { Count: > 0 } && !baseRateQualities.SequenceEqual(residualRateQualities))
+            throw new ArgumentException(
+                $"The base codec's levels ({string.Join(", ", baseRateQualities)}) and the residual codec's ({string.Join(", ", residualRateQualities)}) differ.",
+                nameof(residualRateQualities));
         Preset = preset;
         _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM, baseRateQualities, referenceQuality, preset.Nonlinearity);
         _liff = new Liff(preset.Liff);
-        _residual = new MeanScaleHyperprior(preset.ResidualN, preset.ResidualM, null, 0, preset.Nonlinearity);
+        _residual = new MeanScaleHyperprior(preset.ResidualN, preset.ResidualM, residualRateQualities, referenceQuality, preset.Nonlinearity);
         register_module("base", _base);
         register_module("liff", _liff);
         register_module("residual", _residual);
@@ -70,7 +87,18 @@ public sealed class CompassNetwork : nn.Module
     /// <param name="layers">The layer images, smallest first; at least one.</param>
     /// <param name="training">Residual codec with uniform noise for the rates (true) or rounding (false).</param>
     /// <returns>Per-layer rate (bits of y and z per pixel of that layer), MSE and reconstruction, all differentiable for k &gt;= 1.</returns>
-    public CompassForwardResult Forward(IReadOnlyList<Tensor> layers, bool training)
+    public CompassForwardResult Forward(IReadOnlyList<Tensor> layers, bool training) => Forward(layers, training, null);
+
+    /// <summary>
+    /// As <see cref="Forward(IReadOnlyList{Tensor}, bool)"/> at the level of <paramref name="quality"/>: each
+    /// variable-rate codec codes at that level's step (a single-rate codec at its one rate).
+    /// </summary>
+    /// <param name="layers">The layer images, smallest first; at least one.</param>
+    /// <param name="training">Residual codec with uniform noise for the rates (true) or rounding (false).</param>
+    /// <param name="quality">The level of the variable-rate codecs; null when both are single-rate.</param>
+    /// <exception cref="ArgumentException">A variable-rate codec has no level of that quality.</exception>
+    /// <exception cref="InvalidOperationException">A codec is variable-rate and no quality was given.</exception>
+    public CompassForwardResult Forward(IReadOnlyList<Tensor> layers, bool training, int? quality)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0) throw new ArgumentException("At least one layer (the base layer).", nameof(layers));
@@ -80,7 +108,7 @@ public sealed class CompassNetwork : nn.Module
         Tensor reconstruction;
         using (no_grad())
         {
-            using var bl = _base.Forward(layers[0], training: false);
+            using var bl = CodeAt(_base, layers[0], training: false, quality);
             reconstruction = bl.XHat.detach();
             results.Add(new LayerResult(Rate(bl, layers[0]), MseOf(reconstruction, layers[0]), reconstruction));
         }
@@ -88,13 +116,17 @@ public sealed class CompassNetwork : nn.Module
         {
             var target = layers[k];
             var prediction = _liff.Predict(reconstruction, (int)target.shape[2], (int)target.shape[3]);
-            var coded = _residual.Forward(target - prediction, training);
+            var coded = CodeAt(_residual, target - prediction, training, quality);
             reconstruction = prediction + coded.XHat;
             results.Add(new LayerResult(Rate(coded, target), MseOf(reconstruction, target), reconstruction));
         }
         foreach (var r in results) r.MoveToOuterDisposeScope();
         return new CompassForwardResult(results);
     }
+
+    /// <summary>One pass of <paramref name="codec"/>, at the level of <paramref name="quality"/> when it is variable-rate.</summary>
+    internal static CodecForwardResult CodeAt(MeanScaleHyperprior codec, Tensor x, bool training, int? quality) =>
+        codec.IsVariableRate && quality is { } q ? codec.Forward(x, training, q) : codec.Forward(x, training);
 
     /// <summary>Bits of y and z of one codec pass divided by the pixels of the layer (batch included).</summary>
     internal static Tensor Rate(CodecForwardResult coded, Tensor layer)
@@ -129,7 +161,7 @@ public sealed record LayerResult(Tensor Rate, Tensor Mse, Tensor Reconstruction)
     }
 }
 
-/// <summary>The outputs of <see cref="CompassNetwork.Forward"/>: index 0 is the base layer.</summary>
+/// <summary>The outputs of <see cref="CompassNetwork.Forward(IReadOnlyList{Tensor}, bool)"/>: index 0 is the base layer.</summary>
 /// <param name="Layers">Per-layer results, base layer first.</param>
 public sealed record CompassForwardResult(IReadOnlyList<LayerResult> Layers) : IDisposable
 {

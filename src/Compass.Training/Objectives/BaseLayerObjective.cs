@@ -23,24 +23,11 @@ public sealed class BaseLayerObjective : CompassObjective
     /// <param name="lambda">The rate-distortion lambda; for a variable-rate base codec, the lambda of one of its levels (the one reported).</param>
     public BaseLayerObjective(CompassNetwork network, double lambda) : base(network, lambda)
     {
-        if (network.Base.IsVariableRate)
-        {
-            var quality = RateLadder.QualityOf(lambda);
-            ReferenceQuality = quality is { } q && network.Base.RateQualities.Contains(q) ? q
-                : throw new ArgumentException($"Lambda {lambda} is not one of the variable-rate codec's levels (qualities {string.Join(", ", network.Base.RateQualities)}).", nameof(lambda));
-        }
+        SetReferenceFromLambda(lambda);
     }
 
-    /// <summary>For a variable-rate base codec, the quality of the level reported as <c>bpp</c> / <c>psnr</c>; otherwise null.</summary>
-    public int? ReferenceQuality { get; }
-
-    /// <summary>The quality a variable-rate codec trains at in step <paramref name="step"/> (uniform over its levels).</summary>
-    public int QualityAtStep(long step)
-    {
-        var levels = Network.Base.RateQualities;
-        if (levels.Count == 0) throw new InvalidOperationException("The base codec is single-rate.");
-        return levels[new StepRandom(0, step, RandomStream.RateLevel).NextInt(levels.Count)];
-    }
+    /// <inheritdoc />
+    public override IReadOnlyList<int> RateLevels => Network.Base.RateQualities;
 
     /// <inheritdoc />
     public override TrainingStage Stage => TrainingStage.BaseLayer;
@@ -58,23 +45,8 @@ public sealed class BaseLayerObjective : CompassObjective
     public override Tensor? AuxiliaryLoss() => Network.Base.AuxLoss();
 
     /// <inheritdoc />
-    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training)
-    {
-        if (ReferenceQuality is not { } reference) return Compute(batch, training, quality: null);
-        // Validation of a variable-rate codec: every level; the reference level's numbers are the headline ones.
-        var (loss, metrics) = Compute(batch, training, reference);
-        foreach (var q in Network.Base.RateQualities)
-        {
-            var (levelLoss, levelMetrics) = q == reference ? (null, metrics) : Compute(batch, training, q);
-            levelLoss?.Dispose();
-            metrics = new Dictionary<string, double>(metrics, StringComparer.Ordinal)
-            {
-                [$"bpp_q{q}"] = levelMetrics["bpp"],
-                [$"psnr_q{q}"] = levelMetrics["psnr"],
-            };
-        }
-        return (loss, metrics);
-    }
+    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training) =>
+        ReferenceQuality is null ? Compute(batch, training, quality: null) : AtEveryLevel(q => Compute(batch, training, q));
 
     /// <inheritdoc />
     protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>

@@ -66,11 +66,75 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     /// <summary>The loss (graph attached when <paramref name="training"/>) and the metrics of one batch.</summary>
     protected abstract (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training);
 
+    /// <summary>
+    /// The qualities of the variable-rate levels this stage trains, one drawn per step (<see cref="QualityAtStep"/>);
+    /// empty when it trains at one rate.
+    /// </summary>
+    public virtual IReadOnlyList<int> RateLevels => [];
+
+    /// <summary>For a variable-rate stage, the quality of the level reported as <c>bpp</c> / <c>psnr</c> (the lambda's); otherwise null.</summary>
+    public int? ReferenceQuality { get; private set; }
+
+    /// <summary>The quality a variable-rate stage trains at in step <paramref name="step"/> (uniform over <see cref="RateLevels"/>,
+    /// drawn from the step index, so a resumed run draws the same ones).</summary>
+    /// <exception cref="InvalidOperationException">The stage is single-rate.</exception>
+    public int QualityAtStep(long step)
+    {
+        var levels = RateLevels;
+        if (levels.Count == 0) throw new InvalidOperationException("The stage trains a single-rate model.");
+        return levels[new StepRandom(0, step, RandomStream.RateLevel).NextInt(levels.Count)];
+    }
+
+    /// <summary>
+    /// Sets <see cref="ReferenceQuality"/> from <paramref name="lambda"/> when the stage is variable-rate (call it from the
+    /// constructor, once <see cref="RateLevels"/> answers).
+    /// </summary>
+    /// <exception cref="ArgumentException">The lambda is not one of the levels'.</exception>
+    protected void SetReferenceFromLambda(double lambda)
+    {
+        var levels = RateLevels;
+        if (levels.Count == 0) return;
+        var quality = RateLadder.QualityOf(lambda);
+        ReferenceQuality = quality is { } q && levels.Contains(q) ? q
+            : throw new ArgumentException($"Lambda {lambda} is not one of the variable-rate levels' (qualities {string.Join(", ", levels)}).", nameof(lambda));
+    }
+
+    /// <summary>Sets <see cref="ReferenceQuality"/> to <paramref name="quality"/>, one of <see cref="RateLevels"/>.</summary>
+    /// <exception cref="ArgumentException">Not one of the levels.</exception>
+    protected void SetReference(int quality)
+    {
+        ReferenceQuality = RateLevels.Contains(quality) ? quality
+            : throw new ArgumentException($"Quality {quality} is not one of the variable-rate levels (qualities {string.Join(", ", RateLevels)}).", nameof(quality));
+    }
+
+    /// <summary>
+    /// Validation of a variable-rate stage: <paramref name="compute"/> at every level; the reference level's loss and
+    /// metrics are the headline ones, every level adds <c>bpp_q{k}</c> / <c>psnr_q{k}</c>.
+    /// </summary>
+    protected (Tensor Loss, Dictionary<string, double> Metrics) AtEveryLevel(Func<int, (Tensor Loss, Dictionary<string, double> Metrics)> compute)
+    {
+        ArgumentNullException.ThrowIfNull(compute);
+        int reference = ReferenceQuality ?? throw new InvalidOperationException("The stage trains a single-rate model.");
+        var (loss, metrics) = compute(reference);
+        foreach (var q in RateLevels)
+        {
+            var (levelLoss, levelMetrics) = q == reference ? (null, metrics) : compute(q);
+            levelLoss?.Dispose();
+            metrics = new Dictionary<string, double>(metrics, StringComparer.Ordinal);
+            if (levelMetrics.TryGetValue("bpp", out var bpp)) metrics[$"bpp_q{q}"] = bpp;
+            metrics[$"psnr_q{q}"] = levelMetrics["psnr"];
+        }
+        return (loss, metrics);
+    }
+
     /// <summary>The training loss of step <paramref name="step"/>; stages whose batches depend on the step (a rate level) override it.</summary>
     protected virtual (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) => Compute(batch, training);
 
     /// <summary><c>rate + lambda * 255^2 * mse</c>.</summary>
     protected Tensor RateDistortion(Tensor rate, Tensor mse) => RateDistortion(rate, mse, Lambda);
+
+    /// <summary>The lambda of a variable-rate level, or <see cref="Lambda"/> for null.</summary>
+    protected double LambdaAt(int? quality) => quality is { } q ? RateLadder.LambdaOf(q) : Lambda;
 
     /// <summary><c>rate + lambda * 255^2 * mse</c> with another lambda (a rate level's).</summary>
     protected static Tensor RateDistortion(Tensor rate, Tensor mse, double lambda) => rate + mse * (lambda * 255 * 255);

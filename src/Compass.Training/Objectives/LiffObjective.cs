@@ -20,10 +20,28 @@ public sealed class LiffObjective : CompassObjective
     /// <summary>Creates the stage over <paramref name="network"/> (owned).</summary>
     /// <param name="network">The model.</param>
     /// <param name="decodedBaseInput">Predict the first enhancement layer from the BL reconstruction instead of the clean BL image.</param>
-    public LiffObjective(CompassNetwork network, bool decodedBaseInput = false) : base(network, 1.0)
+    public LiffObjective(CompassNetwork network, bool decodedBaseInput = false) : this(network, decodedBaseInput, null) { }
+
+    /// <summary>
+    /// Creates the stage over <paramref name="network"/> (owned); with a variable-rate base codec and decoded input, each step
+    /// decodes the base layer at a level drawn per step, and validation at <paramref name="referenceQuality"/>.
+    /// </summary>
+    /// <param name="network">The model.</param>
+    /// <param name="decodedBaseInput">Predict the first enhancement layer from the BL reconstruction instead of the clean BL image.</param>
+    /// <param name="referenceQuality">The base codec's level validated; required when the base codec is variable-rate and the input decoded.</param>
+    /// <exception cref="ArgumentException">A variable-rate base codec with decoded input and no reference level among its levels.</exception>
+    public LiffObjective(CompassNetwork network, bool decodedBaseInput, int? referenceQuality) : base(network, 1.0)
     {
         DecodedBaseInput = decodedBaseInput;
+        if (RateLevels.Count > 0)
+        {
+            SetReference(referenceQuality ?? throw new ArgumentException(
+                "The base codec is variable-rate: give the level LIFF's decoded input is validated at.", nameof(referenceQuality)));
+        }
     }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<int> RateLevels => DecodedBaseInput ? Network.Base.RateQualities : [];
 
     /// <summary>Whether the first prediction starts from the base codec's reconstruction.</summary>
     public bool DecodedBaseInput { get; }
@@ -38,7 +56,14 @@ public sealed class LiffObjective : CompassObjective
     public override IEnumerable<Parameter> MainParameters() => Network.Liff.parameters();
 
     /// <inheritdoc />
-    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training)
+    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training) =>
+        Compute(batch, ReferenceQuality);
+
+    /// <inheritdoc />
+    protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>
+        Compute(batch, ReferenceQuality is null ? null : QualityAtStep(step));
+
+    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, int? quality)
     {
         if (batch.Layers.Count < 2) throw new ArgumentException("The liff stage needs at least two layers per batch.", nameof(batch));
         Tensor total = zeros(1).squeeze();
@@ -49,7 +74,7 @@ public sealed class LiffObjective : CompassObjective
             if (k == 1 && DecodedBaseInput)
             {
                 using var _ = no_grad();
-                using var bl = Network.Base.Forward(source, training: false);
+                using var bl = CompassNetwork.CodeAt(Network.Base, source, training: false, quality);
                 source = bl.XHat.detach();
             }
             var target = batch.Layers[k];

@@ -1,5 +1,7 @@
 using System.Text.Json;
+using Compass.Bundles;
 using Compass.Training.Export;
+using Compass.Training.Import;
 using Compass.Training.Modules;
 using Compass.Training.Training;
 using TorchSharp;
@@ -9,8 +11,9 @@ namespace Compass.Training.Objectives;
 
 /// <summary>
 /// Loads children of a <see cref="CompassNetwork"/> from a previous stage's output: a trainer checkpoint
-/// (<c>.ckpt</c>) or a compact-weights file (<c>model-f16.weights</c>). Both hold a whole network
-/// (keys <c>base.</c>, <c>liff.</c>, <c>residual.</c>); only the chosen children are copied.
+/// (<c>.ckpt</c>), a compact-weights file (<c>model-f16.weights</c>) or a model bundle (folder or zip) that
+/// <see cref="BundleExporter"/> wrote. Each holds a whole network (keys <c>base.</c>, <c>liff.</c>, <c>residual.</c>);
+/// only the chosen children are copied.
 /// </summary>
 public static class WeightInitializer
 {
@@ -26,7 +29,7 @@ public static class WeightInitializer
     {
         ArgumentException.ThrowIfNullOrEmpty(spec);
         int eq = spec.IndexOf('=', StringComparison.Ordinal);
-        if (eq > 0 && !File.Exists(spec))
+        if (eq > 0 && !File.Exists(spec) && !Directory.Exists(spec))
         {
             var children = spec[..eq].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             foreach (var c in children)
@@ -42,6 +45,8 @@ public static class WeightInitializer
             }
             return (children, spec[(eq + 1)..]);
         }
+        // A bundle is a whole model.
+        if (BundleWeights.IsBundle(spec)) return (CompassNetwork.ChildNames, spec);
         var stage = StageOf(spec) ?? throw new ArgumentException(
             $"--init: cannot tell which stage produced '{spec}' (no checkpoint header or model card); name the children, e.g. base={spec}.", nameof(spec));
         return (StageObjectives.ChildrenTrainedBy(stage), spec);
@@ -91,7 +96,11 @@ public static class WeightInitializer
                     || key.EndsWith("." + MeanScaleHyperprior.RateQualitiesKey, StringComparison.Ordinal);
                 // A single-rate source starts a variable-rate codec: its levels keep their initial steps (the reference level is
                 // then exactly the source). The other way round, no level would be the source's, so it is refused.
-                var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !(IsRateKey(k) && !source.ContainsKey(From(k)))).ToArray();
+                // A private module field's alias ("liff.RDBs.0._fusion.weight") shares its tensor with a named entry: a source
+                // that lists only the named entries (a bundle) fills it through that one.
+                bool IsAlias(string key) => key.Split('.')[..^1].Any(part => part.StartsWith('_'));
+                var keys = target.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !(IsRateKey(k) && !source.ContainsKey(From(k)))
+                    && !(IsAlias(k) && !source.ContainsKey(From(k)))).ToArray();
                 if (source.Keys.Any(k => k.StartsWith(sourcePrefix, StringComparison.Ordinal) && IsRateKey(k) && !target.ContainsKey(prefix + k[sourcePrefix.Length..])))
                     throw new CompassFormatException($"'{path}': its {parts[^1]} codec is variable-rate; a single-rate codec cannot start from it (train with the same --variable-rate levels).");
                 // Keys of the source child that the model lacks mean another architecture (e.g. simplified GDN's marker).
@@ -111,11 +120,36 @@ public static class WeightInitializer
                     if (!source[From(key)].to_type(ScalarType.Float32).equal(target[key].to_type(ScalarType.Float32)).all().item<bool>())
                         throw new CompassFormatException($"'{path}': '{From(key)}' has other rate levels than the model's (train with the same --variable-rate levels).");
                 foreach (var key in keys) target[key].copy_(source[From(key)]);
+                // A single-rate source was trained at one lambda: the levels of a variable-rate target take the rule's steps from it.
+                var codec = parts[0] switch { "base" => network.Base, "residual" => network.Residual, _ => null };
+                if (codec is { IsVariableRate: true } && !source.ContainsKey(sourcePrefix + MeanScaleHyperprior.RateLogStepsKey)
+                    && SourceLambda(path) is { } sourceLambda)
+                    codec.SetRuleSteps(sourceLambda);
             }
         }
         finally
         {
             foreach (var t in source.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The lambda the file's run trained at (checkpoint header, or the card beside compact weights), or null when unknown.</summary>
+    internal static double? SourceLambda(string path)
+    {
+        if (BundleWeights.IsBundle(path))
+        {
+            var manifest = ModelBundle.Load(path).Manifest;
+            return manifest.Rate is null && manifest.Lambdas.Count == 1 ? manifest.Lambdas[0] : null;
+        }
+        if (!IsCompactWeights(path)) return Checkpoint.Load(path).Header.Run.Lambda;
+        var card = Path.ChangeExtension(path, ".card.json");
+        try
+        {
+            return File.Exists(card) ? ModelCard.Load(card).Header.Run.Lambda : null;
+        }
+        catch (CompassFormatException)
+        {
+            return null; // a card of another form (e.g. a shipped summary) names no run lambda: keep the reference's rule
         }
     }
 

@@ -101,6 +101,21 @@ public sealed record ModelCard
     /// <exception cref="CompassFormatException">The file is not a model card.</exception>
     public static ModelCard Load(string path) => Parse(File.ReadAllText(path), path);
 
+    /// <summary>
+    /// The card of a run's weights: the <c>.card.json</c> beside a weights file, or the card in a model bundle's manifest
+    /// (a bundle folder or zip that <see cref="Export.BundleExporter"/> wrote).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">No card beside the weights.</exception>
+    /// <exception cref="CompassFormatException">The card is malformed, or the bundle has none.</exception>
+    public static ModelCard LoadFor(string weightsPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(weightsPath);
+        if (!Import.BundleWeights.IsBundle(weightsPath)) return Load(CheckpointStore.CardPathFor(weightsPath));
+        var card = Bundles.ModelBundle.Load(weightsPath).Manifest.Card
+            ?? throw new CompassFormatException($"The bundle '{weightsPath}' has no card in its manifest.");
+        return Parse(card.GetRawText(), weightsPath);
+    }
+
     /// <summary>Writes the card atomically.</summary>
     public void Save(string path) => AtomicFile.WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(ToJson() + "\n"));
 

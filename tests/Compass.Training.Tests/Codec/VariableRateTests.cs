@@ -147,4 +147,93 @@ public sealed class VariableRateTests
         e = Assert.Throws<CompassFormatException>(() => WeightInitializer.Load(otherLevels, ["base"], vbrPath));
         Assert.Contains("other rate levels", e.Message);
     }
+
+    [Fact]
+    public void TheResidualCodecTrainsEveryLevel_WithThatLevelsLambda()
+    {
+        manual_seed(2);
+        using var objective = new ResidualObjective(new CompassNetwork(ObjectiveTestUtil.Tiny, [1, 2, 3, 4], [1, 2, 3, 4], 3), RateLadder.LambdaOf(3));
+        Assert.Equal([1, 2, 3, 4], objective.RateLevels);
+        Assert.Equal(3, objective.ReferenceQuality);
+        // The residual codec starts from the same rule as the base codec: lambda * step^2 constant, the reference at step 1.
+        var steps = objective.Network.Residual.RateSteps();
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(RateLadder.LambdaOf(3), RateLadder.LambdaOf(i + 1) * steps[i] * steps[i], 1e-6);
+
+        using var batch = ObjectiveTestUtil.Batch((16, 16), (24, 24), (32, 32));
+        long step = Enumerable.Range(0, 50).First(s => objective.QualityAtStep(s) == 1);
+        var result = objective.ComputeLoss(batch, step);
+        result.Loss.backward();
+        var logSteps = objective.Network.Residual.named_parameters().Single(p => p.name == MeanScaleHyperprior.RateLogStepsKey).parameter;
+        var grad = logSteps.grad!.data<float>().ToArray();
+        // Only the drawn level's step is used, so only it gets a gradient.
+        Assert.NotEqual(0f, grad[0]);
+        Assert.Equal([0f, 0f, 0f], grad[1..]);
+        result.Loss.Dispose();
+
+        objective.Network.eval();
+        var metrics = objective.Evaluate(batch);
+        foreach (var q in new[] { 1, 2, 3, 4 }) Assert.True(metrics.ContainsKey($"bpp_q{q}") && metrics.ContainsKey($"psnr_q{q}"), q.ToString());
+        Assert.Equal(metrics["bpp_q3"], metrics["bpp"]);
+        // Coarser levels spend fewer bits on the same residuals (the initial steps differ by sqrt(lambda ratio)).
+        Assert.True(metrics["bpp_q1"] < metrics["bpp_q4"], $"{metrics["bpp_q1"]} vs {metrics["bpp_q4"]}");
+    }
+
+    [Fact]
+    public void JointTraining_OneQualityPerBatchSetsTheFrozenBaseCodecsStepAndTheResidualCodecs()
+    {
+        manual_seed(4);
+        using var objective = new JointObjective(new CompassNetwork(ObjectiveTestUtil.Tiny, [1, 2, 3, 4], [1, 2, 3, 4], 2), RateLadder.LambdaOf(2));
+        Assert.Equal(2, objective.ReferenceQuality);
+        using var batch = ObjectiveTestUtil.Batch((16, 16), (24, 24), (32, 32));
+        objective.Network.eval();
+        // Steps far apart, so that the untrained codecs' rates differ clearly between levels 1 and 4.
+        using (no_grad())
+        {
+            foreach (var codec in new[] { objective.Network.Base, objective.Network.Residual })
+                codec.state_dict()[MeanScaleHyperprior.RateLogStepsKey].copy_(tensor(new[] { 2.5f, 0f, -1f, -2.5f }));
+        }
+        using (var coarse = objective.Network.Forward(batch.Layers, training: false, 1))
+        using (var fine = objective.Network.Forward(batch.Layers, training: false, 4))
+        {
+            Assert.True(coarse.Layers[0].Rate.item<float>() < fine.Layers[0].Rate.item<float>(), "the base layer codes at the drawn level");
+            Assert.True(coarse.Layers[2].Rate.item<float>() < fine.Layers[2].Rate.item<float>(), "so does the residual codec");
+        }
+        Assert.Throws<InvalidOperationException>(() => objective.Network.Forward(batch.Layers, training: false).Dispose());
+
+        objective.Network.train();
+        var result = objective.ComputeLoss(batch, step: 7);
+        result.Loss.backward();
+        Assert.All(objective.Network.Base.parameters(), p => Assert.Null(p.grad));
+        var residualSteps = objective.Network.Residual.named_parameters().Single(p => p.name == MeanScaleHyperprior.RateLogStepsKey).parameter;
+        Assert.True(residualSteps.grad!.abs().sum().item<float>() > 0);
+        result.Loss.Dispose();
+
+        var metrics = objective.Evaluate(batch);
+        foreach (var q in new[] { 1, 2, 3, 4 }) Assert.True(metrics.ContainsKey($"psnr_q{q}"), q.ToString());
+        Assert.Throws<ArgumentException>(() => new CompassNetwork(ObjectiveTestUtil.Tiny, [1, 2, 3], [1, 2, 3, 4], 2));
+    }
+
+    [Fact]
+    public void ASingleRateCodecLoadedIntoAVariableRateOneTakesTheRulesStepsFromItsOwnLambda()
+    {
+        using var folder = new TempDir();
+        using var single = ObjectiveTestUtil.Network(seed: 12);
+        var path = folder.Combine("q2-f16.weights");
+        CompactWeights.Export(single, path);
+        // The run's card says it trained at quality 2; the variable-rate model's reference is quality 3.
+        File.WriteAllText(Path.ChangeExtension(path, ".card.json"), ModelCard.From(new CheckpointHeader
+        {
+            Run = new RunDescription { Stage = TrainingStage.Residual, Preset = "tiny", Lambda = RateLadder.LambdaOf(2), Quality = 2 },
+        }).ToJson());
+
+        using var vbr = new CompassNetwork(ObjectiveTestUtil.Tiny, [1, 2, 3, 4], [1, 2, 3, 4], 3);
+        WeightInitializer.Load(vbr, ["residual"], path);
+        var logSteps = vbr.Residual.RateLogSteps();
+        for (int q = 1; q <= 4; q++)
+            Assert.Equal(MeanScaleHyperprior.RuleLogStep(RateLadder.LambdaOf(2), q), logSteps[q - 1]);
+        Assert.Equal(0f, logSteps[1]); // quality 2 is the source itself
+        // The base codec was not loaded: it keeps the reference's rule.
+        Assert.Equal(0f, vbr.Base.RateLogSteps()[2]);
+    }
 }

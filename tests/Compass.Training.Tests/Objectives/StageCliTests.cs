@@ -107,8 +107,72 @@ public sealed class StageCliTests
         Assert.Contains("variable-rate=1,2,3", err);
     }
 
+    [Fact]
+    public void VariableRateResidualAndJoint_TrainFromTheStageOutputs_AndResume()
+    {
+        using var data = TestImages.Folder(2, 40, 40);
+        using var bl = new TempDir();
+        using var residual = new TempDir();
+        using var joint = new TempDir();
+        string[] rate = ["--preset", "slim", "--quality", "3", "--variable-rate", "1-3", "--crop", "32", "--batch", "1", "--data", data.Path];
+        var (code, _, err) = Run(["train", "--stage", "bl", .. rate, "--steps", "1", "--out", bl.Path]);
+        Assert.True(code == 0, err);
+        var blWeights = Path.Combine(bl.Path, "model-f16.weights");
+        // The residual codec starts from the trained base codec (same levels, so its learned steps come along).
+        (code, _, err) = Run(["train", "--stage", "residual", .. rate, "--steps", "1", "--out", residual.Path, "--init", $"residual:base={blWeights}"]);
+        Assert.True(code == 0, err);
+        var residualWeights = Path.Combine(residual.Path, "model-f16.weights");
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "2", "--out", joint.Path, "--init", blWeights, "--init", residualWeights]);
+        Assert.True(code == 0, err);
+        var jointWeights = Path.Combine(joint.Path, "model-f16.weights");
+        using (var weights = CompassWeights.Load(jointWeights))
+        {
+            Assert.Equal([1, 2, 3], weights.BaseCodec.RateQualities);
+            Assert.Equal([1, 2, 3], weights.ResidualCodec.RateQualities);
+        }
+        var card = ModelCard.Load(Path.ChangeExtension(jointWeights, ".card.json"));
+        Assert.Equal("variable-rate=1,2,3", card.Header.Run.Variant);
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "3", "--out", joint.Path, "--resume"]);
+        Assert.True(code == 0, err);
+        Assert.Equal(3, ModelCard.Load(Path.ChangeExtension(jointWeights, ".card.json")).Header.Step);
+        // The same run continued from its weights and card alone (checkpoints gone, e.g. on a new machine).
+        using var moved = new TempDir();
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "4", "--out", moved.Path, "--resume-weights", jointWeights]);
+        Assert.True(code == 0, err);
+
+        // The whole model as one format-2 bundle; the bundle alone then continues the run (its card is in the manifest)
+        // and starts another one: the weights are kept once, in the bundle.
+        var bundle = Path.Combine(joint.Path, "bundle");
+        (code, var output, err) = Run("export", "--checkpoint", jointWeights, "--out", bundle, "--zip");
+        Assert.True(code == 0, err);
+        Assert.Contains("variable-rate bundle", output);
+        var manifest = Bundles.ModelBundle.Load(bundle + ".zip").Manifest;
+        Assert.Equal([1.0, 2, 3], manifest.Rate!.Anchors.Select(a => a.Quality));
+        using var fromBundle = new TempDir();
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "4", "--out", fromBundle.Path, "--resume-weights", bundle + ".zip"]);
+        Assert.True(code == 0, err);
+        using var initBundle = new TempDir();
+        (code, _, err) = Run(["train", "--stage", "joint", .. rate, "--steps", "1", "--out", initBundle.Path, "--init", bundle]);
+        Assert.True(code == 0, err);
+        // The bl run's model has a single-rate residual codec: a whole bundle needs the rule's steps for it, asked for.
+        (code, _, err) = Run("export", "--checkpoint", blWeights, "--out", Path.Combine(bl.Path, "vr"));
+        Assert.Equal(2, code);
+        Assert.Contains("--derive-steps", err);
+        (code, _, err) = Run("export", "--checkpoint", blWeights, "--out", Path.Combine(bl.Path, "vr"), "--derive-steps", "3");
+        Assert.True(code == 0, err);
+        Assert.Equal(3, Bundles.ModelBundle.Load(Path.Combine(bl.Path, "vr")).Manifest.Card!.Value.GetProperty("derivedRateSteps").GetProperty("trainedAtQuality").GetInt32());
+
+        // A variable-rate base layer cannot be frozen into a single-rate joint run: refused with the reason.
+        using var single = new TempDir();
+        (code, _, err) = Run("train", "--stage", "joint", "--preset", "slim", "--quality", "3", "--crop", "32", "--batch", "1", "--data", data.Path,
+            "--steps", "1", "--out", single.Path, "--init", blWeights);
+        Assert.NotEqual(0, code);
+        Assert.Contains("variable-rate", err);
+    }
+
     [Theory]
-    [InlineData("joint", "--quality", "3", "1-4", "stage 'bl' only")]
+    [InlineData("smoke", "--quality", "3", "1-4", "COMPASS stages")]
+    [InlineData("bl", "--quality", "3", "3,1", "increasing order")]
     [InlineData("bl", "--quality", "5", "1-4", "not one of the --variable-rate levels")]
     [InlineData("bl", "--lambda", "0.0067", "1-4", "needs --quality")]
     [InlineData("bl", "--quality", "3", "3", "at least two")]

@@ -87,7 +87,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
             double reference = RateLadder.LambdaOf(referenceQuality);
             if (!rateQualities.Contains(referenceQuality))
                 throw new ArgumentException($"The reference quality {referenceQuality} is not one of the levels.", nameof(referenceQuality));
-            var logSteps = rateQualities.Select(q => (float)(0.5 * Math.Log(reference / RateLadder.LambdaOf(q)))).ToArray();
+            var logSteps = rateQualities.Select(q => RuleLogStep(reference, q)).ToArray();
             rate_log_steps = new Parameter(tensor(logSteps));
             // Qualities are small integers, exact in the fp16 weights file.
             rate_qualities = tensor(rateQualities.Select(q => (float)q).ToArray());
@@ -121,6 +121,35 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
         throw new ArgumentException(IsVariableRate
             ? $"The codec has no rate level of quality {quality}; its levels are qualities {string.Join(", ", RateQualities)}."
             : "The codec is single-rate: it has no rate levels.", nameof(quality));
+    }
+
+    /// <summary>
+    /// The initial log-step of level <paramref name="quality"/> relative to a codec trained at <paramref name="referenceLambda"/>:
+    /// <c>0.5 ln(lambda_ref / lambda_q)</c>, the step that keeps <c>lambda * step^2</c> constant (as float32, the parameter's type).
+    /// </summary>
+    public static float RuleLogStep(double referenceLambda, int quality) => (float)(0.5 * Math.Log(referenceLambda / RateLadder.LambdaOf(quality)));
+
+    /// <summary>
+    /// Sets every level's log-step by <see cref="RuleLogStep"/> from <paramref name="referenceLambda"/>: what a single-rate codec
+    /// trained at that lambda takes when it is loaded into this variable-rate one.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The codec is single-rate.</exception>
+    public void SetRuleSteps(double referenceLambda)
+    {
+        if (rate_log_steps is null) throw new InvalidOperationException("The codec is single-rate: it has no rate levels.");
+        if (!(referenceLambda > 0 && double.IsFinite(referenceLambda))) throw new ArgumentOutOfRangeException(nameof(referenceLambda), referenceLambda, "Lambda must be positive.");
+        using var _ = no_grad();
+        using var values = tensor(RateQualities.Select(q => RuleLogStep(referenceLambda, q)).ToArray());
+        rate_log_steps.copy_(values);
+    }
+
+    /// <summary>The current log quantisation step of every level (<c>rate_log_steps</c>), in level order.</summary>
+    public IReadOnlyList<float> RateLogSteps()
+    {
+        if (rate_log_steps is null) return [];
+        using var _ = no_grad();
+        using var steps = rate_log_steps.detach().cpu();
+        return steps.data<float>().ToArray();
     }
 
     /// <summary>The current quantisation step of every level (<c>exp(rate_log_steps)</c>), in level order.</summary>
