@@ -21,20 +21,22 @@ internal static class InputImages
     /// <summary>Which decoder read an image (for tests and diagnostics).</summary>
     internal enum Decoder { Skia, ImageSharp }
 
-    /// <summary>Reads an image file as 8-bit pixels.</summary>
+    /// <summary>Reads an image file as upright 8-bit pixels with its metadata (see <see cref="SourceImage"/>).</summary>
     /// <param name="path">The file.</param>
     /// <param name="limits">Pixel and frame limits checked from the header.</param>
     /// <exception cref="CompassFormatException">Not an image, corrupt, truncated, or over the limits; the message names the file.</exception>
-    public static PixelBuffer Read(string path, ImageInputLimits limits) => Read(path, limits, out _);
+    public static SourceImage Read(string path, ImageInputLimits limits) => Read(path, limits, out _);
 
     /// <inheritdoc cref="Read(string, ImageInputLimits)"/>
     /// <param name="path">The file.</param>
     /// <param name="limits">Pixel and frame limits checked from the header.</param>
     /// <param name="decoder">The decoder that read it.</param>
-    internal static PixelBuffer Read(string path, ImageInputLimits limits, out Decoder decoder)
+    internal static SourceImage Read(string path, ImageInputLimits limits, out Decoder decoder)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(limits);
+        if (Directory.Exists(path))
+            throw new CliException($"{path} is a folder, not an image (give image files, or a pattern such as '{Path.Combine(path, "*.png")}')");
         using var file = File.OpenRead(path);
         if (SkiaLoads.Value && SkiaRecognises(file))
         {
@@ -42,7 +44,7 @@ internal static class InputImages
             file.Position = 0;
             try
             {
-                return SkiaImageLoader.LoadPixels(file, limits);
+                return SkiaImageLoader.LoadSource(file, limits);
             }
             catch (CompassFormatException e)
             {
@@ -53,7 +55,7 @@ internal static class InputImages
         file.Position = 0;
         try
         {
-            return ImageSharpLoader.LoadPixels(file, limits);
+            return ImageSharpLoader.LoadSource(file, limits);
         }
         catch (CompassFormatException e)
         {

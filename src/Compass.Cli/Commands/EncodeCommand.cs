@@ -66,7 +66,10 @@ internal sealed class EncodeCommand
 
         // Cheap checks first: a bad image or plan fails before the networks load.
         long maxPixels = parse.GetValue(_maxPixels);
-        var image = InputImages.Read(input, new ImageInputLimits { MaxPixels = maxPixels, MaxFrames = parse.GetValue(_maxFrames) });
+        var source = InputImages.Read(input, new ImageInputLimits { MaxPixels = maxPixels, MaxFrames = parse.GetValue(_maxFrames) });
+        var image = source.Pixels;
+        if (source.WasReducedTo8Bits)
+            _context.Error.WriteLine($"compass: warning: {input} has {source.SourceBitsPerChannel} bits per channel; Compass codes 8, so the finer levels are rounded away.");
         var plan = PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
         using var model = _common.LoadModel(parse, logging);
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());

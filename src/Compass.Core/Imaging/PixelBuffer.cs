@@ -107,6 +107,26 @@ public sealed class PixelBuffer
         return result;
     }
 
+    /// <summary>True when the layout has alpha and some pixel's alpha is below 255.</summary>
+    public bool HasTransparency()
+    {
+        if (BytesPerPixel != 4) return false;
+        ReadOnlySpan<byte> data = _data;
+        for (int i = 3; i < data.Length; i += 4)
+            if (data[i] != 255) return true;
+        return false;
+    }
+
+    /// <summary>True when every pixel is neutral (red = green = blue): a grayscale image, whatever its layout.</summary>
+    public bool IsGrayscale()
+    {
+        (int r, int g, int b) = ChannelOffsets(Layout);
+        ReadOnlySpan<byte> data = _data;
+        for (int i = 0; i < data.Length; i += BytesPerPixel)
+            if (data[i + r] != data[i + g] || data[i + g] != data[i + b]) return false;
+        return true;
+    }
+
     /// <summary>A deep copy.</summary>
     public PixelBuffer Clone() => new(Width, Height, Layout, (byte[])_data.Clone());
 
