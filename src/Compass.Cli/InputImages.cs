@@ -63,6 +63,28 @@ internal static class InputImages
         }
     }
 
+    /// <summary>Reads an image from a seekable stream (standard input); <paramref name="name"/> prefixes errors.</summary>
+    /// <param name="stream">The image bytes, from position 0.</param>
+    /// <param name="name">What to call the input in messages.</param>
+    /// <param name="limits">Pixel and frame limits checked from the header.</param>
+    public static SourceImage Read(Stream stream, string name, ImageInputLimits limits)
+    {
+        try
+        {
+            if (SkiaLoads.Value && SkiaRecognises(stream))
+            {
+                stream.Position = 0;
+                return SkiaImageLoader.LoadSource(stream, limits);
+            }
+            stream.Position = 0;
+            return ImageSharpLoader.LoadSource(stream, limits);
+        }
+        catch (CompassFormatException e)
+        {
+            throw new CompassFormatException(e.Kind, $"{name}: {e.Message}", e);
+        }
+    }
+
     // The signatures of the formats routed to Skia, so that a truncated or corrupt PNG or JPEG still gets
     // Skia's verdict rather than falling through to ImageSharp.
     private static bool SkiaRecognises(Stream file)
