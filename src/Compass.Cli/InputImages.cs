@@ -100,6 +100,17 @@ internal static class InputImages
             || head.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]);
     }
 
+    /// <summary>
+    /// Whether an ICC profile describes sRGB (Skia compares the profile's curve and gamut); without Skia's natives, or for a
+    /// profile Skia cannot parse, false, so that a warning about dropping it errs on the side of being shown.
+    /// </summary>
+    public static bool IsSrgbProfile(byte[] icc)
+    {
+        if (!SkiaLoads.Value) return false;
+        using var space = SKColorSpace.CreateIcc(icc);
+        return space is { IsSrgb: true };
+    }
+
     private static bool ProbeSkia()
     {
         try

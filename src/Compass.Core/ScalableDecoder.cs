@@ -170,8 +170,9 @@ public sealed class ScalableDecoder
                 ?? throw new CompassFormatException(CompassFormatErrorKind.Truncated, $"The stream ended before layer {k} of {header.Plan.Count}.", reader.Position);
             var watch = Stopwatch.StartNew();
             var size = header.Plan[k];
+            var tiling = TilingPolicy.Default.WithProgress(options.TileProgress is { } tiles ? new TileProgressSink(tiles, k, count) : null);
             var reconstruction = await LayerChain.DecodeLayerAsync(networks, k, payload.ZStream, payload.YStream,
-                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
+                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken, tiling, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;

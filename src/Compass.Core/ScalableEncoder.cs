@@ -136,7 +136,8 @@ public sealed class ScalableEncoder
             var target = PlanarImage.FromPixels(references[k]);
             // The last layer's reconstruction feeds nothing: skip its synthesis unless the caller keeps it.
             bool reconstruct = k < plan.Count - 1 || reconstructions is not null;
-            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken, reconstruct);
+            var tiling = TilingPolicy.Default.WithProgress(options.TileProgress is { } tiles ? new TileProgressSink(tiles, k, plan.Count) : null);
+            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken, reconstruct, tiling);
             var payload = new LayerPayload(coded.ZStream, coded.YStream);
             if (sync) writer.WriteLayer(k, payload);
             else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);

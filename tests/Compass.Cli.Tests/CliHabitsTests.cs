@@ -220,4 +220,21 @@ public sealed class CliHabitsTests : IDisposable
         Assert.Contains("is 12x30: the smallest image Compass codes is 16x16", Assert.Single(run.ErrorLines));
         Assert.Empty(_cli.Requests); // refused before the model loads
     }
+
+    [Fact]
+    public void TheProgressLineRedrawsInPlaceAndErasesItself()
+    {
+        using var error = new StringWriter();
+        var line = new ProgressLine(error);
+        line.Report(new TileProgress(1, 3, TileStage.Synthesis, 9, 12));
+        line.Report(new TileProgress(1, 3, TileStage.Synthesis, 10, 12));
+        line.Dispose();
+        string text = error.ToString();
+        Assert.Equal("\rlayer 2/3: synthesis 9/12 tiles\rlayer 2/3: synthesis 10/12 tiles\r" + new string(' ', 32) + "\r", text);
+        Assert.DoesNotContain('\n', text);
+
+        // Not a terminal (as in scripts and these tests), or --json: no line at all.
+        Assert.Null(ProgressLine.For(new CliContext { Out = error, Error = error, LoadModel = _ => throw new InvalidOperationException() }, json: false));
+        Assert.Null(ProgressLine.For(new CliContext { Out = error, Error = error, LoadModel = _ => throw new InvalidOperationException(), ErrorIsTerminal = true }, json: true));
+    }
 }

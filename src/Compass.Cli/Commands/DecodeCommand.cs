@@ -90,7 +90,8 @@ internal sealed class DecodeCommand
         CompassFormatException? failure = null;
         long previousBytes = 0;
         int? maxLayers = only is int wanted ? wanted + 1 : parse.GetValue(_layers);
-        var options = new DecodeOptions { MaxLayers = maxLayers, MaxMemoryBytes = parse.GetValue(_common.MaxMemory) };
+        using var line = ProgressLine.For(_context, json);
+        var options = new DecodeOptions { MaxLayers = maxLayers, MaxMemoryBytes = parse.GetValue(_common.MaxMemory), TileProgress = line };
         int target = Math.Min(maxLayers ?? header.Plan.Count, header.Plan.Count) - 1;
         try
         {
@@ -124,6 +125,7 @@ internal sealed class DecodeCommand
                         bytes * 8.0 / layer.Size.Pixels, layer.BitsPerPixel, layer.Elapsed.TotalMilliseconds, path);
                     previousBytes = layer.AccumulatedBytes;
                     layers.Add(row);
+                    line?.Dispose();
                     if (!json)
                         text.WriteLine(Invariant($"{row.Index,5}  {$"{row.Width}x{row.Height}",11}  {row.Bytes,9}  {row.AccumulatedBytes,11}  {row.Bpp,7:0.0000}  {row.TotalBpp,9:0.0000}  {row.Milliseconds,6:0} ms  {path ?? "-"}"));
                 }

@@ -23,6 +23,10 @@ internal sealed class EncodeCommand
         Required = true,
         HelpName = "file.cmps|folder|-",
     };
+    private readonly Option<string> _metadata = CreateChoice("--metadata", "all", "What the stream carries of the image's metadata: all (ICC colour profile, EXIF, XMP), icc (the colour profile only, " +
+        "dropping camera, place and dates), or none (colours of a non-sRGB image then display shifted; a warning says so). Decode writes it back into the images.", "all", "icc", "none");
+    private readonly Option<string> _alpha = CreateChoice("--alpha", "keep", "An image with transparency: keep its alpha (coded losslessly in each layer), drop it (the colours of " +
+        "transparent pixels are coded as they are), or flatten it onto white.", "keep", "drop", "flatten");
     private readonly Option<int?> _jobs = new("--jobs", "-j") { Description = "Images encoded at once with several inputs. Default: half the processors.", HelpName = "n" };
     private readonly Option<string?> _scales = new("--scales")
     {
@@ -65,7 +69,7 @@ internal sealed class EncodeCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--jobs must be at least 1.");
         });
-        Command = new Command("encode", "Encode images into multi-layer scalable streams.") { _images, _output, _jobs, _scales, _sizes, _quality, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
+        Command = new Command("encode", "Encode images into multi-layer scalable streams.") { _images, _output, _jobs, _metadata, _alpha, _scales, _sizes, _quality, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -90,7 +94,9 @@ internal sealed class EncodeCommand
         // Cheap checks first: a bad image or plan fails before the networks load.
         var plan = ResolvePlan(parse, input, source.Pixels);
         using var model = _common.LoadModel(parse, logging);
-        var report = await EncodeAsync(parse, model, logging, input, source, plan, output, cancellationToken);
+        EncodeReport report;
+        using (var line = ProgressLine.For(_context, json))
+            report = await EncodeAsync(parse, model, logging, input, source, plan, output, cancellationToken, line);
         // With the stream on standard output, the report goes to standard error.
         TextWriter text = output == InputFiles.Standard ? _context.Error : _context.Out;
         if (json) JsonReport.Write(text, report);
@@ -168,6 +174,8 @@ internal sealed class EncodeCommand
         {
             source = InputImages.Read(input, limits);
         }
+        if (parse.GetValue(_metadata) == "none" && source.Metadata.IccProfile is { } icc && !InputImages.IsSrgbProfile(icc))
+            _context.Error.WriteLine($"compass: warning: {input} has a colour profile that is not sRGB; --metadata none drops it, so its colours will display shifted.");
         if (source.WasReducedTo8Bits)
             _context.Error.WriteLine($"compass: warning: {input} has {source.SourceBitsPerChannel} bits per channel; Compass codes 8, so the finer levels are rounded away.");
         return source;
@@ -182,7 +190,7 @@ internal sealed class EncodeCommand
     }
 
     private async Task<EncodeReport> EncodeAsync(ParseResult parse, CompassModel model, Microsoft.Extensions.Logging.ILoggerFactory logging,
-        string input, SourceImage source, LayerPlan plan, string output, CancellationToken cancellationToken)
+        string input, SourceImage source, LayerPlan plan, string output, CancellationToken cancellationToken, IProgress<TileProgress>? tiles = null)
     {
         var image = source.Pixels;
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());
@@ -191,6 +199,9 @@ internal sealed class EncodeCommand
             Quality = parse.GetValue(_quality) is int q ? new Quality(q) : null,
             MaxInputPixels = parse.GetValue(_maxPixels),
             MaxMemoryBytes = parse.GetValue(_common.MaxMemory),
+            Metadata = source.Metadata.Select(MetadataSelectionOf(parse.GetValue(_metadata))),
+            Alpha = parse.GetValue(_alpha) switch { "drop" => AlphaMode.Drop, "flatten" => AlphaMode.Flatten, _ => AlphaMode.Keep },
+            TileProgress = tiles,
         };
 
         EncodeResult result;
@@ -226,6 +237,20 @@ internal sealed class EncodeCommand
         }).ToList();
         return new EncodeReport(input, output, image.Width, image.Height, result.Quality, model.Description,
             result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, layers);
+    }
+
+    private static MetadataSelection MetadataSelectionOf(string? value) => value switch
+    {
+        "none" => MetadataSelection.None,
+        "icc" => MetadataSelection.IccOnly,
+        _ => MetadataSelection.All,
+    };
+
+    private static Option<string> CreateChoice(string name, string fallback, string description, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = $"{description} Default: {fallback}.", DefaultValueFactory = _ => fallback, HelpName = string.Join('|', values) };
+        option.AcceptOnlyFromAmong(values);
+        return option;
     }
 
     private static void WriteTable(TextWriter o, EncodeReport r, bool verbose)
