@@ -6,7 +6,7 @@ namespace Compass.Cli;
 // The --json documents. Field names are part of the tool's interface: scripts parse them.
 
 /// <summary>The result of <c>compass encode</c>.</summary>
-internal sealed record EncodeReport(string Input, string Output, int Width, int Height, int Quality, string Model, string ModelId,
+internal sealed record EncodeReport(string Input, string Output, int Width, int Height, double Quality, string Model, string ModelId,
     string? Provider, string Plan, long TotalBytes, IReadOnlyList<EncodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
@@ -37,7 +37,7 @@ internal sealed record ErrorReport(string Command, int ExitCode, string Error);
 /// The result of <c>compass decode</c>. <see cref="Error"/> is set when a layer failed after earlier layers were written
 /// (those are in <see cref="Layers"/>); a truncated stream is a <see cref="Warning"/> instead.
 /// </summary>
-internal sealed record DecodeReport(string Input, string Output, int Quality, string ModelId, string? Provider, string Plan,
+internal sealed record DecodeReport(string Input, string Output, double Quality, string ModelId, string? Provider, string Plan,
     int LayersInStream, bool Truncated, string? Warning, DecodeErrorReport? Error, IReadOnlyList<DecodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
@@ -58,7 +58,7 @@ internal sealed record DecodeLayerReport(int Index, int Width, int Height, long 
     double Milliseconds, string? File);
 
 /// <summary>The result of <c>compass info</c>.</summary>
-internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, int Quality, string ModelId, string Plan,
+internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, double Quality, string ModelId, string Plan,
     int HeaderBytes, bool HeaderCrcValid, long TotalBytes, long TrailingBytes, bool Valid, bool Truncated, string? Error,
     IReadOnlyList<InfoLayerReport> Layers)
 {

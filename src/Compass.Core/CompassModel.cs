@@ -4,8 +4,9 @@ using Compass.Pipeline;
 namespace Compass;
 
 /// <summary>
-/// A set of trained COMPASS networks, one model bundle per quality level, that <see cref="ScalableEncoder"/>
-/// and <see cref="ScalableDecoder"/> run. Compass.Onnx provides the implementation
+/// A set of trained COMPASS networks that <see cref="ScalableEncoder"/> and <see cref="ScalableDecoder"/> run:
+/// either one variable-rate model bundle that codes every quality in a range (<see cref="Rate"/>), or a
+/// single-rate set of bundles, one per whole-number quality level. Compass.Onnx provides the implementation
 /// (<c>OnnxCompassModel</c>, which also holds the embedded default model); Compass.Core itself never runs
 /// a network.
 /// </summary>
@@ -17,8 +18,41 @@ public abstract class CompassModel : IDisposable
     [Experimental(ExperimentalApis.Backend)]
     protected CompassModel() { }
 
-    /// <summary>The quality levels this model set provides, ascending (1 = fewest bits).</summary>
+    /// <summary>
+    /// The whole-number quality levels this model names, ascending (1 = fewest bits): the levels of a single-rate set,
+    /// or the whole numbers inside a variable-rate model's range (which also codes every quality between them).
+    /// </summary>
     public abstract IReadOnlyList<int> Qualities { get; }
+
+    /// <summary>
+    /// The rate anchors of a variable-rate model (its range and the quantisation step at each anchor); null for a
+    /// single-rate model set, whose networks code their own levels at step 1.
+    /// </summary>
+    public virtual Bundles.RateAnchors? Rate => null;
+
+    /// <summary>The lowest quality this model codes.</summary>
+    public Quality MinQuality => Rate is { } rate ? Quality.FromQ88((int)(rate.QualityMin * Quality.Scale)) : new Quality(Qualities[0]);
+
+    /// <summary>The highest quality this model codes.</summary>
+    public Quality MaxQuality => Rate is { } rate ? Quality.FromQ88((int)(rate.QualityMax * Quality.Scale)) : new Quality(Qualities[^1]);
+
+    /// <summary>
+    /// Whether this model codes <paramref name="quality"/>: any quality from <see cref="MinQuality"/> to
+    /// <see cref="MaxQuality"/> for a variable-rate model, one of <see cref="Qualities"/> for a single-rate set.
+    /// </summary>
+    /// <param name="quality">The quality.</param>
+    public bool IsAvailable(Quality quality) => Rate is not null
+        ? quality >= MinQuality && quality <= MaxQuality
+        : quality.IsWholeNumber && Qualities.Contains((int)quality.Value);
+
+    /// <summary>What this model codes, for messages: <c>1 to 6 (any multiple of 1/256)</c> or <c>1, 2, 3, 4</c>.</summary>
+    public string DescribeQualities() => Rate is not null
+        ? $"{MinQuality} to {MaxQuality} (any multiple of 1/256)"
+        : string.Join(", ", Qualities);
+
+    /// <summary>The networks that code <paramref name="quality"/> (one of the set's, or a variable-rate model's only set).</summary>
+    internal ICompassNetworks NetworksFor(Quality quality) =>
+        GetNetworks(Rate is not null ? DefaultQuality : (int)quality.Value);
 
     /// <summary>The quality used when the caller does not choose one.</summary>
     public virtual int DefaultQuality => Qualities[Qualities.Count / 2];
@@ -31,7 +65,10 @@ public abstract class CompassModel : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">The model set does not provide <paramref name="quality"/>.</exception>
     public Bitstream.ModelIdentity GetModelId(int quality) => GetNetworks(quality).ModelId;
 
-    /// <summary>The networks of one quality, as a backend runs them (the encoder and decoder call it; a wrapping model may too).</summary>
+    /// <summary>
+    /// The networks of one quality level, as a backend runs them (the encoder and decoder call it; a wrapping model may
+    /// too). A variable-rate model returns its one set of networks (at quantisation step 1) for each of its levels.
+    /// </summary>
     /// <param name="quality">One of <see cref="Qualities"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">The model set does not provide <paramref name="quality"/>.</exception>
     [Experimental(ExperimentalApis.Backend)]

@@ -142,9 +142,15 @@ public sealed class ScalableDecoder
 
     private ICompassNetworks Networks(BitstreamHeader header)
     {
-        if (!_model.Qualities.Contains(header.Quality))
-            throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The stream was coded at quality {header.Quality}, which this model set does not provide (available: {string.Join(", ", _model.Qualities)}).");
-        return _model.GetNetworks(header.Quality);
+        foreach (var rate in header.LayerRates)
+        {
+            if (!_model.IsAvailable(rate.Quality))
+                throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The stream was coded at quality {rate.Quality}, which this model does not provide (available: {_model.DescribeQualities()}).");
+        }
+        // A single-rate set has one set of networks per level: a stream mixing levels cannot come from one of its bundles.
+        if (_model.Rate is null && header.LayerRates.Any(r => r.Quality != header.Quality))
+            throw new CompassFormatException(CompassFormatErrorKind.ModelMismatch, $"The stream's layers have qualities {header.DescribeQualities()}; this single-rate model set codes a stream at one quality.");
+        return _model.NetworksFor(header.Quality);
     }
 
     private async IAsyncEnumerable<DecodedLayer> DecodeCoreAsync(Stream input, DecodeOptions options, Action<BitstreamHeader> onHeader,
@@ -172,7 +178,7 @@ public sealed class ScalableDecoder
             var size = header.Plan[k];
             var tiling = TilingPolicy.Default.WithProgress(options.TileProgress is { } tiles ? new TileProgressSink(tiles, k, count) : null);
             var reconstruction = await LayerChain.DecodeLayerAsync(networks, k, payload.ZStream, payload.YStream,
-                size.Width, size.Height, previous, header.EntropyPathVersion, cancellationToken, tiling, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
+                size.Width, size.Height, previous, header.EntropyPathVersion, header.LayerRates[k].StepQ16, cancellationToken, tiling, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;

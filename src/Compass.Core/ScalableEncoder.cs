@@ -91,22 +91,14 @@ public sealed class ScalableEncoder
     {
         options ??= new EncodeOptions();
         ValidatePlanAgainstImage(plan, width, height);
-        return EstimateMemoryAt(plan, width, height, ResolveQuality(options), options);
+        return EstimateMemoryAt(plan, width, height, RateRequest.Resolve(_model, options, plan).NominalQuality(_model), options);
     }
 
-    private long EstimateMemoryAt(LayerPlan plan, int width, int height, int quality, EncodeOptions options)
+    private long EstimateMemoryAt(LayerPlan plan, int width, int height, Quality quality, EncodeOptions options)
     {
-        var networks = _model.GetNetworks(quality);
+        var networks = _model.NetworksFor(quality);
         int hidden = Math.Max(networks.GetTables(CodecRole.Base).ZChannels, networks.GetTables(CodecRole.Residual).ZChannels);
         return WorkingMemory.ForEncode(plan, width, height, hidden, TilingPolicy.Default, options.KeepReconstructions);
-    }
-
-    private Quality ResolveQuality(EncodeOptions options)
-    {
-        var quality = options.Quality ?? new Quality(_model.DefaultQuality);
-        if (!_model.Qualities.Contains(quality))
-            throw new ArgumentException($"Quality {quality} is not provided by this model (available: {string.Join(", ", _model.Qualities)}).", nameof(options));
-        return quality;
     }
 
     private async Task<EncodeResult> EncodeCoreAsync(PixelBuffer image, LayerPlan plan, Stream output, EncodeOptions? options,
@@ -115,46 +107,59 @@ public sealed class ScalableEncoder
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(output);
         options ??= new EncodeOptions();
-        var quality = ResolveQuality(options);
         ValidatePlanAgainstImage(plan, image.Width, image.Height);
-        WorkingMemory.EnsureWithin(EstimateMemoryAt(plan, image.Width, image.Height, quality, options), options.MaxMemoryBytes,
+        var request = RateRequest.Resolve(_model, options, plan);
+        var nominal = request.NominalQuality(_model);
+        WorkingMemory.EnsureWithin(EstimateMemoryAt(plan, image.Width, image.Height, nominal, options), options.MaxMemoryBytes,
             $"Encoding a {image.Width}x{image.Height} image into {plan.Count} layer{(plan.Count == 1 ? "" : "s")} ({plan})", "EncodeOptions.MaxMemoryBytes");
 
-        var networks = _model.GetNetworks(quality);
-        var header = new BitstreamHeader(networks.ModelId, quality, plan, networks.EntropyPath);
+        var networks = _model.NetworksFor(nominal);
+        var references = CreateLayerImages(image, plan);
+        var encoding = new LayerEncoding(_model, plan, references, options.KeepReconstructions, cancellationToken, options.TileProgress);
         var layers = new List<EncodedLayer>(plan.Count);
         var reconstructions = options.KeepReconstructions ? new List<PlanarImage>(plan.Count) : null;
-        long accumulated = header.Size;
+        long accumulated = BitstreamFormat.HeaderSize(plan.Count);
+        BitstreamWriter? writer = null;
 
-        var references = CreateLayerImages(image, plan);
-        await using var writer = new BitstreamWriter(output, header, leaveOpen: true);
-        PlanarImage? previous = null;
-        for (int k = 0; k < plan.Count; k++)
+        async ValueTask WriteAsync(int k, CodedLayer coded)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var watch = Stopwatch.StartNew();
-            var target = PlanarImage.FromPixels(references[k]);
-            // The last layer's reconstruction feeds nothing: skip its synthesis unless the caller keeps it.
-            bool reconstruct = k < plan.Count - 1 || reconstructions is not null;
-            var tiling = TilingPolicy.Default.WithProgress(options.TileProgress is { } tiles ? new TileProgressSink(tiles, k, plan.Count) : null);
-            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, previous, header.EntropyPathVersion, cancellationToken, reconstruct, tiling);
-            var payload = new LayerPayload(coded.ZStream, coded.YStream);
-            if (sync) writer.WriteLayer(k, payload);
-            else await writer.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);
-            watch.Stop();
-
-            accumulated += BitstreamFormat.ChunkHeadSize + payload.Length;
-            var layer = new EncodedLayer(k, plan[k], checked((int)payload.Length), accumulated, watch.Elapsed);
+            if (sync) writer!.WriteLayer(k, coded.Payload);
+            else await writer!.WriteLayerAsync(k, coded.Payload, cancellationToken).ConfigureAwait(false);
+            accumulated += BitstreamFormat.ChunkHeadSize + coded.Payload.Length;
+            var layer = new EncodedLayer(k, plan[k], checked((int)coded.Payload.Length), accumulated, coded.Elapsed);
             layers.Add(layer);
-            _logger.LogDebug("Encoded layer {Layer}/{Count} {Size}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
-                k, plan.Count, plan[k], layer.PayloadBytes, layer.BitsPerPixel, watch.Elapsed.TotalMilliseconds);
-            progress?.Report(new LayerProgress(k, plan.Count, plan[k], watch.Elapsed));
-            reconstructions?.Add(reconstruction!.Clone());
-            previous = reconstruction;
+            _logger.LogDebug("Encoded layer {Layer}/{Count} {Size} at {Rate}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
+                k, plan.Count, plan[k], coded.Rate, layer.PayloadBytes, layer.BitsPerPixel, coded.Elapsed.TotalMilliseconds);
+            progress?.Report(new LayerProgress(k, plan.Count, plan[k], coded.Elapsed));
+            reconstructions?.Add(coded.Reconstruction!.Clone());
         }
-        if (sync) writer.Complete();
-        else await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-        return new EncodeResult(plan, quality, networks.ModelId, layers, accumulated, reconstructions);
+
+        List<CodedLayer> coded;
+        try
+        {
+            if (request.Qualities is { } qualities)
+            {
+                // Fixed qualities: the header is known up front, so each layer is written as soon as it is coded.
+                var rates = qualities.Select((q, k) => encoding.RateOf(k, q)).ToArray();
+                writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, rates, networks.EntropyPath), leaveOpen: true);
+                coded = await encoding.EncodeAsync(qualities, WriteAsync).ConfigureAwait(false);
+            }
+            else
+            {
+                // Rate control: the header records the qualities the search picks, so the stream is written after it.
+                coded = encoding.Search(request.Budgets!, request.SearchPerLayer);
+                _logger.LogDebug("Rate control chose {Rates} in {Probes} probes", string.Join("; ", coded.Select(c => c.Rate)), encoding.Probes);
+                writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, [.. coded.Select(c => c.Rate)], networks.EntropyPath), leaveOpen: true);
+                for (int k = 0; k < coded.Count; k++) await WriteAsync(k, coded[k]).ConfigureAwait(false);
+            }
+            if (sync) writer.Complete();
+            else await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (writer is not null) await writer.DisposeAsync().ConfigureAwait(false);
+        }
+        return new EncodeResult(plan, [.. coded.Select(c => c.Rate)], networks.ModelId, layers, accumulated, reconstructions);
     }
 
     private static void ValidatePlanAgainstImage(LayerPlan plan, int width, int height)

@@ -8,7 +8,8 @@ using Compass.Pipeline;
 namespace Compass.Onnx;
 
 /// <summary>
-/// COMPASS networks on ONNX Runtime: one verified model bundle per quality level, run on CUDA where it
+/// COMPASS networks on ONNX Runtime: one verified variable-rate model bundle (manifest format 2: every quality in its
+/// range) or one single-rate bundle per quality level, run on CUDA where it
 /// is available (with Compass.Onnx.Gpu) and on the CPU otherwise. Pass it to <see cref="ScalableEncoder"/> and <see cref="ScalableDecoder"/>.
 /// </summary>
 /// <remarks>
@@ -29,9 +30,10 @@ public sealed class OnnxCompassModel : CompassModel
     private OnnxCompassModel(SortedDictionary<int, Lazy<OnnxCompassNetworks>> networks, IReadOnlyList<ModelBundle> bundles)
     {
         _networks = networks;
+        Rate = bundles[0].Manifest.Rate;
         Qualities = [.. networks.Keys];
         Bundles = bundles;
-        Identities = [.. bundles.Select(b => b.Identity)];
+        Identities = bundles.Count == 1 ? [.. Qualities.Select(_ => bundles[0].Identity)] : [.. bundles.Select(b => b.Identity)];
         ActiveProvider = networks[DefaultQuality].Value.Provider;
         Description = Describe(Bundles);
     }
@@ -42,13 +44,16 @@ public sealed class OnnxCompassModel : CompassModel
     /// <inheritdoc />
     public override string Description { get; }
 
+    /// <inheritdoc />
+    public override RateAnchors? Rate { get; }
+
     /// <summary>Where the networks run: <see cref="ExecutionProvider.Cuda"/> when every graph of the default quality runs on CUDA, else <see cref="ExecutionProvider.Cpu"/> (all qualities are loaded with the same options).</summary>
     public ExecutionProvider ActiveProvider { get; }
 
     /// <summary>The identity of each quality's bundle (the value recorded in its bitstreams), in <see cref="Qualities"/> order.</summary>
     public IReadOnlyList<ModelIdentity> Identities { get; }
 
-    /// <summary>The loaded bundles (manifest, card, files), in <see cref="Qualities"/> order.</summary>
+    /// <summary>The loaded bundles (manifest, card, files): one per quality, in <see cref="Qualities"/> order, or the one variable-rate bundle.</summary>
     public IReadOnlyList<ModelBundle> Bundles { get; }
 
     /// <summary>
@@ -94,7 +99,10 @@ public sealed class OnnxCompassModel : CompassModel
     internal static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = OnnxCompassNetworks.DefaultPredictChunk)
     {
         var byQuality = new SortedDictionary<int, ModelBundle>();
-        foreach (var bundle in bundles)
+        var all = bundles.ToList();
+        if (all.FirstOrDefault(b => b.Manifest.Rate is not null) is { } variableRate)
+            return CreateVariableRate(variableRate, all, options, predictChunk);
+        foreach (var bundle in all)
         {
             var manifest = bundle.Manifest;
             if (manifest.Qualities.Count != 1)
@@ -115,6 +123,22 @@ public sealed class OnnxCompassModel : CompassModel
         return new OnnxCompassModel(networks, [.. byQuality.Values]); // creates the default quality's sessions
     }
 
+    // One network set for every quality of the range; Qualities names the whole numbers inside it.
+    private static OnnxCompassModel CreateVariableRate(ModelBundle bundle, List<ModelBundle> all, OnnxRuntimeOptions? options, int predictChunk)
+    {
+        var manifest = bundle.Manifest;
+        if (all.Count != 1)
+            throw new CompassFormatException($"Model bundle '{manifest.Name}' is variable-rate (format 2) and codes every quality itself; load it alone, not in a set of {all.Count} bundles.");
+        var rate = manifest.Rate!;
+        int first = (int)Math.Ceiling(rate.QualityMin), last = (int)Math.Floor(rate.QualityMax);
+        if (first > last)
+            throw new CompassFormatException(string.Create(CultureInfo.InvariantCulture, $"Model bundle '{manifest.Name}': the quality range {rate.QualityMin}..{rate.QualityMax} holds no whole-number quality; a variable-rate bundle's range must include one (its default)."));
+        var shared = new Lazy<OnnxCompassNetworks>(() => OnnxCompassNetworks.Create(bundle, options, predictChunk), LazyThreadSafetyMode.ExecutionAndPublication);
+        var networks = new SortedDictionary<int, Lazy<OnnxCompassNetworks>>();
+        for (int q = first; q <= last; q++) networks[q] = shared;
+        return new OnnxCompassModel(networks, [bundle]);
+    }
+
     /// <inheritdoc />
     public override ICompassNetworks GetNetworks(int quality)
     {
@@ -132,7 +156,7 @@ public sealed class OnnxCompassModel : CompassModel
     {
         if (disposing && Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            foreach (var n in _networks.Values.Where(n => n.IsValueCreated)) n.Value.Dispose();
+            foreach (var n in _networks.Values.Distinct().Where(n => n.IsValueCreated)) n.Value.Dispose();
         }
         base.Dispose(disposing);
     }
@@ -165,7 +189,10 @@ public sealed class OnnxCompassModel : CompassModel
         var first = bundles[0].Manifest;
         var text = new StringBuilder();
         text.Append(bundles.Count == 1 ? first.Name : string.Join(", ", bundles.Select(b => b.Manifest.Name)));
-        text.Append(CultureInfo.InvariantCulture, $" (preset {first.Preset}, qualities {string.Join(", ", bundles.Select(b => b.Manifest.Qualities[0]))}");
+        if (first.Rate is { } rate)
+            text.Append(CultureInfo.InvariantCulture, $" (preset {first.Preset}, variable rate, qualities {rate.QualityMin} to {rate.QualityMax}");
+        else
+            text.Append(CultureInfo.InvariantCulture, $" (preset {first.Preset}, qualities {string.Join(", ", bundles.Select(b => b.Manifest.Qualities[0]))}");
         if (first.Card is { ValueKind: JsonValueKind.Object } card)
         {
             foreach (var key in new[] { "steps", "data", "wallTime", "kodak" })

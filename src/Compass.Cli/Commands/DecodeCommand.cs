@@ -148,7 +148,7 @@ internal sealed class DecodeCommand
         if (single is null) RemoveStaleLayers(folder, layers.Count);
 
         if (json)
-            JsonReport.Write(text, new DecodeReport(input, output, header.Quality, header.ModelId.ToString(), provider,
+            JsonReport.Write(text, new DecodeReport(input, output, header.Quality.Value, header.ModelId.ToString(), provider,
                 header.Plan.ToString(), header.Plan.Count, warning is not null, warning, ErrorReport(failure, layers.Count, header.Plan.Count), layers));
         if (failure is not null)
         {

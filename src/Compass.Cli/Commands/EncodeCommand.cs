@@ -235,7 +235,7 @@ internal sealed class EncodeCommand
             return new EncodeLayerReport(l.Index, l.Size.Width, l.Size.Height, bytes, l.AccumulatedBytes, bytes * 8.0 / l.Size.Pixels, l.BitsPerPixel,
                 l.Elapsed.TotalMilliseconds);
         }).ToList();
-        return new EncodeReport(input, output, image.Width, image.Height, result.Quality, model.Description,
+        return new EncodeReport(input, output, image.Width, image.Height, result.Quality.Value, model.Description,
             result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, layers);
     }
 

@@ -36,7 +36,7 @@ internal sealed class InfoCommand
 
         var layers = summary.Layers.Select(l => new InfoLayerReport(l.Index, l.Size.Width, l.Size.Height, l.Offset, l.ChunkBytes,
             l.ZBytes, l.YBytes, l.BitsPerPixel, l.CrcValid)).ToList();
-        var report = new InfoReport(input, header.Version, header.EntropyPathVersion, header.Quality, header.ModelId.ToString(), header.Plan.ToString(),
+        var report = new InfoReport(input, header.Version, header.EntropyPathVersion, header.Quality.Value, header.ModelId.ToString(), header.Plan.ToString(),
             summary.HeaderBytes, summary.HeaderCrcValid, summary.TotalBytes, summary.TrailingBytes, summary.IsValid, summary.IsTruncated,
             summary.IsValid ? null : summary.Error?.Message ?? "CRC mismatch", layers);
         if (parse.GetValue(_common.Json)) JsonReport.Write(_context.Out, report);

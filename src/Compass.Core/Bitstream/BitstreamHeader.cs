@@ -1,13 +1,14 @@
 namespace Compass.Bitstream;
 
 /// <summary>
-/// The header of a Compass bitstream: which model and quality made it, and the layer plan. Immutable.
+/// The header of a Compass bitstream: which model made it, the layer plan, and how each layer was quantised
+/// (<see cref="LayerRates"/>). Immutable.
 /// </summary>
 public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
 {
-    /// <summary>Makes a header for the current format and entropy-path version.</summary>
+    /// <summary>Makes a header for the current format and entropy-path version, every layer at <paramref name="quality"/> and step 1.</summary>
     /// <param name="modelId">The identity of the model bundle that encodes (and must decode) the stream.</param>
-    /// <param name="quality">The quality level.</param>
+    /// <param name="quality">The quality of every layer.</param>
     /// <param name="plan">The layer plan; not empty.</param>
     /// <exception cref="ArgumentException">The plan is empty.</exception>
     public BitstreamHeader(ModelIdentity modelId, Quality quality, LayerPlan plan)
@@ -15,30 +16,63 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
     {
     }
 
-    /// <summary>Makes a header with an explicit entropy-path version (one this library knows).</summary>
+    /// <summary>Makes a header with an explicit entropy-path version (one this library knows), every layer at <paramref name="quality"/> and step 1.</summary>
     /// <param name="modelId">The identity of the model bundle that encodes (and must decode) the stream.</param>
-    /// <param name="quality">The quality level.</param>
+    /// <param name="quality">The quality of every layer.</param>
     /// <param name="plan">The layer plan; not empty.</param>
     /// <param name="entropyPathVersion">See <see cref="EntropyPathVersion"/>.</param>
     /// <exception cref="ArgumentException">The plan is empty or the entropy-path version is unknown.</exception>
     public BitstreamHeader(ModelIdentity modelId, Quality quality, LayerPlan plan, byte entropyPathVersion)
+        : this(modelId, plan, Enumerable.Repeat(LayerRate.AtUnitStep(quality), plan.Count).ToArray(), entropyPathVersion)
     {
+    }
+
+    /// <summary>Makes a header for the current format version with a rate per layer.</summary>
+    /// <param name="modelId">The identity of the model bundle that encodes (and must decode) the stream.</param>
+    /// <param name="plan">The layer plan; not empty.</param>
+    /// <param name="layerRates">One quality and step per layer of <paramref name="plan"/>.</param>
+    /// <param name="entropyPathVersion">See <see cref="EntropyPathVersion"/>.</param>
+    /// <param name="flags">The flags byte (only <see cref="BitstreamFormat.KnownFlags"/>).</param>
+    /// <exception cref="ArgumentException">The plan is empty, the rates do not match it, or a version or flag is unknown.</exception>
+    public BitstreamHeader(ModelIdentity modelId, LayerPlan plan, IReadOnlyList<LayerRate> layerRates, byte entropyPathVersion = BitstreamFormat.EntropyPathVersion, BitstreamFlags flags = BitstreamFlags.None)
+        : this(BitstreamFormat.Version, modelId, plan, layerRates, entropyPathVersion, flags)
+    {
+    }
+
+    /// <summary>Any readable version: the reader makes version-1 headers with this.</summary>
+    internal BitstreamHeader(byte version, ModelIdentity modelId, LayerPlan plan, IReadOnlyList<LayerRate> layerRates, byte entropyPathVersion, BitstreamFlags flags)
+    {
+        ArgumentNullException.ThrowIfNull(layerRates);
         if (plan.Count == 0)
         {
             throw new ArgumentException("The layer plan is empty (default(LayerPlan)).", nameof(plan));
+        }
+        if (layerRates.Count != plan.Count)
+        {
+            throw new ArgumentException($"{layerRates.Count} layer rates for a plan of {plan.Count} layers; give one per layer.", nameof(layerRates));
         }
         if (!BitstreamFormat.IsKnownEntropyPathVersion(entropyPathVersion))
         {
             throw new ArgumentOutOfRangeException(nameof(entropyPathVersion), entropyPathVersion, $"Entropy-path version {entropyPathVersion} is unknown; this library knows versions {BitstreamFormat.FloatEntropyPath} and {BitstreamFormat.FixedPointEntropyPath}.");
         }
+        if ((flags & ~BitstreamFormat.KnownFlags) != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(flags), flags, $"Flags 0x{(int)flags:x2} include bits this format does not define.");
+        }
+        if (version == 1 && (flags != BitstreamFlags.None || layerRates.Any(r => r != LayerRate.AtUnitStep(layerRates[0].Quality)) || !layerRates[0].Quality.IsWholeNumber))
+        {
+            throw new ArgumentException("A version-1 header holds one whole-number quality, step 1 and no flags.", nameof(layerRates));
+        }
+        Version = version;
         ModelId = modelId;
-        Quality = quality;
         Plan = plan;
+        LayerRates = layerRates.ToArray();
         EntropyPathVersion = entropyPathVersion;
+        Flags = flags;
     }
 
-    /// <summary>The format version (<see cref="BitstreamFormat.Version"/>).</summary>
-    public byte Version => BitstreamFormat.Version;
+    /// <summary>The format version: <see cref="BitstreamFormat.Version"/> for headers made here, 1 for an old stream read back.</summary>
+    public byte Version { get; }
 
     /// <summary>
     /// The version of the deterministic entropy-parameter path the encoder used; a decoder must use the
@@ -49,14 +83,20 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
     /// <summary>The identity (SHA-256) of the model bundle the stream was made with.</summary>
     public ModelIdentity ModelId { get; }
 
-    /// <summary>The quality level (which levels exist depends on the model).</summary>
-    public Quality Quality { get; }
+    /// <summary>The base layer's quality (every layer's, unless <see cref="LayerRates"/> says otherwise).</summary>
+    public Quality Quality => LayerRates[0].Quality;
+
+    /// <summary>Each layer's quality and exact quantisation step, base layer first.</summary>
+    public IReadOnlyList<LayerRate> LayerRates { get; }
+
+    /// <summary>The flags byte.</summary>
+    public BitstreamFlags Flags { get; }
 
     /// <summary>The layer sizes, base layer first; one chunk per layer follows the header.</summary>
     public LayerPlan Plan { get; }
 
     /// <summary>Size of this header in the stream, in bytes.</summary>
-    public int Size => BitstreamFormat.HeaderSize(Plan.Count);
+    public int Size => BitstreamFormat.HeaderSize(Version, Plan.Count);
 
     /// <summary>Throws when the stream was made with another model than <paramref name="expected"/>.</summary>
     /// <param name="expected">The identity of the model bundle the caller decodes with.</param>
@@ -71,14 +111,19 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
 
     /// <inheritdoc/>
     public bool Equals(BitstreamHeader? other) =>
-        other is not null && EntropyPathVersion == other.EntropyPathVersion && ModelId == other.ModelId && Quality == other.Quality && Plan == other.Plan;
+        other is not null && Version == other.Version && EntropyPathVersion == other.EntropyPathVersion && ModelId == other.ModelId
+        && Flags == other.Flags && Plan == other.Plan && LayerRates.SequenceEqual(other.LayerRates);
 
     /// <inheritdoc/>
     public override bool Equals(object? obj) => Equals(obj as BitstreamHeader);
 
     /// <inheritdoc/>
-    public override int GetHashCode() => HashCode.Combine(EntropyPathVersion, ModelId, Quality, Plan);
+    public override int GetHashCode() => HashCode.Combine(Version, EntropyPathVersion, ModelId, LayerRates[0], Plan, Flags);
 
-    /// <summary>A one-line summary, e.g. <c>Compass v1, entropy path 1, quality 3, plan 192x128,384x256, model 3f2a...</c>.</summary>
-    public override string ToString() => $"Compass v{Version}, entropy path {EntropyPathVersion}, quality {Quality}, plan {Plan}, model {ModelId}";
+    /// <summary>A one-line summary, e.g. <c>Compass v2, entropy path 2, quality 3, plan 192x128,384x256, model 3f2a...</c> (all qualities when layers differ).</summary>
+    public override string ToString() => $"Compass v{Version}, entropy path {EntropyPathVersion}, quality {DescribeQualities()}, plan {Plan}, model {ModelId}";
+
+    /// <summary>The quality, or each layer's (comma-separated) when they differ.</summary>
+    internal string DescribeQualities() =>
+        LayerRates.All(r => r.Quality == Quality) ? Quality.ToString() : string.Join(",", LayerRates.Select(r => r.Quality.ToString()));
 }

@@ -32,6 +32,34 @@ public static class ModelBundleWriter
         return new ModelBundleManifest(name, preset, qualities, lambdas, hashes, card, config);
     }
 
+    /// <summary>
+    /// Builds a format-2 (variable-rate) manifest for <paramref name="files"/>: one set of networks at
+    /// quantisation step 1, coding every quality between the first and last of <paramref name="rate"/>'s anchors.
+    /// </summary>
+    /// <param name="name">The bundle's name.</param>
+    /// <param name="preset">The architecture preset.</param>
+    /// <param name="rate">The rate anchors.</param>
+    /// <param name="files">Relative '/'-separated path to bytes; hashed here.</param>
+    /// <param name="card">The model card, when any.</param>
+    /// <param name="config">The architecture, when any.</param>
+    public static ModelBundleManifest CreateManifest(
+        string name,
+        string preset,
+        RateAnchors rate,
+        IReadOnlyDictionary<string, byte[]> files,
+        System.Text.Json.JsonElement? card = null,
+        System.Text.Json.JsonElement? config = null)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var path in files.Keys)
+        {
+            ModelBundleManifest.ValidatePath(path);
+        }
+
+        var hashes = files.ToDictionary(f => f.Key, f => Convert.ToHexStringLower(SHA256.HashData(f.Value)), StringComparer.Ordinal);
+        return new ModelBundleManifest(name, preset, rate, hashes, card, config);
+    }
+
     /// <summary>Writes the files and the manifest into <paramref name="folder"/> (created if needed).</summary>
     public static void WriteFolder(string folder, ModelBundleManifest manifest, IReadOnlyDictionary<string, byte[]> files)
     {
@@ -74,7 +102,9 @@ public static class ModelBundleWriter
         {
             if (bundle.Manifest.Qualities.Count != 1)
             {
-                throw new ArgumentException($"Bundle '{bundle.Manifest.Name}' lists {bundle.Manifest.Qualities.Count} qualities; a set holds single-quality bundles.", nameof(bundles));
+                throw new ArgumentException(bundle.Manifest.Rate is null
+                    ? $"Bundle '{bundle.Manifest.Name}' lists {bundle.Manifest.Qualities.Count} qualities; a set holds single-quality bundles."
+                    : $"Bundle '{bundle.Manifest.Name}' is a variable-rate (format 2) bundle; it codes every quality itself and goes in no set.", nameof(bundles));
             }
 
             var folder = "q" + bundle.Manifest.Qualities[0].ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -5,8 +5,38 @@ namespace Compass;
 /// <summary>Options of one <see cref="ScalableEncoder"/> call.</summary>
 public sealed record EncodeOptions
 {
-    /// <summary>Quality level (1 = fewest bits); null uses the model's <see cref="CompassModel.DefaultQuality"/>.</summary>
+    /// <summary>
+    /// The quality of every layer (higher = more bits; a variable-rate model takes any multiple of 1/256 in its range,
+    /// e.g. 2.5); null uses the model's <see cref="CompassModel.DefaultQuality"/>. Set at most one of this,
+    /// <see cref="LayerQualities"/>, <see cref="TargetBytes"/>, <see cref="TargetBitsPerPixel"/> and <see cref="LayerByteBudgets"/>.
+    /// </summary>
     public Quality? Quality { get; init; }
+
+    /// <summary>
+    /// One quality per layer of the plan, base layer first (a single-rate model set needs them all equal: each of its
+    /// levels is a separate set of networks).
+    /// </summary>
+    public IReadOnlyList<Quality>? LayerQualities { get; init; }
+
+    /// <summary>
+    /// Rate control: the largest stream (bytes, header included). The encoder searches the quality (one for every
+    /// layer) with real entropy coding: the stream never exceeds the target and, where the model's range allows, lands
+    /// within 3% under it. When even the lowest quality is over the target the encode throws
+    /// <see cref="CompassFormatException"/> (<see cref="CompassFormatErrorKind.LimitExceeded"/>) naming the smallest
+    /// achievable size. <see cref="EncodeResult.TotalBytes"/> and <see cref="EncodeResult.LayerRates"/> report the outcome.
+    /// </summary>
+    public long? TargetBytes { get; init; }
+
+    /// <summary>Rate control as <see cref="TargetBytes"/>, the target given as bits per pixel of the last layer (total bits / its pixels).</summary>
+    public double? TargetBitsPerPixel { get; init; }
+
+    /// <summary>
+    /// Rate control per layer: for each layer, the most bytes a decoder reads to decode up to it (header and chunks 0..k,
+    /// as <see cref="EncodedLayer.AccumulatedBytes"/>), so non-decreasing. A variable-rate model searches each layer's
+    /// quality in turn (a layer's bytes depend only on the layers before it); a single-rate model set picks its highest
+    /// level that meets every budget. Same guarantees and errors as <see cref="TargetBytes"/>.
+    /// </summary>
+    public IReadOnlyList<long>? LayerByteBudgets { get; init; }
 
     /// <summary>
     /// Largest input image (width x height) that the adapter packages' stream overloads

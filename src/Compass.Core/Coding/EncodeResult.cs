@@ -12,15 +12,16 @@ public readonly record struct EncodedLayer(int Index, LayerSize Size, int Payloa
     public double BitsPerPixel => AccumulatedBytes * 8.0 / Size.Pixels;
 }
 
-/// <summary>The outcome of an encode: the plan, the quality and what each layer cost.</summary>
+/// <summary>The outcome of an encode: the plan, the quality of each layer and what each layer cost.</summary>
 public sealed class EncodeResult
 {
-    internal EncodeResult(LayerPlan plan, Quality quality, Bitstream.ModelIdentity modelId, IReadOnlyList<EncodedLayer> layers, long totalBytes, IReadOnlyList<Imaging.PlanarImage>? reconstructions)
+    internal EncodeResult(LayerPlan plan, IReadOnlyList<Bitstream.LayerRate> layerRates, Bitstream.ModelIdentity modelId, IReadOnlyList<EncodedLayer> layers, long totalBytes, IReadOnlyList<Imaging.PlanarImage>? reconstructions)
     {
+        LayerRates = layerRates;
+        Quality = layerRates[0].Quality;
         ModelId = modelId;
         Reconstructions = reconstructions;
         Plan = plan;
-        Quality = quality;
         Layers = layers;
         TotalBytes = totalBytes;
     }
@@ -28,8 +29,11 @@ public sealed class EncodeResult
     /// <summary>The layer plan that was coded.</summary>
     public LayerPlan Plan { get; }
 
-    /// <summary>The quality level that was used.</summary>
+    /// <summary>The base layer's quality (every layer's unless per-layer qualities or rate control chose otherwise).</summary>
     public Quality Quality { get; }
+
+    /// <summary>The quality and quantisation step each layer was coded with (what rate control chose), base layer first.</summary>
+    public IReadOnlyList<Bitstream.LayerRate> LayerRates { get; }
 
     /// <summary>The identity of the model bundle that coded the stream (recorded in its header; a decoder needs the same bundle).</summary>
     public Bitstream.ModelIdentity ModelId { get; }

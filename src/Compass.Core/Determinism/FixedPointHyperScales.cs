@@ -151,6 +151,28 @@ public sealed class FixedPointHyperScales
         output.CopyTo(indexes);
     }
 
+    /// <summary>The accumulators of the last layer with the default parallelism and the best kernels.</summary>
+    internal int[] ComputeAccumulators(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth) =>
+        ComputeAccumulators(zSymbols, zMedians, zHeight, zWidth, yHeight, yWidth, -1, FixedPointKernels.BestPath);
+
+    /// <summary>
+    /// The table indexes at quantisation step D = <paramref name="stepQ16"/> / 65536 from the accumulators of
+    /// <see cref="ComputeAccumulators(ReadOnlySpan{int}, ReadOnlySpan{float}, int, int, int, int)"/>: the index for scale
+    /// sigma / D, with sigma the exact rational acc / 2^f compared against table[i] * D (see <see cref="BuildThresholds"/>).
+    /// </summary>
+    internal void IndexesFromAccumulators(int[] acc, int yHeight, int yWidth, int stepQ16, Span<int> indexes, int maxDegreeOfParallelism = -1, KernelPath? path = null)
+    {
+        if (indexes.Length != YChannels * yHeight * yWidth || acc.Length != indexes.Length)
+            throw new ArgumentException($"{indexes.Length} indexes and {acc.Length} accumulators for a latent of {YChannels}x{yHeight}x{yWidth}.", nameof(indexes));
+        var thresholds = stepQ16 == Pipeline.QuantizationSteps.UnitStepQ16 ? _thresholds : BuildThresholds(_scaleTable, LowerBound, _layers[^1].AccFractionBits, stepQ16).Thresholds;
+        var kernels = path ?? FixedPointKernels.BestPath;
+        int plane = yHeight * yWidth;
+        var output = new int[indexes.Length];
+        FixedPointKernels.For(YChannels, maxDegreeOfParallelism, o =>
+            FixedPointKernels.Index(acc.AsSpan(o * plane, plane), thresholds[o], _alwaysBelow, output.AsSpan(o * plane, plane), kernels));
+        output.CopyTo(indexes);
+    }
+
     /// <summary>The scale of every y element as the integer accumulator of the last layer (real scale = acc / 2^AccFractionBits[channel]).</summary>
     internal int[] ComputeAccumulators(ReadOnlySpan<int> zSymbols, ReadOnlySpan<float> zMedians, int zHeight, int zWidth, int yHeight, int yWidth, int maxDegreeOfParallelism, KernelPath path)
     {
@@ -185,9 +207,11 @@ public sealed class FixedPointHyperScales
         return fixedMedians;
     }
 
-    // index = #{ i < n-1 : table[i] < max(scale, lowerBound) }, ScaleTableIndexer's rule, with the scale the exact
-    // rational acc / 2^f. Entries below the lower bound always count; for the others acc / 2^f > t  <=>  acc > floor(t * 2^f).
-    private static (int[][] Thresholds, int AlwaysBelow) BuildThresholds(float[] table, float lowerBound, int[] accBits)
+    // index = #{ i < n-1 : table[i] < max(scale / D, lowerBound) }, ScaleTableIndexer's rule, with the scale the exact
+    // rational acc / 2^f and D = stepQ16 / 2^16. Entries below the lower bound always count; for the others
+    // acc / 2^f > t * D  <=>  acc > floor(t * stepQ16 * 2^(f - 16)): a float32 times a 24-bit integer is exact in double,
+    // and so is the power-of-two scaling, so every machine computes the same thresholds.
+    private static (int[][] Thresholds, int AlwaysBelow) BuildThresholds(float[] table, float lowerBound, int[] accBits, int stepQ16 = Pipeline.QuantizationSteps.UnitStepQ16)
     {
         int always = 0;
         var rest = new List<float>();
@@ -201,7 +225,7 @@ public sealed class FixedPointHyperScales
         {
             thresholds[o] = new int[rest.Count];
             for (int i = 0; i < rest.Count; i++)
-                thresholds[o][i] = (int)Math.Min(Math.Floor(Math.ScaleB(rest[i], accBits[o])), int.MaxValue);
+                thresholds[o][i] = (int)Math.Min(Math.Floor(Math.ScaleB(rest[i] * (double)stepQ16, accBits[o] - 16)), int.MaxValue);
         }
         return (thresholds, always);
     }

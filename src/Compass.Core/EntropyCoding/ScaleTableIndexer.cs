@@ -54,6 +54,38 @@ public sealed class ScaleTableIndexer
         return index;
     }
 
+    /// <summary>
+    /// The table indexes at quantisation step D = <paramref name="stepQ16"/> / 65536: the index of scale / D, computed
+    /// exactly by comparing the scale with threshold * D in double (a float32 times a 24-bit integer, scaled by 2^-16, is
+    /// exact), so the rule is <see cref="GetIndex"/>'s with no rounding of scale / D. Step 1 is <see cref="GetIndexes(ReadOnlySpan{float}, Span{int})"/>.
+    /// </summary>
+    internal void GetIndexes(ReadOnlySpan<float> scales, Span<int> indexes, int stepQ16)
+    {
+        if (stepQ16 == Pipeline.QuantizationSteps.UnitStepQ16)
+        {
+            GetIndexes(scales, indexes);
+            return;
+        }
+        if (scales.Length != indexes.Length)
+            throw new ArgumentException($"{scales.Length} scales but {indexes.Length} indexes.", nameof(indexes));
+        // max(s / D, lb) <= t  <=>  lb <= t && s <= t * D (NaN: false, as torch.max keeps it).
+        var scaled = new List<double>(_thresholds.Length);
+        foreach (float threshold in _thresholds)
+        {
+            if (_lowerBound <= threshold) scaled.Add(Math.ScaleB(threshold * (double)stepQ16, -16));
+        }
+        for (int i = 0; i < scales.Length; i++)
+        {
+            double s = scales[i];
+            int index = TableCount - 1;
+            foreach (double t in scaled)
+            {
+                if (s <= t) index--;
+            }
+            indexes[i] = index;
+        }
+    }
+
     /// <summary>Writes the table index of every scale into <paramref name="indexes"/> (same length).</summary>
     /// <exception cref="ArgumentException">The spans differ in length.</exception>
     public void GetIndexes(ReadOnlySpan<float> scales, Span<int> indexes)

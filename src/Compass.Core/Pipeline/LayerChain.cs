@@ -16,25 +16,39 @@ namespace Compass.Pipeline;
 internal static class LayerChain
 {
     /// <summary>
-    /// Encodes layer <paramref name="index"/> of <paramref name="target"/>; returns its strings and reconstruction
-    /// (null when <paramref name="reconstruct"/> is false: the last layer's synthesis only serves callers that keep it).
-    /// An enhancement layer overwrites <paramref name="target"/> with its residual.
+    /// Encodes layer <paramref name="index"/> of <paramref name="target"/> at step <paramref name="stepQ16"/> / 65536; returns its
+    /// strings and reconstruction (null when <paramref name="reconstruct"/> is false: the last layer's synthesis only serves
+    /// callers that keep it). An enhancement layer overwrites <paramref name="target"/> with its residual.
     /// </summary>
     public static (CodedLatents Coded, PlanarImage? Reconstruction) EncodeLayer(
+        ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, int stepQ16, CancellationToken cancellationToken,
+        bool reconstruct = true, TilingPolicy? tiling = null)
+    {
+        var layer = AnalyzeLayer(networks, index, target, previous, entropyPath, cancellationToken, reconstruct, tiling);
+        var (coded, ySymbols) = layer.Latents.Quantize(stepQ16);
+        return (coded, reconstruct ? layer.Reconstruct(ySymbols, stepQ16, cancellationToken) : null);
+    }
+
+    /// <summary>
+    /// The step-independent part of encoding layer <paramref name="index"/>: the LIFF prediction (for an enhancement layer),
+    /// the analysis of the layer or its residual, the z string and the hyper-synthesis. The result codes y at any step.
+    /// An enhancement layer overwrites <paramref name="target"/> with its residual.
+    /// </summary>
+    public static AnalyzedLayer AnalyzeLayer(
         ICompassNetworks networks, int index, PlanarImage target, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
         bool reconstruct = true, TilingPolicy? tiling = null)
     {
         tiling ??= TilingPolicy.Default;
         if (index == 0)
-            return LatentCodec.Encode(networks, CodecRole.Base, target, entropyPath, tiling, reconstruct: reconstruct, cancellationToken: cancellationToken);
+            return new AnalyzedLayer(LatentCodec.Analyze(networks, CodecRole.Base, target, entropyPath, tiling, cancellationToken), null);
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = TiledPrediction.Predict(networks, previous, target.Width, target.Height, tiling, cancellationToken);
         // The target becomes the residual in place, and without a reconstruction the prediction is dropped here:
         // each full-size float image is 12 bytes per pixel (288 MB at 24 MP).
         var residual = SubtractInPlace(target, prediction);
-        if (!reconstruct) prediction = null;
-        return LatentCodec.Encode(networks, CodecRole.Residual, residual, entropyPath, tiling, addTo: prediction, reconstruct, cancellationToken);
+        var analyzed = LatentCodec.Analyze(networks, CodecRole.Residual, residual, entropyPath, tiling, cancellationToken);
+        return new AnalyzedLayer(analyzed, reconstruct ? prediction : null);
     }
 
     /// <summary>
@@ -44,13 +58,13 @@ internal static class LayerChain
     /// </summary>
     public static PlanarImage DecodeLayer(
         ICompassNetworks networks, int index, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream,
-        int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
+        int width, int height, PlanarImage? previous, byte entropyPath, int stepQ16, CancellationToken cancellationToken,
         TilingPolicy? tiling = null, long? payloadOffset = null)
     {
         tiling ??= TilingPolicy.Default;
         var location = new PayloadLocation(index, payloadOffset, zStream.Length);
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
         // The prediction needs only the previous layer, the residual only this layer's strings: run them at
@@ -61,12 +75,12 @@ internal static class LayerChain
             if (TiledSynthesis.IsSingleTile(height, width, tiling))
             {
                 // One synthesis tile: a separate residual image costs little, and the synthesis overlaps the prediction.
-                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
+                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
                 return AddInPlace(prediction.GetAwaiter().GetResult(), residualHat);
             }
             // Large layers: add the residual into the prediction tile by tile (bounded memory), after the prediction.
             var predicted = prediction.GetAwaiter().GetResult();
-            return LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, tiling, location, addTo: predicted, cancellationToken);
+            return LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, addTo: predicted, cancellationToken);
         }
         catch
         {
@@ -82,13 +96,13 @@ internal static class LayerChain
     /// </summary>
     public static async ValueTask<PlanarImage> DecodeLayerAsync(
         ICompassNetworks networks, int index, ReadOnlyMemory<byte> zStream, ReadOnlyMemory<byte> yStream,
-        int width, int height, PlanarImage? previous, byte entropyPath, CancellationToken cancellationToken,
+        int width, int height, PlanarImage? previous, byte entropyPath, int stepQ16, CancellationToken cancellationToken,
         TilingPolicy? tiling = null, long? payloadOffset = null)
     {
         tiling ??= TilingPolicy.Default;
         var location = new PayloadLocation(index, payloadOffset, zStream.Length);
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream.Span, yStream.Span, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
+            return LatentCodec.Decode(networks, CodecRole.Base, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = Task.Run(() => TiledPrediction.Predict(networks, previous, width, height, tiling, cancellationToken), cancellationToken);
@@ -96,11 +110,11 @@ internal static class LayerChain
         {
             if (TiledSynthesis.IsSingleTile(height, width, tiling))
             {
-                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, tiling, location, cancellationToken: cancellationToken);
+                var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
                 return AddInPlace(await prediction.ConfigureAwait(false), residualHat);
             }
             var predicted = await prediction.ConfigureAwait(false);
-            return LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, tiling, location, addTo: predicted, cancellationToken);
+            return LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, addTo: predicted, cancellationToken);
         }
         catch
         {
@@ -125,4 +139,15 @@ internal static class LayerChain
         for (int i = 0; i < t.Length; i++) t[i] += s[i];
         return target;
     }
+}
+
+/// <summary>One layer analysed for coding (<see cref="LayerChain.AnalyzeLayer"/>): its latents and, for an enhancement layer, the prediction its residual is added to.</summary>
+internal sealed class AnalyzedLayer(AnalyzedLatents latents, PlanarImage? prediction)
+{
+    /// <summary>The step-independent coding state of the layer (or its residual).</summary>
+    public AnalyzedLatents Latents => latents;
+
+    /// <summary>The layer's reconstruction from y symbols coded at <paramref name="stepQ16"/>: the decoder's, bit for bit.</summary>
+    public PlanarImage Reconstruct(int[] ySymbols, int stepQ16, CancellationToken cancellationToken) =>
+        latents.Reconstruct(ySymbols, stepQ16, prediction, cancellationToken);
 }

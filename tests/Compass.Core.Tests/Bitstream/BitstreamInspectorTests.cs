@@ -12,7 +12,7 @@ public class BitstreamInspectorTests
         var summary = BitstreamInspector.Inspect(new TrickleStream(bytes, 5));
         Assert.True(summary.IsValid);
         Assert.Equal(header, summary.Header);
-        Assert.Equal(57, summary.HeaderBytes);
+        Assert.Equal(75, summary.HeaderBytes);
         Assert.Equal(bytes.Length, summary.TotalBytes);
         Assert.Equal(0, summary.TrailingBytes);
         Assert.Equal(3, summary.Layers.Count);

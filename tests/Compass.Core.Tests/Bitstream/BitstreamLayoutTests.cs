@@ -11,22 +11,64 @@ public class BitstreamLayoutTests
     [Fact]
     public void TheHeaderMatchesTheDocumentedTable()
     {
-        var header = new BitstreamHeader(Model, new Quality(7), LayerPlan.Parse("192x128,384x256,768x512"));
+        LayerRate[] rates = [new(new Quality(7), 65536), new(new Quality(7.5), 70000), new(Quality.FromQ88(2049), (1 << 24) - 1)];
+        var header = new BitstreamHeader(Model, LayerPlan.Parse("192x128,384x256,768x512"), rates, flags: BitstreamFlags.Grayscale | BitstreamFlags.Alpha);
         byte[] bytes = BitstreamWriter.ToArray(header, Enumerable.Repeat(new LayerPayload(new byte[] { 0x11 }, new byte[] { 0x22, 0x33 }), 3));
 
-        Assert.Equal(57, header.Size); // 45 + 4 * 3
+        Assert.Equal(75, header.Size); // 45 + 10 * 3
         Assert.Equal("CMPS"u8.ToArray(), bytes[0..4]);
-        Assert.Equal(1, bytes[4]); // format version
+        Assert.Equal(2, bytes[4]); // format version
         Assert.Equal(BitstreamFormat.FixedPointEntropyPath, bytes[5]); // entropy-path version (the default header)
-        Assert.Equal(7, bytes[6]); // quality
-        Assert.Equal(0, bytes[7]); // flags
+        Assert.Equal(0, bytes[6]); // reserved (version 1: the quality)
+        Assert.Equal(0b101, bytes[7]); // flags: grayscale (bit 0), alpha (bit 2)
         Assert.Equal(Model.ToArray(), bytes[8..40]);
         Assert.Equal(3, bytes[40]); // layer count
         Assert.Equal(192, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(41)));
         Assert.Equal(128, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(43)));
-        Assert.Equal(768, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(49)));
-        Assert.Equal(512, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(51)));
-        Assert.Equal(Crc32.HashToUInt32(bytes.AsSpan(0, 53)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(53)));
+        Assert.Equal(7 * 256, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(45))); // quality, Q8.8
+        Assert.Equal(65536u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(47))); // stepQ16
+        Assert.Equal(384, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(51)));
+        Assert.Equal(1920, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(55)));
+        Assert.Equal(70000u, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(57)));
+        Assert.Equal(768, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(61)));
+        Assert.Equal(512, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(63)));
+        Assert.Equal(2049, BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(65)));
+        Assert.Equal((1u << 24) - 1, BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(67)));
+        Assert.Equal(Crc32.HashToUInt32(bytes.AsSpan(0, 71)), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(71)));
+
+        using var reader = new BitstreamReader(new MemoryStream(bytes));
+        Assert.Equal(header, reader.ReadHeader());
+        Assert.Equal(rates, reader.Header!.LayerRates);
+    }
+
+    [Fact]
+    public void AVersion1HeaderStillReads_AsOneQualityAtStep1()
+    {
+        // Version 1: quality in byte 6, 4 bytes per layer (width, height); built by hand, the CRC computed here.
+        byte[] header = new byte[45 + (4 * 2)];
+        "CMPS"u8.CopyTo(header);
+        header[4] = 1;
+        header[5] = BitstreamFormat.FixedPointEntropyPath;
+        header[6] = 3;
+        Model.CopyTo(header.AsSpan(8, 32));
+        header[40] = 2;
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(41), 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(43), 16);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(45), 32);
+        BinaryPrimitives.WriteUInt16LittleEndian(header.AsSpan(47), 32);
+        BinaryPrimitives.WriteUInt32LittleEndian(header.AsSpan(49), Crc32.HashToUInt32(header.AsSpan(0, 49)));
+        byte[] bytes = [.. header, .. Chunk(0, [1, 0, 0, 0, 9, 8]), .. Chunk(1, [0, 0, 0, 0, 7])];
+
+        using var reader = new BitstreamReader(new MemoryStream(bytes));
+        var read = reader.ReadHeader();
+        Assert.Equal(1, read.Version);
+        Assert.Equal(53, read.Size);
+        Assert.Equal(new Quality(3), read.Quality);
+        Assert.All(read.LayerRates, r => Assert.Equal(LayerRate.AtUnitStep(new Quality(3)), r));
+        Assert.Equal([9], reader.ReadLayer()!.ZStream.ToArray());
+        Assert.Equal([7], reader.ReadLayer()!.YStream.ToArray());
+        // Written back, a version-1 header keeps its layout byte for byte.
+        Assert.Equal(header, BitstreamWriter.ToArray(read, [new LayerPayload(default, default), new LayerPayload(default, default)])[..53]);
     }
 
     [Fact]
@@ -91,8 +133,8 @@ public class BitstreamFieldValidationTests
     [Fact]
     public void UnsupportedFormatVersion()
     {
-        var ex = ReadEdited(b => b[4] = 2, fixCrc: false);
-        Assert.Contains("format version 2", ex.Message);
+        var ex = ReadEdited(b => b[4] = 3, fixCrc: false);
+        Assert.Contains("format version 3", ex.Message);
         Assert.Equal(CompassFormatErrorKind.UnsupportedVersion, ex.Kind);
         Assert.Equal(4, ex.ByteOffset);
     }
@@ -109,10 +151,41 @@ public class BitstreamFieldValidationTests
     [Fact]
     public void QualityZero()
     {
-        var ex = ReadEdited(b => b[6] = 0);
-        Assert.Contains("Quality 0", ex.Message);
+        // Layer 1's quality (at 41 + 10 + 4).
+        var ex = ReadEdited(b => BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(55), 0));
+        Assert.Contains("Layer 1 has quality 0", ex.Message);
         Assert.Equal(CompassFormatErrorKind.Malformed, ex.Kind);
+        Assert.Equal(55, ex.ByteOffset);
+    }
+
+    [Theory]
+    [InlineData(0u)]
+    [InlineData(1u << 24)]
+    [InlineData(uint.MaxValue)]
+    public void StepOutOfRange(uint stepQ16)
+    {
+        // Layer 2's stepQ16 (at 41 + 20 + 6).
+        var ex = ReadEdited(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(67), stepQ16));
+        Assert.Contains($"Layer 2: stepQ16 {stepQ16} is outside 1..16777215", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.Malformed, ex.Kind);
+        Assert.Equal(67, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void ReservedByteSix()
+    {
+        var ex = ReadEdited(b => b[6] = 3);
+        Assert.Contains("reserved in format version 2", ex.Message);
         Assert.Equal(6, ex.ByteOffset);
+    }
+
+    [Fact]
+    public void MetadataFlagIsRefusedUntilMetadataChunksAreRead()
+    {
+        var ex = ReadEdited(b => b[7] = 2);
+        Assert.Contains("metadata chunk", ex.Message);
+        Assert.Equal(CompassFormatErrorKind.UnsupportedVersion, ex.Kind);
+        Assert.Equal(7, ex.ByteOffset);
     }
 
     [Fact]
@@ -137,11 +210,11 @@ public class BitstreamFieldValidationTests
     [Fact]
     public void InvalidPlanNamesTheLayerAndItsOffset()
     {
-        // Layer 2 (at 41 + 8) becomes 20x40, narrower than layer 1 (24x20).
-        var ex = ReadEdited(b => BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(49), 20));
+        // Layer 2 (at 41 + 20) becomes 20x40, narrower than layer 1 (24x20).
+        var ex = ReadEdited(b => BinaryPrimitives.WriteUInt16LittleEndian(b.AsSpan(61), 20));
         Assert.Contains("Invalid layer plan", ex.Message);
         Assert.Contains("Layer 2 (20x40)", ex.Message);
-        Assert.Equal(49, ex.ByteOffset);
+        Assert.Equal(61, ex.ByteOffset);
     }
 
     [Fact]
@@ -160,7 +233,7 @@ public class BitstreamFieldValidationTests
         var ex = ReadEdited(b => b[6] ^= 1, fixCrc: false);
         Assert.Contains("Header CRC mismatch", ex.Message);
         Assert.Equal(CompassFormatErrorKind.Corrupt, ex.Kind);
-        Assert.Equal(41 + 12, ex.ByteOffset);
+        Assert.Equal(41 + 30, ex.ByteOffset);
     }
 
     [Fact]

@@ -73,14 +73,14 @@ internal static class BitstreamTestData
     /// <summary>Offsets where each chunk ends (= where the next begins), from the documented layout.</summary>
     public static long[] ChunkEnds(BitstreamHeader header, IEnumerable<LayerPayload> layers)
     {
-        long offset = 45 + (4 * header.Plan.Count);
+        long offset = 45 + ((header.Version == 1 ? 4 : 10) * header.Plan.Count);
         return layers.Select(l => offset += 8 + 4 + l.ZStream.Length + l.YStream.Length).ToArray();
     }
 
     /// <summary>Recomputes the header CRC after a test edited header fields: CRC-32 of everything before it.</summary>
     public static void FixHeaderCrc(byte[] stream)
     {
-        int crcOffset = 41 + (4 * stream[40]);
+        int crcOffset = 41 + ((stream[4] == 1 ? 4 : 10) * stream[40]);
         BinaryPrimitives.WriteUInt32LittleEndian(stream.AsSpan(crcOffset), Crc32.HashToUInt32(stream.AsSpan(0, crcOffset)));
     }
 

@@ -93,6 +93,51 @@ public class ModelBundleTests
     }
 
     [Fact]
+    public void Format2Manifest_RoundTrips_WithItsAnchors()
+    {
+        var rate = new RateAnchors([new RateAnchor(1, 0.0018, 0.61, 0.55), new RateAnchor(2.5, null, 0.25, 0.125), new RateAnchor(6, 0.0483, -1.0, -0.75)]);
+        var manifest = ModelBundleWriter.CreateManifest("vr", "tiny", rate, Files);
+        Assert.Equal(2, manifest.FormatVersion);
+        using var dir = new TempDir();
+        ModelBundleWriter.WriteFolder(dir.Path, manifest, Files);
+
+        var json = File.ReadAllText(Path.Combine(dir.Path, "manifest.json"));
+        Assert.DoesNotContain("\"quality\": 3", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("qualities", json, StringComparison.Ordinal);
+        var loaded = ModelBundle.Load(dir.Path).Manifest;
+        Assert.Equal(2, loaded.FormatVersion);
+        Assert.Empty(loaded.Qualities);
+        Assert.Equal(rate.Anchors, loaded.Rate!.Anchors);
+        Assert.Equal(1, loaded.Rate.QualityMin);
+        Assert.Equal(6, loaded.Rate.QualityMax);
+    }
+
+    [Fact]
+    public void Format1Manifest_HasNoRate()
+    {
+        Assert.Null(Manifest().Rate);
+        Assert.Equal(1, Manifest().FormatVersion);
+    }
+
+    [Fact]
+    public void RateAnchors_RejectBadAnchors_WithArgumentException()
+    {
+        Assert.Throws<ArgumentException>(() => new RateAnchors([new RateAnchor(1, null, 0, 0)]));
+        Assert.Throws<ArgumentException>(() => new RateAnchors([new RateAnchor(2, null, 0, 0), new RateAnchor(1, null, 0, 0)]));
+        Assert.Throws<ArgumentException>(() => new RateAnchors([new RateAnchor(1, null, double.NaN, 0), new RateAnchor(2, null, 0, 0)]));
+    }
+
+    [Fact]
+    public void WriteSet_RefusesAVariableRateBundle()
+    {
+        var rate = new RateAnchors([new RateAnchor(1, null, 0, 0), new RateAnchor(2, null, 0, 0)]);
+        using var dir = new TempDir();
+        ModelBundleWriter.WriteFolder(dir.Path, ModelBundleWriter.CreateManifest("vr", "tiny", rate, Files), Files);
+        var ex = Assert.Throws<ArgumentException>(() => ModelBundleWriter.WriteSet(new MemoryStream(), [ModelBundle.Load(dir.Path)]));
+        Assert.Contains("variable-rate", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TamperedFile_FailsItsHash_NamingTheFile()
     {
         using var dir = new TempDir();
@@ -127,7 +172,23 @@ public class ModelBundleTests
     }
 
     [Theory]
-    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "quality": 1, "files": {}}""", "unsupported formatVersion 2")]
+    [InlineData("""{"formatVersion": 3, "name": "n", "preset": "p", "quality": 1, "files": {}}""", "unsupported formatVersion 3")]
+    [InlineData("""{"formatVersion": 0, "name": "n", "preset": "p", "quality": 1, "files": {}}""", "unsupported formatVersion 0")]
+    [InlineData("""{"formatVersion": 1, "name": "n", "preset": "p", "quality": 1, "rate": {}, "files": {}}""", "has 'rate', which needs formatVersion 2")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "quality": 1, "rate": {"anchors": []}, "files": {}}""", "has 'quality', which formatVersion 2 replaces")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "files": {}}""", "must have a 'rate' object")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {}, "files": {}}""", "'rate' is missing 'anchors'")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": 3}, "files": {}}""", "'rate.anchors' must be an array")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors' has 1 entry; a variable-rate model needs at least 2")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 2, "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[1].quality' 2 does not follow 2")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1.001, "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[0].quality' 1.001 is not a multiple of 1/256")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 0, "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[0].quality' 0 is not a multiple of 1/256 inside")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1, "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 5.6, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[1].baseLogStep' 5.6 gives a step outside")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1, "baseLogStep": 0, "residualLogStep": -12}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[0].residualLogStep' -12 gives a step outside")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1, "baseLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[0]' is missing 'residualLogStep'")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1, "lambda": -1, "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[0].lambda' -1 must be a positive")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": "1", "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'rate.anchors[0].quality' must be a finite number")]
+    [InlineData("""{"formatVersion": 2, "name": "n", "preset": "p", "rate": {"anchors": [{"quality": 1, "baseLogStep": 0, "residualLogStep": 0}, {"quality": 2, "baseLogStep": 0, "residualLogStep": 0}]}, "files": {}}""", "'files' is empty")]
     [InlineData("""{"formatVersion": 1, "name": "n", "preset": "p", "quality": 1, "files": {""", "not valid JSON")]
     [InlineData("""[1, 2]""", "must be a JSON object")]
     [InlineData("""{"name": "n", "preset": "p", "quality": 1, "files": {}}""", "missing 'formatVersion'")]

@@ -129,7 +129,7 @@ public class ScalableRoundTripTests
         output.Position = 0;
         var header = await ScalableDecoder.ReadInfoAsync(output);
         Assert.Equal(plan, header.Plan);
-        Assert.Equal(2, header.Quality);
+        Assert.Equal(new Quality(2), header.Quality);
         Assert.Equal(model.Networks(2).ModelId, header.ModelId);
         // The public results name the model without reaching into the networks.
         Assert.Equal(header.ModelId, result.ModelId);

@@ -134,9 +134,9 @@ public class TilingTests
         {
             var target = Resampler.ResizeBicubic(image, plan[k].W, plan[k].H);
             // EncodeLayer turns an enhancement layer's target into its residual in place: each call gets its own copy.
-            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target.Clone(), previousEncoded, path, CancellationToken.None, tiling: small);
-            var (codedUntiled, untiled) = LayerChain.EncodeLayer(networks, k, target, previousUntiled, path, CancellationToken.None, tiling: Untiled);
-            var decoded = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, previousDecoded, path, CancellationToken.None, small);
+            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target.Clone(), previousEncoded, path, Compass.Bitstream.LayerRate.UnitStepQ16, CancellationToken.None, tiling: small);
+            var (codedUntiled, untiled) = LayerChain.EncodeLayer(networks, k, target, previousUntiled, path, Compass.Bitstream.LayerRate.UnitStepQ16, CancellationToken.None, tiling: Untiled);
+            var decoded = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, previousDecoded, path, Compass.Bitstream.LayerRate.UnitStepQ16, CancellationToken.None, small);
             Assert.Equal(reconstruction!.Data, decoded.Data);
             Assert.Equal(untiled!.Data, reconstruction.Data);
             Assert.Equal(codedUntiled.YStream, coded.YStream);

@@ -131,9 +131,9 @@ public class TilingParityTests(DefaultModelFixture fixture, ITestOutputHelper ou
         for (int k = 0; k < plan.Length; k++)
         {
             var target = Kodim23(plan[k].W, plan[k].H);
-            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, encoded, path, CancellationToken.None, tiling: small);
-            var result = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, decoded, path, CancellationToken.None, small);
-            var reference = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, untiled, path, CancellationToken.None, Untiled);
+            var (coded, reconstruction) = LayerChain.EncodeLayer(networks, k, target, encoded, path, Compass.Bitstream.LayerRate.UnitStepQ16, CancellationToken.None, tiling: small);
+            var result = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, decoded, path, Compass.Bitstream.LayerRate.UnitStepQ16, CancellationToken.None, small);
+            var reference = LayerChain.DecodeLayer(networks, k, coded.ZStream, coded.YStream, plan[k].W, plan[k].H, untiled, path, Compass.Bitstream.LayerRate.UnitStepQ16, CancellationToken.None, Untiled);
             Assert.Equal(reconstruction!.Data, result.Data);
             float drift = MaxAbsDifference(reference, result);
             output.WriteLine($"layer {k} {plan[k].W}x{plan[k].H}: max |tiled - untiled| = {drift:E2}");
