@@ -182,7 +182,10 @@ public sealed class ScalableDecoder
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;
-            yield return new DecodedLayer(k, header.Plan.Count, size, reconstruction, reader.Position, watch.Elapsed);
+            byte[]? alpha = payload.AlphaStream.IsEmpty ? null
+                : AlphaPlaneCodec.Decode(payload.AlphaStream.Span, size.Width, size.Height, k, (payload.StreamOffset ?? 0) + BitstreamFormat.ZLengthSize + payload.ZStream.Length + BitstreamFormat.ZLengthSize);
+            yield return new DecodedLayer(k, header.Plan.Count, size, reconstruction, reader.Position, watch.Elapsed,
+                header.Flags.HasFlag(BitstreamFlags.Grayscale), alpha, reader.Metadata);
         }
         // A full decode also proves the stream ends where the plan says (no trailing garbage).
         if (count == header.Plan.Count && await reader.ReadLayerAsync(cancellationToken).ConfigureAwait(false) is not null)

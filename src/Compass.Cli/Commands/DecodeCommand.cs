@@ -103,11 +103,13 @@ internal sealed class DecodeCommand
                     if (single is null)
                     {
                         path = Path.Combine(folder, $"layer{layer.Index}.png");
-                        await OutputImages.WriteAsync(path, OutputImages.Encode(layer.Pixels, grayscale: false, OutputFormat.Png, Imaging.ImageMetadata.Empty), cancellationToken);
+                        await OutputImages.WriteAsync(path, OutputImages.Encode(layer.Pixels, layer.IsGrayscale, OutputFormat.Png, layer.Metadata), cancellationToken);
                     }
                     else if (layer.Index == target)
                     {
-                        byte[] image = OutputImages.Encode(layer.Pixels, grayscale: false, single.Value, Imaging.ImageMetadata.Empty);
+                        if (layer.HasAlpha && single == OutputFormat.Jpeg)
+                            _context.Error.WriteLine($"compass: warning: {output}: JPEG has no alpha channel; the layer's transparency is not written (use .png or .webp to keep it).");
+                        byte[] image = OutputImages.Encode(layer.Pixels, layer.IsGrayscale, single.Value, layer.Metadata);
                         if (toStdout)
                         {
                             await using var stdout = _context.OpenStandardOutput();

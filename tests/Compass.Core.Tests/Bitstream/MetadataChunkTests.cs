@@ -32,6 +32,36 @@ public class MetadataChunkTests
     }
 
     [Fact]
+    public void TheWriterPutsTheChunkAfterTheHeaderAndTheReaderAndInspectorReadPastIt()
+    {
+        var plan = LayerPlan.Parse("32x32,64x64");
+        LayerRate[] rates = [LayerRate.AtUnitStep(new Quality(2)), LayerRate.AtUnitStep(new Quality(2))];
+        var header = new BitstreamHeader(default, plan, rates, flags: BitstreamFlags.Metadata);
+        var payload = new LayerPayload(new byte[] { 1, 2 }, new byte[] { 3 });
+        using var memory = new MemoryStream();
+        using (var writer = new BitstreamWriter(memory, header, Sample, leaveOpen: true))
+        {
+            writer.WriteLayer(0, payload);
+            writer.WriteLayer(1, payload);
+            writer.Complete();
+        }
+        byte[] bytes = memory.ToArray();
+        Assert.Equal(header.Size + MetadataChunkCodec.Encode(Sample).Length + (2 * (8 + 4 + 2 + 1)), bytes.Length);
+
+        using var reader = new BitstreamReader(new MemoryStream(bytes));
+        reader.ReadHeader();
+        Assert.Equal(Sample.IccProfile, reader.Metadata.IccProfile);
+        Assert.Equal(new byte[] { 3 }, reader.ReadLayer()!.YStream.ToArray());
+        Assert.NotNull(reader.ReadLayer());
+        Assert.Null(reader.ReadLayer());
+        Assert.True(BitstreamInspector.Inspect(new MemoryStream(bytes)).IsValid);
+
+        // The flag and the metadata must agree.
+        Assert.Throws<ArgumentException>(() => new BitstreamWriter(new MemoryStream(), header, ImageMetadata.Empty));
+        Assert.Throws<ArgumentException>(() => new BitstreamWriter(new MemoryStream(), new BitstreamHeader(default, plan, rates), Sample));
+    }
+
+    [Fact]
     public void EverySingleBitFlipIsAnErrorNeverACrash()
     {
         byte[] chunk = MetadataChunkCodec.Encode(new ImageMetadata { Exif = Sample.Exif, Xmp = Sample.Xmp });
