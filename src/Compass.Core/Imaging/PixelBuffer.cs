@@ -6,9 +6,9 @@ namespace Compass.Imaging;
 /// packages (Compass.ImageSharp, Compass.SkiaSharp) convert from and to their image types.
 /// </summary>
 /// <remarks>
-/// Alpha (in the 4-byte layouts) is not coded: encoding reads only red, green and blue (alpha is dropped, not
-/// composited), and decoded images are opaque. A buffer is not thread-safe for writes; it is safe to read from
-/// several threads.
+/// Alpha (in the 4-byte layouts) is coded when some pixel is not opaque, losslessly per layer, unless
+/// <see cref="EncodeOptions.Alpha"/> drops or flattens it; the layers of such a stream decode as
+/// <see cref="PixelLayout.Rgba32"/>. A buffer is not thread-safe for writes; it is safe to read from several threads.
 /// </remarks>
 public sealed class PixelBuffer
 {
