@@ -7,7 +7,7 @@ namespace Compass.Cli;
 
 /// <summary>The result of <c>compass encode</c>.</summary>
 internal sealed record EncodeReport(string Input, string Output, int Width, int Height, double Quality, string Model, string ModelId,
-    string? Provider, string Plan, long TotalBytes, IReadOnlyList<EncodeLayerReport> Layers)
+    string? Provider, string Plan, long TotalBytes, long? TargetBytes, IReadOnlyList<EncodeLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
     public string Command => "encode";
@@ -17,7 +17,8 @@ internal sealed record EncodeReport(string Input, string Output, int Width, int 
 /// One layer of <see cref="EncodeReport"/>: <see cref="Bytes"/> and <see cref="Bpp"/> are what the layer adds (layer 0 includes
 /// the header), <see cref="AccumulatedBytes"/> and <see cref="TotalBpp"/> the stream up to and including it, over its pixels.
 /// </summary>
-internal sealed record EncodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double TotalBpp, double Milliseconds);
+internal sealed record EncodeLayerReport(int Index, int Width, int Height, double Quality, double Step, long Bytes, long AccumulatedBytes, double Bpp,
+    double TotalBpp, double Milliseconds);
 
 /// <summary>The result of <c>compass encode</c> with several inputs: the streams written and the inputs that failed.</summary>
 internal sealed record EncodeBatchReport(string Output, int Succeeded, int Failed, long TotalBytes, IReadOnlyList<EncodeReport> Files,
@@ -67,7 +68,7 @@ internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPa
 }
 
 /// <summary>One chunk of <see cref="InfoReport"/>; z/y bytes are null when the chunk's CRC does not match.</summary>
-internal sealed record InfoLayerReport(int Index, int Width, int Height, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
+internal sealed record InfoLayerReport(int Index, int Width, int Height, double Quality, double Step, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);
 
 /// <summary>Writes reports as indented camelCase JSON.</summary>
 internal static class JsonReport

@@ -131,3 +131,26 @@ internal sealed class FakeModel : CompassModel
     public override ICompassNetworks GetNetworks(int quality) =>
         _networks.TryGetValue(quality, out var n) ? n : throw new ArgumentOutOfRangeException(nameof(quality));
 }
+
+/// <summary>
+/// A variable-rate model of fake networks: one network set for every quality in 1..3, the steps from its anchors. With
+/// <c>seed: 101</c> its networks are <see cref="FakeModel"/>'s quality 2, and its anchor at 2 has log-step 0, so it codes
+/// quality 2 exactly as that single-rate level does.
+/// </summary>
+internal sealed class FakeVariableRateModel(byte seed = 101) : CompassModel
+{
+    private readonly FakeNetworks _networks = new(seed);
+
+    public override IReadOnlyList<int> Qualities => [1, 2, 3];
+
+    public override string Description => "fake variable-rate networks for pipeline tests";
+
+    public override Compass.Bundles.RateAnchors Rate { get; } = new([
+        new(1, 0.0018, Math.Log(4), Math.Log(3)),
+        new(2, 0.0035, 0, 0),
+        new(3, 0.0067, Math.Log(0.25), Math.Log(0.3)),
+    ]);
+
+    public override ICompassNetworks GetNetworks(int quality) =>
+        quality is >= 1 and <= 3 ? _networks : throw new ArgumentOutOfRangeException(nameof(quality));
+}

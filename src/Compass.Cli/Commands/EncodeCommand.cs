@@ -35,7 +35,30 @@ internal sealed class EncodeCommand
         HelpName = "s1,s2,...",
     };
     private readonly Option<string?> _sizes = new("--sizes") { Description = "Explicit layer sizes, smallest first, e.g. 192x128,384x256,768x512.", HelpName = "WxH,..." };
-    private readonly Option<int?> _quality = new("--quality", "-q") { Description = "Quality level, 1 (fewest bits) to the highest the model provides. Default: the model's default.", HelpName = "q" };
+    private readonly Option<string?> _quality = new("--quality", "-q")
+    {
+        Description = "Quality, higher = more bits: one value for every layer, or one per layer, base first (e.g. 2,3,3.5). " +
+                      "A variable-rate model takes any value in its range in steps of 1/256 (e.g. 2.5); a single-rate model set only its levels, the same for every layer. " +
+                      "Default: the model's default.",
+        HelpName = "q[,q...]",
+    };
+    private readonly Option<long?> _targetBytes = new("--target-bytes")
+    {
+        Description = "Rate control: the largest stream in bytes. The quality (one for all layers) is searched with real entropy coding; the stream never exceeds the target " +
+                      "and lands within 3% under it where the model's range allows. Fails, naming the smallest achievable size, when even the lowest quality is over.",
+        HelpName = "n",
+    };
+    private readonly Option<double?> _targetBpp = new("--target-bpp")
+    {
+        Description = "Rate control as --target-bytes, the target given in bits per pixel of the largest layer (total bits / its pixels).",
+        HelpName = "x",
+    };
+    private readonly Option<string?> _layerBytes = new("--layer-bytes")
+    {
+        Description = "Rate control per layer: for each layer, base first, the most bytes a decoder reads to decode up to it (header and layers 0..k, as 'total bytes' shows), " +
+                      "e.g. 2000,8000,30000. A variable-rate model searches each layer's quality in turn.",
+        HelpName = "b1,b2,...",
+    };
     private readonly Option<int> _maxFrames = new("--max-frames")
     {
         Description = $"Refuse an input image with more frames (animation frames, pages) than this, read from its header; only the first frame is encoded. Default: {ImageInputLimits.DefaultMaxFrames}.",
@@ -55,7 +78,22 @@ internal sealed class EncodeCommand
         _common = common;
         _quality.Validators.Add(r =>
         {
-            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int q) && !Quality.IsValid(q)) r.AddError($"--quality: {Quality.RangeMessage(q)}");
+            if (r.Tokens.Count > 0 && ParseQualities(r.Tokens[^1].Value) is null)
+                r.AddError($"--quality: '{r.Tokens[^1].Value}' is not a quality or a comma-separated list of them (numbers from 1/256 to 255.99 in steps of 1/256, e.g. 3 or 2,3,3.5).");
+        });
+        _targetBytes.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && long.TryParse(r.Tokens[^1].Value, out long n) && n < 1) r.AddError("--target-bytes must be at least 1.");
+        });
+        _targetBpp.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && double.TryParse(r.Tokens[^1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) && !(x > 0 && double.IsFinite(x)))
+                r.AddError("--target-bpp must be a positive number.");
+        });
+        _layerBytes.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && ParseBudgets(r.Tokens[^1].Value) is null)
+                r.AddError($"--layer-bytes: '{r.Tokens[^1].Value}' is not a comma-separated list of positive byte counts (e.g. 2000,8000,30000).");
         });
         _maxPixels.Validators.Add(r =>
         {
@@ -69,7 +107,7 @@ internal sealed class EncodeCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--jobs must be at least 1.");
         });
-        Command = new Command("encode", "Encode images into multi-layer scalable streams.") { _images, _output, _jobs, _metadata, _alpha, _scales, _sizes, _quality, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
+        Command = new Command("encode", "Encode images into multi-layer scalable streams.") { _images, _output, _jobs, _metadata, _alpha, _scales, _sizes, _quality, _targetBytes, _targetBpp, _layerBytes, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -90,13 +128,14 @@ internal sealed class EncodeCommand
     private async Task<int> EncodeOneAsync(ParseResult parse, string input, string output, bool json, CancellationToken cancellationToken)
     {
         using var logging = _common.Logging(parse);
+        var rate = ParseRate(parse);
         var source = ReadImage(parse, input);
         // Cheap checks first: a bad image or plan fails before the networks load.
         var plan = ResolvePlan(parse, input, source.Pixels);
         using var model = _common.LoadModel(parse, logging);
         EncodeReport report;
         using (var line = ProgressLine.For(_context, json))
-            report = await EncodeAsync(parse, model, logging, input, source, plan, output, cancellationToken, line);
+            report = await EncodeAsync(parse, model, logging, input, source, plan, output, rate, cancellationToken, line);
         // With the stream on standard output, the report goes to standard error.
         TextWriter text = output == InputFiles.Standard ? _context.Error : _context.Out;
         if (json) JsonReport.Write(text, report);
@@ -117,6 +156,7 @@ internal sealed class EncodeCommand
             throw new CliException($"two inputs would both write {clash.Key}: {string.Join(", ", inputs.Where((_, i) => targets[i].Equals(clash.Key, StringComparison.OrdinalIgnoreCase)))}");
         Directory.CreateDirectory(folder);
 
+        var rate = ParseRate(parse);
         using var logging = _common.Logging(parse);
         using var model = _common.LoadModel(parse, logging);
         var results = new (EncodeReport? Report, string? Error)[inputs.Count];
@@ -129,7 +169,7 @@ internal sealed class EncodeCommand
                 {
                     var source = ReadImage(parse, inputs[i]);
                     var plan = ResolvePlan(parse, inputs[i], source.Pixels);
-                    results[i] = (await EncodeAsync(parse, model, logging, inputs[i], source, plan, targets[i], token), null);
+                    results[i] = (await EncodeAsync(parse, model, logging, inputs[i], source, plan, targets[i], rate, token), null);
                 }
                 catch (Exception e) when (CompassCli.IsInputError(e))
                 {
@@ -190,13 +230,22 @@ internal sealed class EncodeCommand
     }
 
     private async Task<EncodeReport> EncodeAsync(ParseResult parse, CompassModel model, Microsoft.Extensions.Logging.ILoggerFactory logging,
-        string input, SourceImage source, LayerPlan plan, string output, CancellationToken cancellationToken, IProgress<TileProgress>? tiles = null)
+        string input, SourceImage source, LayerPlan plan, string output, RateOptions rate, CancellationToken cancellationToken, IProgress<TileProgress>? tiles = null)
     {
         var image = source.Pixels;
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());
+        var (qualities, layerBudgets, targetBytes, targetBpp) = rate;
+        if (qualities is { Count: > 1 } && qualities.Count != plan.Count)
+            throw new CliException(Invariant($"--quality gives {qualities.Count} qualities for a plan of {plan.Count} layers ({plan}); give one, or one per layer."));
+        if (layerBudgets is not null && layerBudgets.Count != plan.Count)
+            throw new CliException(Invariant($"--layer-bytes gives {layerBudgets.Count} budgets for a plan of {plan.Count} layers ({plan}); give one per layer."));
         var options = new EncodeOptions
         {
-            Quality = parse.GetValue(_quality) is int q ? new Quality(q) : null,
+            Quality = qualities is [var one] ? one : null,
+            LayerQualities = qualities is { Count: > 1 } ? qualities : null,
+            TargetBytes = targetBytes,
+            TargetBitsPerPixel = targetBpp,
+            LayerByteBudgets = layerBudgets,
             MaxInputPixels = parse.GetValue(_maxPixels),
             MaxMemoryBytes = parse.GetValue(_common.MaxMemory),
             Metadata = source.Metadata.Select(MetadataSelectionOf(parse.GetValue(_metadata))),
@@ -232,11 +281,12 @@ internal sealed class EncodeCommand
         var layers = result.Layers.Select(l =>
         {
             long bytes = l.AccumulatedBytes - (l.Index == 0 ? 0 : result.Layers[l.Index - 1].AccumulatedBytes);
-            return new EncodeLayerReport(l.Index, l.Size.Width, l.Size.Height, bytes, l.AccumulatedBytes, bytes * 8.0 / l.Size.Pixels, l.BitsPerPixel,
-                l.Elapsed.TotalMilliseconds);
+            return new EncodeLayerReport(l.Index, l.Size.Width, l.Size.Height, result.LayerRates[l.Index].Quality.Value, result.LayerRates[l.Index].Step,
+                bytes, l.AccumulatedBytes, bytes * 8.0 / l.Size.Pixels, l.BitsPerPixel, l.Elapsed.TotalMilliseconds);
         }).ToList();
+        long? target = targetBytes ?? (targetBpp is { } bpp ? (long)Math.Floor(bpp * plan.Final.Pixels / 8) : layerBudgets?[^1]);
         return new EncodeReport(input, output, image.Width, image.Height, result.Quality.Value, model.Description,
-            result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, layers);
+            result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, target, layers);
     }
 
     private static MetadataSelection MetadataSelectionOf(string? value) => value switch
@@ -255,11 +305,54 @@ internal sealed class EncodeCommand
 
     private static void WriteTable(TextWriter o, EncodeReport r, bool verbose)
     {
-        o.WriteLine(Invariant($"{r.Input} ({r.Width}x{r.Height}) -> {r.Output}: quality {r.Quality}, {r.Layers.Count} layers, model {r.ModelId}{(r.Provider is null ? "" : $" on {r.Provider}")}"));
+        bool mixed = r.Layers.Any(l => l.Quality != r.Quality);
+        o.WriteLine(Invariant($"{r.Input} ({r.Width}x{r.Height}) -> {r.Output}: quality {(mixed ? string.Join(",", r.Layers.Select(l => l.Quality)) : r.Quality)}, {r.Layers.Count} layers, model {r.ModelId}{(r.Provider is null ? "" : $" on {r.Provider}")}"));
         if (verbose) o.WriteLine($"model: {r.Model}");
-        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"bytes",9}  {"total bytes",11}  {"bpp",7}  {"total bpp",9}  {"time",9}"));
+        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"quality",10}  {"bytes",9}  {"total bytes",11}  {"bpp",7}  {"total bpp",9}  {"time",9}"));
         foreach (var l in r.Layers)
-            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Bytes,9}  {l.AccumulatedBytes,11}  {l.Bpp,7:0.0000}  {l.TotalBpp,9:0.0000}  {l.Milliseconds,6:0} ms"));
+            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Quality,10:0.########}  {l.Bytes,9}  {l.AccumulatedBytes,11}  {l.Bpp,7:0.0000}  {l.TotalBpp,9:0.0000}  {l.Milliseconds,6:0} ms"));
         o.WriteLine(Invariant($"wrote {r.TotalBytes} bytes (bytes, bpp: what each layer adds, the header in layer 0; total: the stream up to the layer, which is what decoding it reads)"));
+        if (r.TargetBytes is { } target)
+            o.WriteLine(Invariant($"target {target} bytes: achieved {r.TotalBytes} bytes ({100.0 * r.TotalBytes / target:0.0}% of the target)"));
+    }
+
+    /// <summary>The rate options, parsed and checked for conflicts before anything is read or loaded.</summary>
+    private readonly record struct RateOptions(IReadOnlyList<Quality>? Qualities, IReadOnlyList<long>? LayerBudgets, long? TargetBytes, double? TargetBpp);
+
+    private RateOptions ParseRate(ParseResult parse)
+    {
+        var qualities = parse.GetValue(_quality) is { } qualityText ? ParseQualities(qualityText) : null;
+        var layerBudgets = parse.GetValue(_layerBytes) is { } budgetText ? ParseBudgets(budgetText) : null;
+        long? targetBytes = parse.GetValue(_targetBytes);
+        double? targetBpp = parse.GetValue(_targetBpp);
+        int rateOptions = (qualities is null ? 0 : 1) + (targetBytes is null ? 0 : 1) + (targetBpp is null ? 0 : 1) + (layerBudgets is null ? 0 : 1);
+        if (rateOptions > 1)
+            throw new CliException("use one of --quality, --target-bytes, --target-bpp and --layer-bytes, not several.");
+        return new RateOptions(qualities, layerBudgets, targetBytes, targetBpp);
+    }
+
+    /// <summary>"3" or "2,3,3.5": invariant-culture numbers, each a valid quality; null when any is not.</summary>
+    internal static IReadOnlyList<Quality>? ParseQualities(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.TrimEntries);
+        var qualities = new List<Quality>(parts.Length);
+        foreach (var part in parts)
+        {
+            if (!Quality.TryParse(part, out var q)) return null;
+            qualities.Add(q);
+        }
+        return qualities;
+    }
+
+    /// <summary>"2000,8000,30000": positive integers; null when any is not.</summary>
+    internal static IReadOnlyList<long>? ParseBudgets(string text)
+    {
+        var budgets = new List<long>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!long.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out long b) || b < 1) return null;
+            budgets.Add(b);
+        }
+        return budgets;
     }
 }

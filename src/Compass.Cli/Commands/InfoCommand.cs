@@ -34,7 +34,8 @@ internal sealed class InfoCommand
         if (summary.Header is not { } header)
             throw new CliException($"{input}: {summary.Error?.Message ?? "no header"}", summary.Error);
 
-        var layers = summary.Layers.Select(l => new InfoLayerReport(l.Index, l.Size.Width, l.Size.Height, l.Offset, l.ChunkBytes,
+        var layers = summary.Layers.Select(l => new InfoLayerReport(l.Index, l.Size.Width, l.Size.Height,
+            header.LayerRates[l.Index].Quality.Value, header.LayerRates[l.Index].Step, l.Offset, l.ChunkBytes,
             l.ZBytes, l.YBytes, l.BitsPerPixel, l.CrcValid)).ToList();
         var report = new InfoReport(input, header.Version, header.EntropyPathVersion, header.Quality.Value, header.ModelId.ToString(), header.Plan.ToString(),
             summary.HeaderBytes, summary.HeaderCrcValid, summary.TotalBytes, summary.TrailingBytes, summary.IsValid, summary.IsTruncated,
@@ -63,9 +64,9 @@ internal sealed class InfoCommand
         o.WriteLine(Invariant($"quality  {r.Quality}"));
         o.WriteLine(Invariant($"model    {r.ModelId}"));
         o.WriteLine(Invariant($"header   {r.HeaderBytes} bytes, CRC {(r.HeaderCrcValid ? "ok" : "MISMATCH")}"));
-        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"bytes",9}  {"z bytes",8}  {"y bytes",8}  {"bpp",7}  CRC"));
+        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"quality",10}  {"step",8}  {"bytes",9}  {"z bytes",8}  {"y bytes",8}  {"bpp",7}  CRC"));
         foreach (var l in r.Layers)
-            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Bytes,9}  {l.ZBytes?.ToString(c) ?? "?",8}  {l.YBytes?.ToString(c) ?? "?",8}  {l.Bpp,7:0.0000}  {(l.CrcValid ? "ok" : "MISMATCH")}"));
+            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Quality,10:0.########}  {l.Step,8:0.####}  {l.Bytes,9}  {l.ZBytes?.ToString(c) ?? "?",8}  {l.YBytes?.ToString(c) ?? "?",8}  {l.Bpp,7:0.0000}  {(l.CrcValid ? "ok" : "MISMATCH")}"));
         o.WriteLine(Invariant($"total    {r.TotalBytes} bytes{(r.TrailingBytes > 0 ? $" ({r.TrailingBytes} trailing)" : "")}: {(r.Valid ? "valid" : r.Truncated ? "truncated" : "CORRUPT")}"));
     }
 }

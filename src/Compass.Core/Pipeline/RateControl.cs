@@ -198,6 +198,20 @@ internal sealed class LayerEncoding
         var levels = _model.Qualities;
         int lo = continuous ? _model.MinQuality.Q88 : 0, hi = continuous ? _model.MaxQuality.Q88 : levels.Count - 1;
         Quality At(int candidate) => continuous ? Quality.FromQ88(candidate) : new Quality(levels[candidate]);
+        if (!continuous)
+        {
+            // A single-rate set: each level is its own networks, so bytes need not grow with the level. Its few levels
+            // are tried from the highest down; the first that fits wins.
+            (double Load, (List<CodedLayer> Layers, int Worst, long Bytes) Result)? smallest = null;
+            for (int c = hi; c >= lo; c--)
+            {
+                var probe = ProbeUniformAsync(At(c), budgets).AsTask().GetAwaiter().GetResult();
+                if (probe.Load <= 1) return probe.Result.Layers;
+                if (smallest is null || probe.Result.Bytes < smallest.Value.Result.Bytes) smallest = probe;
+            }
+            var worst = smallest!.Value.Result;
+            throw TooSmall(worst.Worst, budgets[worst.Worst]!.Value, worst.Bytes, worst.Layers[0].Rate.Quality);
+        }
         // Without a layer callback EncodeAsync never awaits: it completes synchronously.
         var chosen = Search(lo, hi, continuous, c => ProbeUniformAsync(At(c), budgets).AsTask().GetAwaiter().GetResult(),
             smallest => TooSmall(smallest.Result.Worst, budgets[smallest.Result.Worst]!.Value, smallest.Result.Bytes, At(lo)));
@@ -253,7 +267,7 @@ internal sealed class LayerEncoding
 
     private static CompassFormatException TooSmall(int layer, long budget, double smallestBytes, Quality lowest) =>
         new(CompassFormatErrorKind.LimitExceeded, string.Create(CultureInfo.InvariantCulture,
-            $"The byte budget cannot be met: at the lowest quality ({lowest}) the stream up to layer {layer} takes {(long)Math.Round(smallestBytes)} bytes, over its budget of {budget} bytes. The smallest achievable size is {(long)Math.Round(smallestBytes)} bytes."));
+            $"The byte budget cannot be met: at quality {lowest} (the smallest result) the stream up to layer {layer} takes {(long)Math.Round(smallestBytes)} bytes, over its budget of {budget} bytes. The smallest achievable size is {(long)Math.Round(smallestBytes)} bytes."));
 
     private AnalyzedLayer Analyze(ICompassNetworks networks, int k, PlanarImage? previous)
     {
