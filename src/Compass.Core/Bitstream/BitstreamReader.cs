@@ -1,7 +1,7 @@
-using Compass.Imaging;
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
+using Compass.Imaging;
 
 namespace Compass.Bitstream;
 

@@ -1,6 +1,6 @@
-using Compass.Imaging;
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using Compass.Imaging;
 
 namespace Compass.Bitstream;
 
