@@ -13,6 +13,15 @@ internal sealed class CliContext
     /// <summary>Errors and warnings, one line each.</summary>
     public required TextWriter Error { get; init; }
 
+    /// <summary>Opens standard input as bytes (<c>-</c> as an input file).</summary>
+    public Func<Stream> OpenStandardInput { get; init; } = Console.OpenStandardInput;
+
+    /// <summary>Opens standard output as bytes (<c>-o -</c>); the text report then goes to <see cref="Error"/>.</summary>
+    public Func<Stream> OpenStandardOutput { get; init; } = Console.OpenStandardOutput;
+
+    /// <summary>True when standard error is a terminal, where a progress line may be redrawn in place.</summary>
+    public bool ErrorIsTerminal { get; init; }
+
     /// <summary>The model seam: <see cref="ModelLoading.Load"/> in the tool, fakes in tests.</summary>
     public required Func<ModelRequest, CompassModel> LoadModel { get; init; }
 

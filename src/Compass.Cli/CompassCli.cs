@@ -35,11 +35,15 @@ internal sealed class CompassCli
     {
         var cli = new CompassCli(context);
         var parse = cli.Root.Parse(args);
-        if (parse.Errors.Count > 0)
+        // --json promises a document on stdout, errors included; the error line still goes to stderr for people.
+        bool json = args.Contains("--json");
+        string commandName = parse.CommandResult.Command is RootCommand ? Name : parse.CommandResult.Command.Name;
+        string? unknown = Suggestions.ForUnknownToken(parse);
+        if (parse.Errors.Count > 0 || unknown is not null)
         {
             string command = parse.CommandResult.Command is RootCommand ? Name : $"{Name} {parse.CommandResult.Command.Name}";
-            context.Error.WriteLine($"{Name}: error: {OneLine(FriendlyTypes(parse.Errors[0].Message))} (see '{command} --help')");
-            return ExitCodes.InvalidArguments;
+            string message = unknown ?? OneLine(FriendlyTypes(parse.Errors[0].Message));
+            return Fail(context, json, commandName, ExitCodes.InvalidArguments, $"{message} (see '{command} --help')");
         }
 
         bool verbose = parse.GetValue(cli.Common.Verbose);
@@ -56,21 +60,30 @@ internal sealed class CompassCli
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            if (json) JsonReport.Write(context.Out, new ErrorReport(commandName, ExitCodes.Cancelled, "cancelled"));
             context.Error.WriteLine($"{Name}: cancelled");
             return ExitCodes.Cancelled;
         }
         catch (Exception ex) when (IsInputError(ex))
         {
-            context.Error.WriteLine($"{Name}: error: {OneLine(MessageOf(ex))}");
+            int code = Fail(context, json, commandName, ExitCodes.Failed, OneLine(MessageOf(ex)));
             if (verbose) context.Error.WriteLine(ex);
-            return ExitCodes.Failed;
+            return code;
         }
         catch (Exception ex)
         {
-            context.Error.WriteLine($"{Name}: error: unexpected {ex.GetType().Name}: {OneLine(ex.Message)}{(verbose ? "" : " (--verbose shows the stack trace)")}");
+            int code = Fail(context, json, commandName, ExitCodes.Failed,
+                $"unexpected {ex.GetType().Name}: {OneLine(ex.Message)}{(verbose ? "" : " (--verbose shows the stack trace)")}");
             if (verbose) context.Error.WriteLine(ex);
-            return ExitCodes.Failed;
+            return code;
         }
+    }
+
+    private static int Fail(CliContext context, bool json, string command, int exitCode, string message)
+    {
+        if (json) JsonReport.Write(context.Out, new ErrorReport(command, exitCode, message));
+        context.Error.WriteLine($"{Name}: error: {message}");
+        return exitCode;
     }
 
     /// <summary>Collapses a message onto one line (the error contract is one line per problem).</summary>
@@ -81,10 +94,10 @@ internal sealed class CompassCli
         .Replace("System.Nullable`1[System.Int32]", "integer", StringComparison.Ordinal)
         .Replace("System.Int32", "integer", StringComparison.Ordinal);
 
-    private static bool IsInputError(Exception ex) => ex is CliException or CompassFormatException or ArgumentException or FormatException
+    internal static bool IsInputError(Exception ex) => ex is CliException or CompassFormatException or ArgumentException or FormatException
         or FileNotFoundException or IOException or UnauthorizedAccessException or UnknownImageFormatException;
 
     // ArgumentException appends " (Parameter 'name')": the parameter means nothing to a CLI user.
-    private static string MessageOf(Exception ex) =>
+    internal static string MessageOf(Exception ex) =>
         ex is ArgumentException { ParamName: { } name } ? ex.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
 }

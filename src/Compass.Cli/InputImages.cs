@@ -21,20 +21,22 @@ internal static class InputImages
     /// <summary>Which decoder read an image (for tests and diagnostics).</summary>
     internal enum Decoder { Skia, ImageSharp }
 
-    /// <summary>Reads an image file as 8-bit pixels.</summary>
+    /// <summary>Reads an image file as upright 8-bit pixels with its metadata (see <see cref="SourceImage"/>).</summary>
     /// <param name="path">The file.</param>
     /// <param name="limits">Pixel and frame limits checked from the header.</param>
     /// <exception cref="CompassFormatException">Not an image, corrupt, truncated, or over the limits; the message names the file.</exception>
-    public static PixelBuffer Read(string path, ImageInputLimits limits) => Read(path, limits, out _);
+    public static SourceImage Read(string path, ImageInputLimits limits) => Read(path, limits, out _);
 
     /// <inheritdoc cref="Read(string, ImageInputLimits)"/>
     /// <param name="path">The file.</param>
     /// <param name="limits">Pixel and frame limits checked from the header.</param>
     /// <param name="decoder">The decoder that read it.</param>
-    internal static PixelBuffer Read(string path, ImageInputLimits limits, out Decoder decoder)
+    internal static SourceImage Read(string path, ImageInputLimits limits, out Decoder decoder)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(limits);
+        if (Directory.Exists(path))
+            throw new CliException($"{path} is a folder, not an image (give image files, or a pattern such as '{Path.Combine(path, "*.png")}')");
         using var file = File.OpenRead(path);
         if (SkiaLoads.Value && SkiaRecognises(file))
         {
@@ -42,7 +44,7 @@ internal static class InputImages
             file.Position = 0;
             try
             {
-                return SkiaImageLoader.LoadPixels(file, limits);
+                return SkiaImageLoader.LoadSource(file, limits);
             }
             catch (CompassFormatException e)
             {
@@ -53,11 +55,33 @@ internal static class InputImages
         file.Position = 0;
         try
         {
-            return ImageSharpLoader.LoadPixels(file, limits);
+            return ImageSharpLoader.LoadSource(file, limits);
         }
         catch (CompassFormatException e)
         {
             throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads an image from a seekable stream (standard input); <paramref name="name"/> prefixes errors.</summary>
+    /// <param name="stream">The image bytes, from position 0.</param>
+    /// <param name="name">What to call the input in messages.</param>
+    /// <param name="limits">Pixel and frame limits checked from the header.</param>
+    public static SourceImage Read(Stream stream, string name, ImageInputLimits limits)
+    {
+        try
+        {
+            if (SkiaLoads.Value && SkiaRecognises(stream))
+            {
+                stream.Position = 0;
+                return SkiaImageLoader.LoadSource(stream, limits);
+            }
+            stream.Position = 0;
+            return ImageSharpLoader.LoadSource(stream, limits);
+        }
+        catch (CompassFormatException e)
+        {
+            throw new CompassFormatException(e.Kind, $"{name}: {e.Message}", e);
         }
     }
 
@@ -74,6 +98,17 @@ internal static class InputImages
             || head.StartsWith("BM"u8)
             || (head.Length >= 12 && head.StartsWith("RIFF"u8) && head[8..12].SequenceEqual("WEBP"u8))
             || head.StartsWith((ReadOnlySpan<byte>)[0, 0, 1, 0]);
+    }
+
+    /// <summary>
+    /// Whether an ICC profile describes sRGB (Skia compares the profile's curve and gamut); without Skia's natives, or for a
+    /// profile Skia cannot parse, false, so that a warning about dropping it errs on the side of being shown.
+    /// </summary>
+    public static bool IsSrgbProfile(byte[] icc)
+    {
+        if (!SkiaLoads.Value) return false;
+        using var space = SKColorSpace.CreateIcc(icc);
+        return space is { IsSrgb: true };
     }
 
     private static bool ProbeSkia()

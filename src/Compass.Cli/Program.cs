@@ -13,7 +13,7 @@ internal static class Program
             e.Cancel = true;
             cancel.Cancel();
         };
-        var context = new CliContext { Out = Console.Out, Error = Console.Error, LoadModel = ModelLoading.Load };
+        var context = new CliContext { Out = Console.Out, Error = Console.Error, LoadModel = ModelLoading.Load, ErrorIsTerminal = !Console.IsErrorRedirected };
         return await CompassCli.RunAsync(args, context, cancel.Token);
     }
 }

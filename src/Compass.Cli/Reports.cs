@@ -13,8 +13,26 @@ internal sealed record EncodeReport(string Input, string Output, int Width, int 
     public string Command => "encode";
 }
 
-/// <summary>One layer of <see cref="EncodeReport"/>; bytes are the layer's chunk, accumulated bytes include the header.</summary>
-internal sealed record EncodeLayerReport(int Index, int Width, int Height, double Quality, double Step, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds);
+/// <summary>
+/// One layer of <see cref="EncodeReport"/>: <see cref="Bytes"/> and <see cref="Bpp"/> are what the layer adds (layer 0 includes
+/// the header), <see cref="AccumulatedBytes"/> and <see cref="TotalBpp"/> the stream up to and including it, over its pixels.
+/// </summary>
+internal sealed record EncodeLayerReport(int Index, int Width, int Height, double Quality, double Step, long Bytes, long AccumulatedBytes, double Bpp,
+    double TotalBpp, double Milliseconds);
+
+/// <summary>The result of <c>compass encode</c> with several inputs: the streams written and the inputs that failed.</summary>
+internal sealed record EncodeBatchReport(string Output, int Succeeded, int Failed, long TotalBytes, IReadOnlyList<EncodeReport> Files,
+    IReadOnlyList<FileErrorReport> Errors)
+{
+    [JsonPropertyOrder(-1)]
+    public string Command => "encode";
+}
+
+/// <summary>An input that failed, and why.</summary>
+internal sealed record FileErrorReport(string Input, string Message);
+
+/// <summary>The document <c>--json</c> prints when a command fails before it has a result.</summary>
+internal sealed record ErrorReport(string Command, int ExitCode, string Error);
 
 /// <summary>
 /// The result of <c>compass decode</c>. <see cref="Error"/> is set when a layer failed after earlier layers were written
@@ -33,8 +51,12 @@ internal sealed record DecodeReport(string Input, string Output, double Quality,
 /// </summary>
 internal sealed record DecodeErrorReport(string Message, long? ByteOffset, int? Layer);
 
-/// <summary>One layer of <see cref="DecodeReport"/>: the file written and what it cost to read and decode.</summary>
-internal sealed record DecodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double Milliseconds, string File);
+/// <summary>
+/// One layer of <see cref="DecodeReport"/>: the file written (null when the layer was decoded only as the base of a later one)
+/// and what it cost; <see cref="Bpp"/> and <see cref="TotalBpp"/> as in <see cref="EncodeLayerReport"/>.
+/// </summary>
+internal sealed record DecodeLayerReport(int Index, int Width, int Height, long Bytes, long AccumulatedBytes, double Bpp, double TotalBpp,
+    double Milliseconds, string? File);
 
 /// <summary>The result of <c>compass info</c>.</summary>
 internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, double Quality, string ModelId, string Plan,

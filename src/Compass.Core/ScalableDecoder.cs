@@ -176,12 +176,16 @@ public sealed class ScalableDecoder
                 ?? throw new CompassFormatException(CompassFormatErrorKind.Truncated, $"The stream ended before layer {k} of {header.Plan.Count}.", reader.Position);
             var watch = Stopwatch.StartNew();
             var size = header.Plan[k];
+            var tiling = TilingPolicy.Default.WithProgress(options.TileProgress is { } tiles ? new TileProgressSink(tiles, k, count) : null);
             var reconstruction = await LayerChain.DecodeLayerAsync(networks, k, payload.ZStream, payload.YStream,
-                size.Width, size.Height, previous, header.EntropyPathVersion, header.LayerRates[k].StepQ16, cancellationToken, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
+                size.Width, size.Height, previous, header.EntropyPathVersion, header.LayerRates[k].StepQ16, cancellationToken, tiling, payloadOffset: payload.StreamOffset).ConfigureAwait(false);
             watch.Stop();
             _logger.LogDebug("Decoded layer {Layer}/{Count} {Size} in {Ms:F0} ms", k, header.Plan.Count, size, watch.Elapsed.TotalMilliseconds);
             previous = reconstruction;
-            yield return new DecodedLayer(k, header.Plan.Count, size, reconstruction, reader.Position, watch.Elapsed);
+            byte[]? alpha = payload.AlphaStream.IsEmpty ? null
+                : AlphaPlaneCodec.Decode(payload.AlphaStream.Span, size.Width, size.Height, k, (payload.StreamOffset ?? 0) + BitstreamFormat.ZLengthSize + payload.ZStream.Length + BitstreamFormat.ZLengthSize);
+            yield return new DecodedLayer(k, header.Plan.Count, size, reconstruction, reader.Position, watch.Elapsed,
+                header.Flags.HasFlag(BitstreamFlags.Grayscale), alpha, reader.Metadata);
         }
         // A full decode also proves the stream ends where the plan says (no trailing garbage).
         if (count == header.Plan.Count && await reader.ReadLayerAsync(cancellationToken).ConfigureAwait(false) is not null)

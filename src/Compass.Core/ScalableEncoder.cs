@@ -114,19 +114,28 @@ public sealed class ScalableEncoder
             $"Encoding a {image.Width}x{image.Height} image into {plan.Count} layer{(plan.Count == 1 ? "" : "s")} ({plan})", "EncodeOptions.MaxMemoryBytes");
 
         var networks = _model.NetworksFor(nominal);
+        if (options.Alpha == AlphaMode.Flatten) image = AlphaChannel.FlattenOnWhite(image);
+        var metadata = options.Metadata is { IsEmpty: false } m ? m : null;
+        byte[][]? alphaPlanes = options.Alpha == AlphaMode.Keep ? CodeAlpha(image, plan) : null;
+        var flags = (image.IsGrayscale() ? BitstreamFlags.Grayscale : BitstreamFlags.None)
+            | (metadata is null ? BitstreamFlags.None : BitstreamFlags.Metadata)
+            | (alphaPlanes is null ? BitstreamFlags.None : BitstreamFlags.Alpha);
+        long metadataBytes = metadata is null ? 0 : MetadataChunkCodec.Encode(metadata).Length;
         var references = CreateLayerImages(image, plan);
-        var encoding = new LayerEncoding(_model, plan, references, options.KeepReconstructions, cancellationToken);
+        var encoding = new LayerEncoding(_model, plan, references, options.KeepReconstructions, cancellationToken, options.TileProgress);
         var layers = new List<EncodedLayer>(plan.Count);
         var reconstructions = options.KeepReconstructions ? new List<PlanarImage>(plan.Count) : null;
-        long accumulated = BitstreamFormat.HeaderSize(plan.Count);
+        long accumulated = BitstreamFormat.HeaderSize(plan.Count) + metadataBytes;
         BitstreamWriter? writer = null;
 
         async ValueTask WriteAsync(int k, CodedLayer coded)
         {
-            if (sync) writer!.WriteLayer(k, coded.Payload);
-            else await writer!.WriteLayerAsync(k, coded.Payload, cancellationToken).ConfigureAwait(false);
-            accumulated += BitstreamFormat.ChunkHeadSize + coded.Payload.Length;
-            var layer = new EncodedLayer(k, plan[k], checked((int)coded.Payload.Length), accumulated, coded.Elapsed);
+            var payload = alphaPlanes is null ? coded.Payload
+                : new LayerPayload(coded.Payload.ZStream, coded.Payload.YStream) { AlphaStream = alphaPlanes[k] };
+            if (sync) writer!.WriteLayer(k, payload);
+            else await writer!.WriteLayerAsync(k, payload, cancellationToken).ConfigureAwait(false);
+            accumulated += BitstreamFormat.ChunkHeadSize + payload.Length;
+            var layer = new EncodedLayer(k, plan[k], checked((int)payload.Length), accumulated, coded.Elapsed);
             layers.Add(layer);
             _logger.LogDebug("Encoded layer {Layer}/{Count} {Size} at {Rate}: {Bytes} bytes, {Bpp:F3} bpp accumulated, {Ms:F0} ms",
                 k, plan.Count, plan[k], coded.Rate, layer.PayloadBytes, layer.BitsPerPixel, coded.Elapsed.TotalMilliseconds);
@@ -141,15 +150,16 @@ public sealed class ScalableEncoder
             {
                 // Fixed qualities: the header is known up front, so each layer is written as soon as it is coded.
                 var rates = qualities.Select((q, k) => encoding.RateOf(k, q)).ToArray();
-                writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, rates, networks.EntropyPath), leaveOpen: true);
+                writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, rates, networks.EntropyPath, flags), metadata, leaveOpen: true);
                 coded = await encoding.EncodeAsync(qualities, WriteAsync).ConfigureAwait(false);
             }
             else
             {
                 // Rate control: the header records the qualities the search picks, so the stream is written after it.
-                coded = encoding.Search(request.Budgets!, request.SearchPerLayer);
+                // The budgets cover the whole stream: leave room for the metadata chunk and the alpha planes, which the search does not code.
+                coded = encoding.Search(Reserve(request.Budgets!, metadataBytes, alphaPlanes), request.SearchPerLayer);
                 _logger.LogDebug("Rate control chose {Rates} in {Probes} probes", string.Join("; ", coded.Select(c => c.Rate)), encoding.Probes);
-                writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, [.. coded.Select(c => c.Rate)], networks.EntropyPath), leaveOpen: true);
+                writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, [.. coded.Select(c => c.Rate)], networks.EntropyPath, flags), metadata, leaveOpen: true);
                 for (int k = 0; k < coded.Count; k++) await WriteAsync(k, coded[k]).ConfigureAwait(false);
             }
             if (sync) writer.Complete();
@@ -160,6 +170,27 @@ public sealed class ScalableEncoder
             if (writer is not null) await writer.DisposeAsync().ConfigureAwait(false);
         }
         return new EncodeResult(plan, [.. coded.Select(c => c.Rate)], networks.ModelId, layers, accumulated, reconstructions);
+    }
+
+    // Each layer's alpha plane at the layer's size, coded losslessly; null when every pixel is opaque.
+    private static byte[][]? CodeAlpha(PixelBuffer image, LayerPlan plan)
+    {
+        byte[]? alpha = AlphaChannel.Extract(image);
+        if (alpha is null) return null;
+        return [.. plan.Layers.Select(size =>
+            AlphaPlaneCodec.Encode(AlphaChannel.Resize(alpha, image.Width, image.Height, size.Width, size.Height), size.Width, size.Height))];
+    }
+
+    private static List<long?> Reserve(IReadOnlyList<long?> budgets, long metadataBytes, byte[][]? alphaPlanes)
+    {
+        var result = new List<long?>(budgets.Count);
+        long extra = metadataBytes;
+        for (int k = 0; k < budgets.Count; k++)
+        {
+            extra += alphaPlanes is null ? 0 : BitstreamFormat.ZLengthSize + alphaPlanes[k].Length;
+            result.Add(budgets[k] is long b ? b - extra : null);
+        }
+        return result;
     }
 
     private static void ValidatePlanAgainstImage(LayerPlan plan, int width, int height)

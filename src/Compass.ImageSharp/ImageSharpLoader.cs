@@ -2,6 +2,7 @@ using Compass.Imaging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
@@ -31,7 +32,10 @@ public static class ImageSharpLoader
     /// <returns>The decoded image; the caller disposes it.</returns>
     /// <exception cref="CompassFormatException">The bytes are empty, not an image, corrupt or truncated,
     /// the image has zero size, or it exceeds the limits.</exception>
-    public static Image<Rgb24> Load(Stream stream, ImageInputLimits? limits = null)
+    public static Image<Rgb24> Load(Stream stream, ImageInputLimits? limits = null) => Load<Rgb24>(stream, limits, out _);
+
+    private static Image<TPixel> Load<TPixel>(Stream stream, ImageInputLimits? limits, out int sourceBitsPerPixel)
+        where TPixel : unmanaged, IPixel<TPixel>
     {
         ArgumentNullException.ThrowIfNull(stream);
         if (!stream.CanRead) throw new ArgumentException("The stream is not readable.", nameof(stream));
@@ -49,9 +53,10 @@ public static class ImageSharpLoader
             throw new CompassFormatException("not an image: the format is not recognised (expected PNG, JPEG, BMP, GIF, TGA, TIFF, WebP or PBM)");
         // ImageSharp 2.1's Identify does not count frames; the decoders above read only the first one.
         limits.Check(info.Width, info.Height, frames: 1);
+        sourceBitsPerPixel = info.PixelType?.BitsPerPixel ?? 24;
 
         input.Position = origin;
-        Image<Rgb24> image = Guard(() => Image.Load<Rgb24>(configuration, input));
+        Image<TPixel> image = Guard(() => Image.Load<TPixel>(configuration, input));
         if (image.Width != info.Width || image.Height != info.Height)
         {
             // A header that disagrees with the decoded frame would bypass the size check above.
@@ -76,6 +81,54 @@ public static class ImageSharpLoader
         try
         {
             return Load(file, limits);
+        }
+        catch (CompassFormatException e)
+        {
+            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Reads a photo for encoding: 8-bit RGBA pixels (alpha kept) turned upright by the EXIF orientation, with the ICC
+    /// profile, EXIF (orientation reset to 1) and XMP the file holds, and its bits per channel. Colours are not converted.
+    /// </summary>
+    /// <param name="stream">A readable stream holding an encoded image.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <exception cref="CompassFormatException">See <see cref="Load(Stream, ImageInputLimits?)"/>.</exception>
+    public static SourceImage LoadSource(Stream stream, ImageInputLimits? limits = null)
+    {
+        using var image = Load<Rgba32>(stream, limits, out int sourceBitsPerPixel);
+        var source = image.Metadata;
+        int orientation = ImageOrientation.Normal;
+        byte[]? exif = null;
+        if (source.ExifProfile?.ToByteArray() is { Length: > 0 } exifBytes)
+        {
+            // ImageSharp writes the JPEG APP1 prefix in front of the TIFF structure; Compass carries the structure alone.
+            exif = exifBytes.AsSpan().StartsWith("Exif\0\0"u8) ? exifBytes[6..] : exifBytes;
+            orientation = ImageOrientation.ReadFromExif(exif);
+            exif = ImageOrientation.ResetInExif(exif);
+        }
+        var metadata = new Imaging.ImageMetadata
+        {
+            IccProfile = source.IccProfile?.ToByteArray() is { Length: > 0 } icc ? icc : null,
+            Exif = exif,
+            Xmp = source.XmpProfile?.ToByteArray() is { Length: > 0 } xmp ? xmp : null,
+        };
+        int bits = sourceBitsPerPixel > 32 || source.GetPngMetadata().BitDepth == PngBitDepth.Bit16 ? 16 : 8;
+        return new SourceImage(ImageOrientation.Apply(image.ToPixelBuffer(), orientation), metadata.IsEmpty ? null : metadata, orientation, bits);
+    }
+
+    /// <summary>Reads a photo file for encoding; see <see cref="LoadSource(Stream, ImageInputLimits?)"/>.</summary>
+    /// <param name="path">Path of the image file.</param>
+    /// <param name="limits">Pixel and frame limits; null for <see cref="ImageInputLimits.Default"/>.</param>
+    /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
+    public static SourceImage LoadSource(string path, ImageInputLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = File.OpenRead(path);
+        try
+        {
+            return LoadSource(file, limits);
         }
         catch (CompassFormatException e)
         {

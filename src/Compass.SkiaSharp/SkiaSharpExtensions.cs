@@ -13,7 +13,7 @@ public static class SkiaSharpExtensions
     /// <summary>
     /// Copies a bitmap into a <see cref="PixelBuffer"/>: <see cref="SKColorType.Rgba8888"/> and
     /// <see cref="SKColorType.Bgra8888"/> bitmaps (opaque or unpremultiplied) keep their layout, anything else is
-    /// converted to unpremultiplied RGBA first. Alpha is ignored by the encoder (dropped, not composited).
+    /// converted to unpremultiplied RGBA first. The encoder keeps alpha where some pixel is not opaque (<see cref="EncodeOptions.Alpha"/>).
     /// </summary>
     /// <param name="bitmap">The source bitmap (not modified).</param>
     /// <exception cref="ArgumentException">The bitmap is empty or has no pixels.</exception>
@@ -48,22 +48,24 @@ public static class SkiaSharpExtensions
         return bitmap.ToPixelBuffer();
     }
 
-    /// <summary>Copies 8-bit pixels into a new opaque <see cref="SKColorType.Rgba8888"/> bitmap (alpha 255).</summary>
+    /// <summary>Copies 8-bit pixels into a new <see cref="SKColorType.Rgba8888"/> bitmap: opaque, or unpremultiplied with the buffer's alpha when it has transparency.</summary>
     /// <param name="pixels">The source pixels (not modified).</param>
     /// <returns>A new bitmap; the caller disposes it.</returns>
     public static SKBitmap ToSKBitmap(this PixelBuffer pixels)
     {
         ArgumentNullException.ThrowIfNull(pixels);
         PixelBuffer rgba = pixels.ConvertTo(PixelLayout.Rgba32);
-        var bitmap = new SKBitmap(new SKImageInfo(rgba.Width, rgba.Height, SKColorType.Rgba8888, SKAlphaType.Opaque));
+        bool alpha = pixels.HasTransparency();
+        var bitmap = new SKBitmap(new SKImageInfo(rgba.Width, rgba.Height, SKColorType.Rgba8888, alpha ? SKAlphaType.Unpremul : SKAlphaType.Opaque));
         IntPtr target = bitmap.GetPixels();
         int rowBytes = bitmap.RowBytes;
         byte[] row = new byte[rgba.RowBytes];
         for (int y = 0; y < rgba.Height; y++)
         {
             rgba.GetRow(y).CopyTo(row);
-            // The bitmap is declared opaque: Compass codes no alpha, whatever the source buffer held there.
-            for (int i = 3; i < row.Length; i += 4) row[i] = 255;
+            // An opaque bitmap must hold 255 in every alpha byte, whatever the source buffer held there.
+            if (!alpha)
+                for (int i = 3; i < row.Length; i += 4) row[i] = 255;
             Marshal.Copy(row, 0, target + y * rowBytes, row.Length);
         }
         bitmap.NotifyPixelsChanged();
@@ -106,7 +108,7 @@ public static class SkiaSharpExtensions
 
     /// <summary>Encodes a bitmap and returns the stream's bytes; see <see cref="ScalableEncoder.Encode(PixelBuffer, LayerPlan, EncodeOptions?, CancellationToken)"/>.</summary>
     /// <param name="encoder">The encoder.</param>
-    /// <param name="bitmap">The input bitmap (alpha is ignored); its own size may be the last layer.</param>
+    /// <param name="bitmap">The input bitmap (alpha is kept unless <see cref="EncodeOptions.Alpha"/> says otherwise); its own size may be the last layer.</param>
     /// <param name="plan">The layer sizes; no layer may be larger than the bitmap.</param>
     /// <param name="options">Quality and limits; null for defaults.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
@@ -119,7 +121,7 @@ public static class SkiaSharpExtensions
 
     /// <summary>Encodes an image and returns the stream's bytes.</summary>
     /// <param name="encoder">The encoder.</param>
-    /// <param name="image">The input image (alpha is ignored).</param>
+    /// <param name="image">The input image (alpha is kept unless <see cref="EncodeOptions.Alpha"/> says otherwise).</param>
     /// <param name="plan">The layer sizes; no layer may be larger than the image.</param>
     /// <param name="options">Quality and limits; null for defaults.</param>
     /// <param name="cancellationToken">Cancels between and inside layers.</param>
@@ -132,7 +134,7 @@ public static class SkiaSharpExtensions
 
     /// <summary>Encodes a bitmap into <paramref name="output"/>, writing each layer as soon as it is coded.</summary>
     /// <param name="encoder">The encoder.</param>
-    /// <param name="bitmap">The input bitmap (alpha is ignored).</param>
+    /// <param name="bitmap">The input bitmap (alpha is kept unless <see cref="EncodeOptions.Alpha"/> says otherwise).</param>
     /// <param name="plan">The layer sizes; no layer may be larger than the bitmap.</param>
     /// <param name="output">Receives the stream; written sequentially, never sought.</param>
     /// <param name="options">Quality and limits; null for defaults.</param>

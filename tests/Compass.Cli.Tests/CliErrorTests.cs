@@ -125,9 +125,10 @@ public sealed class CliErrorTests : IDisposable
     [Fact]
     public void UnwritableOutputs()
     {
-        AssertOneError(_cli.Run("encode", _image, "-o", _cli.PathOf("no/such/dir/x.cmps")), ExitCodes.Failed);
-        AssertOneError(_cli.Run("encode", _image, "-o", _cli.Folder), ExitCodes.Failed); // a folder, not a file
-        AssertOneError(_cli.Run("decode", _stream, "-o", _image), ExitCodes.Failed); // a file, not a folder
+        // Missing folders are created, but not through a file.
+        AssertOneError(_cli.Run("encode", _image, "-o", Path.Combine(_image, "x.cmps")), ExitCodes.Failed);
+        // A file that is not an image name is neither a folder for the layers nor one image.
+        AssertOneError(_cli.Run("decode", _stream, "-o", _stream), ExitCodes.Failed, "is a file");
     }
 
     [Fact]
@@ -190,7 +191,7 @@ public sealed class CliErrorTests : IDisposable
     }
 
     [Fact]
-    public void AFailingBaseLayerPrintsNoJson()
+    public void AFailingBaseLayerPrintsTheErrorAsJson()
     {
         byte[] bytes = File.ReadAllBytes(_stream);
         bytes[CliRoundTripTests.LayerOffset(_stream, 0) + BitstreamFormatChunkHead + 3] ^= 0x5A;
@@ -198,7 +199,11 @@ public sealed class CliErrorTests : IDisposable
         File.WriteAllBytes(corrupt, bytes);
         var run = _cli.Run("decode", corrupt, "-o", _cli.PathOf("out"), "--json");
         AssertOneError(run, ExitCodes.Failed, "Layer 0: chunk CRC mismatch");
-        Assert.Empty(run.Out);
+        // No layer document, but a script reading stdout still gets one: the error.
+        using var doc = System.Text.Json.JsonDocument.Parse(run.Out);
+        Assert.Equal("decode", doc.RootElement.GetProperty("command").GetString());
+        Assert.Equal(ExitCodes.Failed, doc.RootElement.GetProperty("exitCode").GetInt32());
+        Assert.Contains("Layer 0: chunk CRC mismatch", doc.RootElement.GetProperty("error").GetString());
     }
 
     [Fact]

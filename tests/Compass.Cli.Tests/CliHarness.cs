@@ -38,6 +38,12 @@ internal sealed class CliHarness : IDisposable
 
     public List<ModelRequest> Requests { get; } = [];
 
+    /// <summary>The bytes the next runs read as standard input (<c>-</c>).</summary>
+    public byte[] StandardInput { get; set; } = [];
+
+    /// <summary>The bytes the last run wrote to standard output as a stream (<c>-o -</c>), not as text.</summary>
+    public byte[] StandardOutput { get; private set; } = [];
+
     public string PathOf(string name) => Path.Combine(Folder, name);
 
     public CliRun Run(params string[] args) => Run(CancellationToken.None, args);
@@ -46,6 +52,7 @@ internal sealed class CliHarness : IDisposable
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
+        var stdout = new KeptMemoryStream();
         var context = new CliContext
         {
             Out = output,
@@ -56,8 +63,11 @@ internal sealed class CliHarness : IDisposable
                 return LoadModel?.Invoke(request) ?? Model(ModelSeed);
             },
             CreateLogging = _ => NullLoggerFactory.Instance,
+            OpenStandardInput = () => new MemoryStream(StandardInput, writable: false),
+            OpenStandardOutput = () => stdout,
         };
         int code = CompassCli.RunAsync(args, context, cancellationToken).GetAwaiter().GetResult();
+        StandardOutput = stdout.ToArray();
         return new CliRun(code, output.ToString().Replace("\r\n", "\n"), error.ToString().Replace("\r\n", "\n"));
     }
 
@@ -71,6 +81,14 @@ internal sealed class CliHarness : IDisposable
         string path = PathOf(name);
         image.SaveAsPng(path);
         return path;
+    }
+
+    // Standard output outlives the command's "using": the test reads it afterwards.
+    private sealed class KeptMemoryStream : MemoryStream
+    {
+        protected override void Dispose(bool disposing) { }
+
+        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     public void Dispose()

@@ -49,7 +49,7 @@ public sealed class CliInputImageTests : IDisposable
 
         var ok = _cli.Run("encode", path, "-o", _cli.PathOf("x.cmps"), "--max-frames", "5", "--scales", "0.5,1");
         Assert.True(ok.ExitCode == 0, ok.ToString());
-        Assert.True(InputImages.Read(path, ImageInputLimits.Default, out var decoder).Width == 64);
+        Assert.True(InputImages.Read(path, ImageInputLimits.Default, out var decoder).Pixels.Width == 64);
         Assert.Equal(InputImages.Decoder.Skia, decoder);
     }
 
@@ -58,7 +58,7 @@ public sealed class CliInputImageTests : IDisposable
     {
         string tiff = _cli.PathOf("img.tiff");
         using (var image = new Image<Rgb24>(40, 30, new Rgb24(1, 2, 3))) image.SaveAsTiff(tiff);
-        var pixels = InputImages.Read(tiff, ImageInputLimits.Default, out var decoder);
+        var pixels = InputImages.Read(tiff, ImageInputLimits.Default, out var decoder).Pixels.ConvertTo(Imaging.PixelLayout.Rgb24);
         Assert.Equal(InputImages.Decoder.ImageSharp, decoder);
         Assert.Equal(new byte[] { 1, 2, 3 }, pixels.GetRow(29)[^3..].ToArray());
         AssertOneError(_cli.Run("encode", tiff, "-o", _cli.PathOf("x.cmps"), "--max-pixels", "1199"), "40x30 exceeds the limit of 1199 pixels");

@@ -80,9 +80,10 @@ public sealed class CliRoundTripTests : IDisposable
             foreach (var layer in layers)
             {
                 Assert.True(layer.GetProperty("bytes").GetInt64() > 0);
-                double bpp = layer.GetProperty("bpp").GetDouble();
-                double expected = layer.GetProperty("accumulatedBytes").GetInt64() * 8.0 / (layer.GetProperty("width").GetInt32() * layer.GetProperty("height").GetInt32());
-                Assert.Equal(expected, bpp, 9);
+                // bpp: what the layer adds; totalBpp: the stream up to it (one meaning per name, in every command).
+                double pixels = layer.GetProperty("width").GetInt32() * layer.GetProperty("height").GetInt32();
+                Assert.Equal(layer.GetProperty("bytes").GetInt64() * 8.0 / pixels, layer.GetProperty("bpp").GetDouble(), 9);
+                Assert.Equal(layer.GetProperty("accumulatedBytes").GetInt64() * 8.0 / pixels, layer.GetProperty("totalBpp").GetDouble(), 9);
                 Assert.True(layer.GetProperty("milliseconds").GetDouble() >= 0);
             }
         }

@@ -11,8 +11,23 @@ internal sealed class EncodeCommand
 {
     private readonly CliContext _context;
     private readonly CommonOptions _common;
-    private readonly Argument<string> _image = new("image") { Description = "Input image (PNG, JPEG, WebP, GIF, BMP, TIFF, TGA or PBM; the first frame of an animation); its own size is the largest possible layer." };
-    private readonly Option<string> _output = new("--output", "-o") { Description = "The stream to write (.cmps).", Required = true, HelpName = "file.cmps" };
+    private readonly Argument<string[]> _images = new("images")
+    {
+        Description = "Input images (PNG, JPEG, WebP, GIF, BMP, TIFF, TGA or PBM; the first frame of an animation); each image's own size is its largest " +
+                      "possible layer. Several files or a pattern such as 'photos/*.jpg' encode each into the -o folder; '-' reads one image from standard input.",
+        Arity = ArgumentArity.OneOrMore,
+    };
+    private readonly Option<string> _output = new("--output", "-o")
+    {
+        Description = "The stream to write (.cmps; missing folders are created), '-' for standard output, or the folder for the streams of several inputs (name.cmps each).",
+        Required = true,
+        HelpName = "file.cmps|folder|-",
+    };
+    private readonly Option<string> _metadata = CreateChoice("--metadata", "all", "What the stream carries of the image's metadata: all (ICC colour profile, EXIF, XMP), icc (the colour profile only, " +
+        "dropping camera, place and dates), or none (colours of a non-sRGB image then display shifted; a warning says so). Decode writes it back into the images.", "all", "icc", "none");
+    private readonly Option<string> _alpha = CreateChoice("--alpha", "keep", "An image with transparency: keep its alpha (coded losslessly in each layer), drop it (the colours of " +
+        "transparent pixels are coded as they are), or flatten it onto white.", "keep", "drop", "flatten");
+    private readonly Option<int?> _jobs = new("--jobs", "-j") { Description = "Images encoded at once with several inputs. Default: half the processors.", HelpName = "n" };
     private readonly Option<string?> _scales = new("--scales")
     {
         Description = "Layer sizes as fractions of the image, smallest first, e.g. 0.25,0.5,1 (1 = the image itself; '--scales 1' makes a single-layer stream). " +
@@ -88,7 +103,11 @@ internal sealed class EncodeCommand
         {
             if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--max-frames must be at least 1.");
         });
-        Command = new Command("encode", "Encode an image into a multi-layer scalable stream.") { _image, _output, _scales, _sizes, _quality, _targetBytes, _targetBpp, _layerBytes, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
+        _jobs.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && int.TryParse(r.Tokens[^1].Value, out int n) && n < 1) r.AddError("--jobs must be at least 1.");
+        });
+        Command = new Command("encode", "Encode images into multi-layer scalable streams.") { _images, _output, _jobs, _metadata, _alpha, _scales, _sizes, _quality, _targetBytes, _targetBpp, _layerBytes, _maxPixels, _maxFrames, common.MaxMemory, common.Json };
         common.AddModelOptions(Command);
         Command.SetAction(ExecuteAsync);
     }
@@ -97,24 +116,125 @@ internal sealed class EncodeCommand
 
     private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
-        string input = parse.GetValue(_image)!;
+        string[] arguments = parse.GetValue(_images)!;
         string output = parse.GetValue(_output)!;
         bool json = parse.GetValue(_common.Json);
-        using var logging = _common.Logging(parse);
+        var inputs = InputFiles.Expand(arguments);
+        bool batch = inputs.Count > 1 || arguments.Any(InputFiles.IsPattern) || Directory.Exists(output);
+        if (!batch) return await EncodeOneAsync(parse, inputs[0], output, json, cancellationToken);
+        return await EncodeManyAsync(parse, inputs, output, json, cancellationToken);
+    }
 
-        // Cheap checks first: bad options, a bad image or plan fail before the networks load.
-        var qualities = parse.GetValue(_quality) is { } qualityText ? ParseQualities(qualityText) : null;
-        var layerBudgets = parse.GetValue(_layerBytes) is { } budgetText ? ParseBudgets(budgetText) : null;
-        long? targetBytes = parse.GetValue(_targetBytes);
-        double? targetBpp = parse.GetValue(_targetBpp);
-        int rateOptions = (qualities is null ? 0 : 1) + (targetBytes is null ? 0 : 1) + (targetBpp is null ? 0 : 1) + (layerBudgets is null ? 0 : 1);
-        if (rateOptions > 1)
-            throw new CliException("use one of --quality, --target-bytes, --target-bpp and --layer-bytes, not several.");
-        long maxPixels = parse.GetValue(_maxPixels);
-        var image = InputImages.Read(input, new ImageInputLimits { MaxPixels = maxPixels, MaxFrames = parse.GetValue(_maxFrames) });
-        var plan = PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
+    private async Task<int> EncodeOneAsync(ParseResult parse, string input, string output, bool json, CancellationToken cancellationToken)
+    {
+        using var logging = _common.Logging(parse);
+        var rate = ParseRate(parse);
+        var source = ReadImage(parse, input);
+        // Cheap checks first: a bad image or plan fails before the networks load.
+        var plan = ResolvePlan(parse, input, source.Pixels);
         using var model = _common.LoadModel(parse, logging);
+        EncodeReport report;
+        using (var line = ProgressLine.For(_context, json))
+            report = await EncodeAsync(parse, model, logging, input, source, plan, output, rate, cancellationToken, line);
+        // With the stream on standard output, the report goes to standard error.
+        TextWriter text = output == InputFiles.Standard ? _context.Error : _context.Out;
+        if (json) JsonReport.Write(text, report);
+        else WriteTable(text, report, parse.GetValue(_common.Verbose));
+        return ExitCodes.Success;
+    }
+
+    // Several inputs into a folder: each file is one line (or one entry of the JSON document); a file that fails does
+    // not stop the others, and the exit code says whether any failed.
+    private async Task<int> EncodeManyAsync(ParseResult parse, IReadOnlyList<string> inputs, string folder, bool json, CancellationToken cancellationToken)
+    {
+        if (folder == InputFiles.Standard || File.Exists(folder))
+            throw new CliException($"with several inputs, -o names a folder for the streams, not {(folder == InputFiles.Standard ? "standard output" : $"the file {folder}")}");
+        if (inputs.Contains(InputFiles.Standard))
+            throw new CliException("standard input ('-') is one image: give it alone");
+        var targets = inputs.Select(i => Path.Combine(folder, Path.GetFileNameWithoutExtension(i) + ".cmps")).ToList();
+        if (targets.GroupBy(t => t, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } clash)
+            throw new CliException($"two inputs would both write {clash.Key}: {string.Join(", ", inputs.Where((_, i) => targets[i].Equals(clash.Key, StringComparison.OrdinalIgnoreCase)))}");
+        Directory.CreateDirectory(folder);
+
+        var rate = ParseRate(parse);
+        using var logging = _common.Logging(parse);
+        using var model = _common.LoadModel(parse, logging);
+        var results = new (EncodeReport? Report, string? Error)[inputs.Count];
+        var gate = new object();
+        int jobs = parse.GetValue(_jobs) is int j and > 0 ? j : Math.Max(1, Environment.ProcessorCount / 2);
+        await Parallel.ForEachAsync(Enumerable.Range(0, inputs.Count), new ParallelOptions { MaxDegreeOfParallelism = jobs, CancellationToken = cancellationToken },
+            async (i, token) =>
+            {
+                try
+                {
+                    var source = ReadImage(parse, inputs[i]);
+                    var plan = ResolvePlan(parse, inputs[i], source.Pixels);
+                    results[i] = (await EncodeAsync(parse, model, logging, inputs[i], source, plan, targets[i], rate, token), null);
+                }
+                catch (Exception e) when (CompassCli.IsInputError(e))
+                {
+                    results[i] = (null, CompassCli.OneLine(CompassCli.MessageOf(e)));
+                }
+                if (json) return;
+                lock (gate)
+                {
+                    var (r, error) = results[i];
+                    _context.Out.WriteLine(r is null
+                        ? $"{inputs[i]}: error: {error}"
+                        : Invariant($"{r.Input} -> {r.Output}: {r.Width}x{r.Height}, {r.Layers.Count} layers, {r.TotalBytes} bytes, {r.Layers[^1].TotalBpp:0.0000} total bpp, {r.Layers.Sum(l => l.Milliseconds) / 1000:0.0} s"));
+                }
+            });
+
+        int failed = results.Count(r => r.Report is null);
+        long bytes = results.Sum(r => r.Report?.TotalBytes ?? 0);
+        if (json)
+        {
+            JsonReport.Write(_context.Out, new EncodeBatchReport(folder, inputs.Count - failed, failed, bytes,
+                results.Where(r => r.Report is not null).Select(r => r.Report!).ToList(),
+                results.Select((r, i) => (r, i)).Where(x => x.r.Error is not null).Select(x => new FileErrorReport(inputs[x.i], x.r.Error!)).ToList()));
+        }
+        else
+        {
+            _context.Out.WriteLine(Invariant($"encoded {inputs.Count - failed} of {inputs.Count} images into {folder} ({bytes} bytes){(failed > 0 ? $"; {failed} failed" : "")}"));
+        }
+        if (failed > 0) _context.Error.WriteLine($"compass: error: {failed} of {inputs.Count} images failed (see their lines above)");
+        return failed == 0 ? ExitCodes.Success : ExitCodes.Failed;
+    }
+
+    private SourceImage ReadImage(ParseResult parse, string input)
+    {
+        var limits = new ImageInputLimits { MaxPixels = parse.GetValue(_maxPixels), MaxFrames = parse.GetValue(_maxFrames) };
+        SourceImage source;
+        if (input == InputFiles.Standard)
+        {
+            using var stdin = InputFiles.ReadAll(_context.OpenStandardInput());
+            source = InputImages.Read(stdin, "standard input", limits);
+        }
+        else
+        {
+            source = InputImages.Read(input, limits);
+        }
+        if (parse.GetValue(_metadata) == "none" && source.Metadata.IccProfile is { } icc && !InputImages.IsSrgbProfile(icc))
+            _context.Error.WriteLine($"compass: warning: {input} has a colour profile that is not sRGB; --metadata none drops it, so its colours will display shifted.");
+        if (source.WasReducedTo8Bits)
+            _context.Error.WriteLine($"compass: warning: {input} has {source.SourceBitsPerChannel} bits per channel; Compass codes 8, so the finer levels are rounded away.");
+        return source;
+    }
+
+    private LayerPlan ResolvePlan(ParseResult parse, string input, PixelBuffer image)
+    {
+        if (image.Width < LayerPlan.MinSide || image.Height < LayerPlan.MinSide)
+            throw new CliException($"{input} is {image.Width}x{image.Height}: the smallest image Compass codes is {LayerPlan.MinSide}x{LayerPlan.MinSide} " +
+                $"(the networks reduce each side {LayerPlan.MinSide}-fold, so a smaller side has no latent to code)");
+        return PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
+    }
+
+    private async Task<EncodeReport> EncodeAsync(ParseResult parse, CompassModel model, Microsoft.Extensions.Logging.ILoggerFactory logging,
+        string input, SourceImage source, LayerPlan plan, string output, RateOptions rate, CancellationToken cancellationToken, IProgress<TileProgress>? tiles = null)
+    {
+        var image = source.Pixels;
         var encoder = new ScalableEncoder(model, logging.CreateLogger<ScalableEncoder>());
+        var (qualities, layerBudgets, targetBytes, targetBpp) = rate;
         if (qualities is { Count: > 1 } && qualities.Count != plan.Count)
             throw new CliException(Invariant($"--quality gives {qualities.Count} qualities for a plan of {plan.Count} layers ({plan}); give one, or one per layer."));
         if (layerBudgets is not null && layerBudgets.Count != plan.Count)
@@ -126,48 +246,89 @@ internal sealed class EncodeCommand
             TargetBytes = targetBytes,
             TargetBitsPerPixel = targetBpp,
             LayerByteBudgets = layerBudgets,
-            MaxInputPixels = maxPixels,
+            MaxInputPixels = parse.GetValue(_maxPixels),
             MaxMemoryBytes = parse.GetValue(_common.MaxMemory),
+            Metadata = source.Metadata.Select(MetadataSelectionOf(parse.GetValue(_metadata))),
+            Alpha = parse.GetValue(_alpha) switch { "drop" => AlphaMode.Drop, "flatten" => AlphaMode.Flatten, _ => AlphaMode.Keep },
+            TileProgress = tiles,
         };
 
-        // Write next to the target and move it into place at the end: an error or Ctrl+C leaves no partial stream.
-        string partial = output + ".part";
         EncodeResult result;
-        try
+        if (output == InputFiles.Standard)
         {
-            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
-                result = await encoder.EncodeAsync(image, plan, file, options, progress: null, cancellationToken);
-            File.Move(partial, output, overwrite: true);
+            await using var stdout = _context.OpenStandardOutput();
+            result = await encoder.EncodeAsync(image, plan, stdout, options, progress: null, cancellationToken);
         }
-        catch
+        else
         {
-            File.Delete(partial);
-            throw;
+            // Write next to the target and move it into place at the end: an error or Ctrl+C leaves no partial stream.
+            if (Path.GetDirectoryName(Path.GetFullPath(output)) is { } folder) Directory.CreateDirectory(folder);
+            string partial = output + ".part";
+            try
+            {
+                await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
+                    result = await encoder.EncodeAsync(image, plan, file, options, progress: null, cancellationToken);
+                File.Move(partial, output, overwrite: true);
+            }
+            catch
+            {
+                File.Delete(partial);
+                throw;
+            }
         }
 
         // A layer's bytes are what it adds to the stream (layer 0 carries the header), as decode reports them.
-        var layers = result.Layers.Select(l => new EncodeLayerReport(l.Index, l.Size.Width, l.Size.Height,
-            result.LayerRates[l.Index].Quality.Value, result.LayerRates[l.Index].Step,
-            l.AccumulatedBytes - (l.Index == 0 ? 0 : result.Layers[l.Index - 1].AccumulatedBytes), l.AccumulatedBytes, l.BitsPerPixel,
-            l.Elapsed.TotalMilliseconds)).ToList();
+        var layers = result.Layers.Select(l =>
+        {
+            long bytes = l.AccumulatedBytes - (l.Index == 0 ? 0 : result.Layers[l.Index - 1].AccumulatedBytes);
+            return new EncodeLayerReport(l.Index, l.Size.Width, l.Size.Height, result.LayerRates[l.Index].Quality.Value, result.LayerRates[l.Index].Step,
+                bytes, l.AccumulatedBytes, bytes * 8.0 / l.Size.Pixels, l.BitsPerPixel, l.Elapsed.TotalMilliseconds);
+        }).ToList();
         long? target = targetBytes ?? (targetBpp is { } bpp ? (long)Math.Floor(bpp * plan.Final.Pixels / 8) : layerBudgets?[^1]);
-        var report = new EncodeReport(input, output, image.Width, image.Height, result.Quality.Value, model.Description,
+        return new EncodeReport(input, output, image.Width, image.Height, result.Quality.Value, model.Description,
             result.ModelId.ToString(), ModelLoading.ProviderOf(model), plan.ToString(), result.TotalBytes, target, layers);
-        if (json) JsonReport.Write(_context.Out, report);
-        else WriteTable(_context.Out, report);
-        return ExitCodes.Success;
     }
 
-    private static void WriteTable(TextWriter o, EncodeReport r)
+    private static MetadataSelection MetadataSelectionOf(string? value) => value switch
+    {
+        "none" => MetadataSelection.None,
+        "icc" => MetadataSelection.IccOnly,
+        _ => MetadataSelection.All,
+    };
+
+    private static Option<string> CreateChoice(string name, string fallback, string description, params string[] values)
+    {
+        var option = new Option<string>(name) { Description = $"{description} Default: {fallback}.", DefaultValueFactory = _ => fallback, HelpName = string.Join('|', values) };
+        option.AcceptOnlyFromAmong(values);
+        return option;
+    }
+
+    private static void WriteTable(TextWriter o, EncodeReport r, bool verbose)
     {
         bool mixed = r.Layers.Any(l => l.Quality != r.Quality);
-        o.WriteLine(Invariant($"{r.Input} ({r.Width}x{r.Height}) -> {r.Output}: quality {(mixed ? string.Join(",", r.Layers.Select(l => l.Quality)) : r.Quality)}, {r.Layers.Count} layers, model {r.Model}{(r.Provider is null ? "" : $" on {r.Provider}")}"));
-        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"quality",10}  {"bytes",9}  {"total bytes",11}  {"bpp",7}  {"time",9}"));
+        o.WriteLine(Invariant($"{r.Input} ({r.Width}x{r.Height}) -> {r.Output}: quality {(mixed ? string.Join(",", r.Layers.Select(l => l.Quality)) : r.Quality)}, {r.Layers.Count} layers, model {r.ModelId}{(r.Provider is null ? "" : $" on {r.Provider}")}"));
+        if (verbose) o.WriteLine($"model: {r.Model}");
+        o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"quality",10}  {"bytes",9}  {"total bytes",11}  {"bpp",7}  {"total bpp",9}  {"time",9}"));
         foreach (var l in r.Layers)
-            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Quality,10:0.########}  {l.Bytes,9}  {l.AccumulatedBytes,11}  {l.Bpp,7:0.0000}  {l.Milliseconds,6:0} ms"));
-        o.WriteLine(Invariant($"wrote {r.TotalBytes} bytes (bytes: what each layer adds, the header in layer 0; bpp: total bytes up to the layer over its pixels)"));
+            o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Quality,10:0.########}  {l.Bytes,9}  {l.AccumulatedBytes,11}  {l.Bpp,7:0.0000}  {l.TotalBpp,9:0.0000}  {l.Milliseconds,6:0} ms"));
+        o.WriteLine(Invariant($"wrote {r.TotalBytes} bytes (bytes, bpp: what each layer adds, the header in layer 0; total: the stream up to the layer, which is what decoding it reads)"));
         if (r.TargetBytes is { } target)
             o.WriteLine(Invariant($"target {target} bytes: achieved {r.TotalBytes} bytes ({100.0 * r.TotalBytes / target:0.0}% of the target)"));
+    }
+
+    /// <summary>The rate options, parsed and checked for conflicts before anything is read or loaded.</summary>
+    private readonly record struct RateOptions(IReadOnlyList<Quality>? Qualities, IReadOnlyList<long>? LayerBudgets, long? TargetBytes, double? TargetBpp);
+
+    private RateOptions ParseRate(ParseResult parse)
+    {
+        var qualities = parse.GetValue(_quality) is { } qualityText ? ParseQualities(qualityText) : null;
+        var layerBudgets = parse.GetValue(_layerBytes) is { } budgetText ? ParseBudgets(budgetText) : null;
+        long? targetBytes = parse.GetValue(_targetBytes);
+        double? targetBpp = parse.GetValue(_targetBpp);
+        int rateOptions = (qualities is null ? 0 : 1) + (targetBytes is null ? 0 : 1) + (targetBpp is null ? 0 : 1) + (layerBudgets is null ? 0 : 1);
+        if (rateOptions > 1)
+            throw new CliException("use one of --quality, --target-bytes, --target-bpp and --layer-bytes, not several.");
+        return new RateOptions(qualities, layerBudgets, targetBytes, targetBpp);
     }
 
     /// <summary>"3" or "2,3,3.5": invariant-culture numbers, each a valid quality; null when any is not.</summary>

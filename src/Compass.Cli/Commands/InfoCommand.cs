@@ -28,6 +28,7 @@ internal sealed class InfoCommand
     private async Task<int> ExecuteAsync(ParseResult parse, CancellationToken cancellationToken)
     {
         string input = parse.GetValue(_input)!;
+        if (Directory.Exists(input)) throw new CliException($"{input} is a folder, not a stream (.cmps)");
         await using var file = File.OpenRead(input);
         var summary = await BitstreamInspector.InspectAsync(file, limits: null, cancellationToken);
         if (summary.Header is not { } header)
@@ -50,7 +51,9 @@ internal sealed class InfoCommand
             _context.Error.WriteLine($"compass: warning: {CompassCli.OneLine($"{input} is truncated: {summary.Layers.Count} of {header.Plan.Count} layers complete. {report.Error}")}");
             return ExitCodes.Truncated;
         }
-        throw new CliException($"{input}: {report.Error}");
+        // Not thrown: the report is already out, and with --json a second (error) document would break parsers.
+        _context.Error.WriteLine($"compass: error: {CompassCli.OneLine($"{input}: {report.Error}")}");
+        return ExitCodes.Failed;
     }
 
     private static void WriteTable(TextWriter o, InfoReport r)

@@ -53,6 +53,11 @@ public static class BitstreamInspector
         int count = header.Header.Plan.Count;
         try
         {
+            if (header.Header.Flags.HasFlag(BitstreamFlags.Metadata))
+            {
+                // Checked like the reader checks it; its entries are not part of the summary.
+                await MetadataChunkCodec.ReadAsync(reader, sync, cancellationToken).ConfigureAwait(false);
+            }
             for (int layer = 0; layer < count; layer++)
             {
                 var head = await ChunkCodec.ReadHeadAsync(reader, buffer, header.Header, layer, limits, sync, cancellationToken).ConfigureAwait(false)
@@ -87,6 +92,7 @@ public static class BitstreamInspector
         long payloadOffset = head.Offset + BitstreamFormat.ChunkHeadSize;
         int remaining = head.PayloadLength;
         int zLength = 0;
+        long? alphaBytes = header.Flags.HasFlag(BitstreamFlags.Alpha) ? null : 0;
         CompassFormatException? zError = null;
         bool first = true;
         while (remaining > 0)
@@ -101,6 +107,9 @@ public static class BitstreamInspector
             if (first)
             {
                 zError = ChunkCodec.ReadZLength(buffer, head.PayloadLength, layer, payloadOffset, out zLength);
+                int alphaAt = BitstreamFormat.ZLengthSize + zLength;
+                if (alphaBytes is null && zError is null && alphaAt + BitstreamFormat.ZLengthSize <= read)
+                    alphaBytes = BitstreamFormat.ZLengthSize + (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(alphaAt));
                 first = false;
             }
             crc.Append(buffer.AsSpan(0, read));
@@ -115,7 +124,8 @@ public static class BitstreamInspector
         }
         // With a bad CRC the z length is untrustworthy: report the split only for intact chunks.
         int? z = crcValid ? zLength : null;
-        int? y = crcValid ? head.PayloadLength - BitstreamFormat.ZLengthSize - zLength : null;
+        // y: what follows z and (with alpha) the alpha plane; unknown when the alpha length lies beyond the first read.
+        int? y = crcValid && alphaBytes is long a ? (int)(head.PayloadLength - BitstreamFormat.ZLengthSize - zLength - a) : null;
         return new LayerChunkSummary(layer, header.Plan[layer], head.Offset, head.PayloadLength, z, y, head.StoredCrc, computed);
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.IO.Hashing;
 using System.Runtime.CompilerServices;
+using Compass.Imaging;
 
 namespace Compass.Bitstream;
 
@@ -60,6 +61,12 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
 
     /// <summary>The header, once read (by <see cref="ReadHeaderAsync"/> or the first layer read); null before.</summary>
     public BitstreamHeader? Header => _header;
+
+    /// <summary>
+    /// The ICC profile, EXIF and XMP of the metadata chunk (read with the header when <see cref="BitstreamFlags.Metadata"/>
+    /// is set); <see cref="ImageMetadata.Empty"/> before the header is read and for streams without the chunk.
+    /// </summary>
+    public ImageMetadata Metadata { get; private set; } = ImageMetadata.Empty;
 
     /// <summary>Number of layers returned so far; the next layer read is layer <c>LayersRead</c>.</summary>
     public int LayersRead { get; private set; }
@@ -165,6 +172,10 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
         try
         {
             var result = await HeaderCodec.ReadAsync(_reader, _limits, requireValidCrc: true, sync, cancellationToken).ConfigureAwait(false);
+            if (result.Header.Flags.HasFlag(BitstreamFlags.Metadata))
+            {
+                Metadata = await MetadataChunkCodec.ReadAsync(_reader, sync, cancellationToken).ConfigureAwait(false);
+            }
             return _header = result.Header;
         }
         catch (Exception ex)
@@ -214,9 +225,26 @@ public sealed class BitstreamReader : IDisposable, IAsyncDisposable
                 throw zError;
             }
 
-            LayersRead++;
             int zEnd = BitstreamFormat.ZLengthSize + zLength;
-            return new LayerPayload(payload.AsMemory(BitstreamFormat.ZLengthSize, zLength), payload.AsMemory(zEnd)) { StreamOffset = payloadOffset };
+            ReadOnlyMemory<byte> alpha = default;
+            if (header.Flags.HasFlag(BitstreamFlags.Alpha))
+            {
+                // u32 alpha length A, then A bytes, between z and y.
+                if (payload.Length - zEnd < BitstreamFormat.ZLengthSize)
+                {
+                    throw new CompassFormatException($"Layer {layer}: no room for the alpha length after the {zLength}-byte z stream", payloadOffset + zEnd);
+                }
+                uint alphaLength = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(payload.AsSpan(zEnd));
+                if (alphaLength == 0 || alphaLength > payload.Length - zEnd - BitstreamFormat.ZLengthSize)
+                {
+                    throw new CompassFormatException($"Layer {layer}: alpha length {alphaLength} is not 1 to the {payload.Length - zEnd - BitstreamFormat.ZLengthSize} bytes after it", payloadOffset + zEnd);
+                }
+                alpha = payload.AsMemory(zEnd + BitstreamFormat.ZLengthSize, (int)alphaLength);
+                zEnd += BitstreamFormat.ZLengthSize + (int)alphaLength;
+            }
+
+            LayersRead++;
+            return new LayerPayload(payload.AsMemory(BitstreamFormat.ZLengthSize, zLength), payload.AsMemory(zEnd)) { StreamOffset = payloadOffset, AlphaStream = alpha };
         }
         catch (Exception ex)
         {

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using Compass.Imaging;
 
 namespace Compass.Bitstream;
 
@@ -37,6 +38,19 @@ public sealed class BitstreamWriter : IDisposable, IAsyncDisposable
     /// <param name="leaveOpen">Whether <see cref="Dispose"/> leaves <paramref name="stream"/> open.</param>
     /// <exception cref="ArgumentException">The stream cannot be written, or the plan breaks <paramref name="limits"/>.</exception>
     public BitstreamWriter(Stream stream, BitstreamHeader header, BitstreamLimits? limits = null, bool leaveOpen = false)
+        : this(stream, header, metadata: null, limits, leaveOpen)
+    {
+    }
+
+    /// <summary>Creates a writer whose stream carries <paramref name="metadata"/> in a metadata chunk after the header.</summary>
+    /// <param name="stream">A writable stream; it need not be seekable.</param>
+    /// <param name="header">The header; it sets <see cref="BitstreamFlags.Metadata"/> exactly when <paramref name="metadata"/> has entries.</param>
+    /// <param name="metadata">ICC profile, EXIF and XMP to carry; null or empty for none.</param>
+    /// <param name="limits">Limits every written layer must respect; <see cref="BitstreamLimits.Default"/> when null.</param>
+    /// <param name="leaveOpen">Whether <see cref="Dispose"/> leaves <paramref name="stream"/> open.</param>
+    /// <exception cref="ArgumentException">The stream cannot be written, the plan breaks <paramref name="limits"/>, the
+    /// metadata flag disagrees with <paramref name="metadata"/>, or an entry is above the chunk's limit.</exception>
+    public BitstreamWriter(Stream stream, BitstreamHeader header, ImageMetadata? metadata, BitstreamLimits? limits = null, bool leaveOpen = false)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(header);
@@ -53,8 +67,17 @@ public sealed class BitstreamWriter : IDisposable, IAsyncDisposable
         _stream = stream;
         _leaveOpen = leaveOpen;
         Header = header;
-        _pendingHeader = new byte[header.Size];
+        bool carries = metadata is { IsEmpty: false };
+        if (carries != header.Flags.HasFlag(BitstreamFlags.Metadata))
+        {
+            throw new ArgumentException(carries
+                ? "The metadata needs a header with BitstreamFlags.Metadata set."
+                : "The header sets BitstreamFlags.Metadata but there is no metadata to write.", nameof(header));
+        }
+        byte[] chunk = carries ? MetadataChunkCodec.Encode(metadata!) : [];
+        _pendingHeader = new byte[header.Size + chunk.Length];
         HeaderCodec.Write(header, _pendingHeader);
+        chunk.CopyTo(_pendingHeader, header.Size);
     }
 
     /// <summary>The header this writer writes.</summary>
@@ -98,6 +121,11 @@ public sealed class BitstreamWriter : IDisposable, IAsyncDisposable
         }
         _stream.Write(_scratch);
         _stream.Write(payload.ZStream.Span);
+        if (!payload.AlphaStream.IsEmpty)
+        {
+            _stream.Write(AlphaLength(payload));
+            _stream.Write(payload.AlphaStream.Span);
+        }
         _stream.Write(payload.YStream.Span);
         LayersWritten++;
     }
@@ -118,6 +146,11 @@ public sealed class BitstreamWriter : IDisposable, IAsyncDisposable
         }
         await _stream.WriteAsync(_scratch, cancellationToken).ConfigureAwait(false);
         await _stream.WriteAsync(payload.ZStream, cancellationToken).ConfigureAwait(false);
+        if (!payload.AlphaStream.IsEmpty)
+        {
+            await _stream.WriteAsync(AlphaLength(payload), cancellationToken).ConfigureAwait(false);
+            await _stream.WriteAsync(payload.AlphaStream, cancellationToken).ConfigureAwait(false);
+        }
         await _stream.WriteAsync(payload.YStream, cancellationToken).ConfigureAwait(false);
         LayersWritten++;
     }
@@ -170,6 +203,12 @@ public sealed class BitstreamWriter : IDisposable, IAsyncDisposable
         {
             throw new InvalidOperationException($"Layers must be written in order: expected layer {LayersWritten}, got {layerIndex}.");
         }
+        if (payload.AlphaStream.IsEmpty == Header.Flags.HasFlag(BitstreamFlags.Alpha))
+        {
+            throw new ArgumentException(payload.AlphaStream.IsEmpty
+                ? $"Layer {layerIndex}: the header sets BitstreamFlags.Alpha, so every layer carries an alpha plane."
+                : $"Layer {layerIndex}: an alpha plane needs a header with BitstreamFlags.Alpha set.", nameof(payload));
+        }
         LayerSize size = Header.Plan[layerIndex];
         long length = payload.Length;
         long max = _limits.MaxPayloadBytesFor(size);
@@ -184,8 +223,20 @@ public sealed class BitstreamWriter : IDisposable, IAsyncDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(prefix[BitstreamFormat.ChunkHeadSize..], (uint)payload.ZStream.Length);
         _crc.Append(prefix[BitstreamFormat.ChunkHeadSize..]);
         _crc.Append(payload.ZStream.Span);
+        if (!payload.AlphaStream.IsEmpty)
+        {
+            _crc.Append(AlphaLength(payload));
+            _crc.Append(payload.AlphaStream.Span);
+        }
         _crc.Append(payload.YStream.Span);
         BinaryPrimitives.WriteUInt32LittleEndian(prefix[4..], _crc.GetCurrentHashAsUInt32());
+    }
+
+    private static byte[] AlphaLength(LayerPayload payload)
+    {
+        byte[] length = new byte[BitstreamFormat.ZLengthSize];
+        BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)payload.AlphaStream.Length);
+        return length;
     }
 
     private void ThrowIfIncomplete()

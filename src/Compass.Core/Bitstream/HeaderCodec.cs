@@ -116,10 +116,6 @@ internal static class HeaderCodec
         {
             throw new CompassFormatException($"Flags byte is 0x{flags:x2}; bits other than 0 (grayscale), 1 (metadata) and 2 (alpha) are undefined and must be 0", BitstreamFormat.FlagsOffset);
         }
-        if ((flags & (int)BitstreamFlags.Metadata) != 0)
-        {
-            throw new CompassFormatException(CompassFormatErrorKind.UnsupportedVersion, "The stream has a metadata chunk (flags bit 1), which this library does not read yet", BitstreamFormat.FlagsOffset);
-        }
 
         Span<LayerSize> sizes = stackalloc LayerSize[count];
         var rates = new LayerRate[count];

@@ -22,11 +22,18 @@ public sealed class LayerPayload
     public ReadOnlyMemory<byte> YStream { get; }
 
     /// <summary>
+    /// The layer's alpha plane, coded losslessly (docs/bitstream.md, Alpha); empty unless the stream's header sets
+    /// <see cref="BitstreamFlags.Alpha"/>, and then never empty.
+    /// </summary>
+    public ReadOnlyMemory<byte> AlphaStream { get; init; }
+
+    /// <summary>
     /// Offset of the payload (its z length field) in the stream it was read from, set by <see cref="BitstreamReader"/>;
     /// null for payloads made in memory. Lets decoding errors name an absolute byte of the stream.
     /// </summary>
     internal long? StreamOffset { get; init; }
 
-    /// <summary>Size of the payload in the stream: 4 (the z length) + z + y bytes.</summary>
-    public long Length => (long)BitstreamFormat.ZLengthSize + ZStream.Length + YStream.Length;
+    /// <summary>Size of the payload in the stream: 4 (the z length) + z + y bytes, and 4 (the alpha length) + alpha bytes when it has alpha.</summary>
+    public long Length => (long)BitstreamFormat.ZLengthSize + ZStream.Length + YStream.Length
+        + (AlphaStream.IsEmpty ? 0 : BitstreamFormat.ZLengthSize + AlphaStream.Length);
 }

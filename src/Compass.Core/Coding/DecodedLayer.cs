@@ -9,10 +9,15 @@ namespace Compass;
 public sealed class DecodedLayer : IDisposable
 {
     private readonly PlanarImage _reconstruction;
+    private readonly byte[]? _alpha;
     private PixelBuffer? _pixels;
 
-    internal DecodedLayer(int index, int layerCount, LayerSize size, PlanarImage reconstruction, long accumulatedBytes, TimeSpan elapsed)
+    internal DecodedLayer(int index, int layerCount, LayerSize size, PlanarImage reconstruction, long accumulatedBytes, TimeSpan elapsed,
+        bool isGrayscale = false, byte[]? alpha = null, ImageMetadata? metadata = null)
     {
+        IsGrayscale = isGrayscale;
+        _alpha = alpha;
+        Metadata = metadata ?? ImageMetadata.Empty;
         Index = index;
         LayerCount = layerCount;
         Size = size;
@@ -40,10 +45,27 @@ public sealed class DecodedLayer : IDisposable
     public TimeSpan Elapsed { get; }
 
     /// <summary>
-    /// The layer as 8-bit <see cref="PixelLayout.Rgb24"/> pixels (each value clamped to [0, 1] and rounded, as
-    /// <see cref="PlanarImage.ToPixels"/>); made on first use and shared by later calls, so do not modify it.
+    /// The layer as 8-bit pixels: <see cref="PixelLayout.Rgb24"/> (each value clamped to [0, 1] and rounded, as
+    /// <see cref="PlanarImage.ToPixels"/>), or <see cref="PixelLayout.Rgba32"/> with the layer's alpha when
+    /// <see cref="HasAlpha"/>. A grayscale stream gives gray pixels (red = green = blue = the reconstruction's luma, ITU-R
+    /// BT.601 weights), never a tint. Made on first use and shared by later calls, so do not modify it.
     /// </summary>
-    public PixelBuffer Pixels => _pixels ??= _reconstruction.ToPixels();
+    public PixelBuffer Pixels => _pixels ??= MakePixels();
+
+    /// <summary>True when the stream was coded from a grayscale image (header flag bit 0): write the layer with one channel.</summary>
+    public bool IsGrayscale { get; }
+
+    /// <summary>True when the stream carries alpha (header flag bit 2): <see cref="Pixels"/> are RGBA, the alpha exactly as encoded for this layer's size.</summary>
+    public bool HasAlpha => _alpha is not null;
+
+    /// <summary>The ICC profile, EXIF and XMP of the stream's metadata chunk (the same for every layer); empty when it has none.</summary>
+    public ImageMetadata Metadata { get; }
+
+    private PixelBuffer MakePixels()
+    {
+        var rgb = IsGrayscale ? AlphaChannel.Luma(_reconstruction) : _reconstruction.ToPixels();
+        return _alpha is null ? rgb : AlphaChannel.Attach(rgb, _alpha);
+    }
 
     /// <summary>The unclamped float reconstruction (what the next layer is predicted from).</summary>
     internal PlanarImage Reconstruction => _reconstruction;
@@ -75,6 +97,9 @@ public sealed class DecodeResult : IDisposable
 
     /// <summary>The decoded layers, base layer first.</summary>
     public IReadOnlyList<DecodedLayer> Layers { get; }
+
+    /// <summary>The ICC profile, EXIF and XMP the stream carries (its metadata chunk); empty when it has none or no layer was decoded.</summary>
+    public ImageMetadata Metadata => Layers.Count > 0 ? Layers[0].Metadata : ImageMetadata.Empty;
 
     /// <summary>True when the stream ended inside a layer and only the complete layers before it were decoded.</summary>
     public bool IsTruncated => Truncation is not null;

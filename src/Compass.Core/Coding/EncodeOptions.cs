@@ -54,6 +54,21 @@ public sealed record EncodeOptions
 
     /// <summary>Keep each layer's reconstruction in the result (tests and evaluation compare them with the decoder's).</summary>
     internal bool KeepReconstructions { get; init; }
+
+    /// <summary>
+    /// What to do with the alpha of an image with transparent pixels (<see cref="PixelLayout.Rgba32"/> or
+    /// <see cref="PixelLayout.Bgra32"/>): kept by default. Images without transparency are unaffected.
+    /// </summary>
+    public AlphaMode Alpha { get; init; } = AlphaMode.Keep;
+
+    /// <summary>
+    /// ICC profile, EXIF and XMP to carry in the stream's metadata chunk and give back at decode
+    /// (<see cref="SourceImage.Metadata"/> of a loaded photo); null or empty writes no chunk.
+    /// </summary>
+    public ImageMetadata? Metadata { get; init; }
+
+    /// <summary>Receives the tiles done inside each large layer (a layer's own progress comes through the encode call's <see cref="LayerProgress"/>).</summary>
+    public IProgress<TileProgress>? TileProgress { get; init; }
 }
 
 /// <summary>Options of one <see cref="ScalableDecoder"/> call.</summary>
@@ -88,6 +103,9 @@ public sealed record DecodeOptions
 
     /// <summary>Limits enforced on the stream before any large allocation.</summary>
     public Bitstream.BitstreamLimits Limits { get; init; } = Bitstream.BitstreamLimits.Default;
+
+    /// <summary>Receives the tiles done inside each large layer.</summary>
+    public IProgress<TileProgress>? TileProgress { get; init; }
 }
 
 /// <summary>Progress of a long encode or decode: reported after each layer.</summary>

@@ -6,9 +6,9 @@ namespace Compass.Imaging;
 /// packages (Compass.ImageSharp, Compass.SkiaSharp) convert from and to their image types.
 /// </summary>
 /// <remarks>
-/// Alpha (in the 4-byte layouts) is not coded: encoding reads only red, green and blue (alpha is dropped, not
-/// composited), and decoded images are opaque. A buffer is not thread-safe for writes; it is safe to read from
-/// several threads.
+/// Alpha (in the 4-byte layouts) is coded when some pixel is not opaque, losslessly per layer, unless
+/// <see cref="EncodeOptions.Alpha"/> drops or flattens it; the layers of such a stream decode as
+/// <see cref="PixelLayout.Rgba32"/>. A buffer is not thread-safe for writes; it is safe to read from several threads.
 /// </remarks>
 public sealed class PixelBuffer
 {
@@ -105,6 +105,26 @@ public sealed class PixelBuffer
             if (dstBpp == 4) dst[d + 3] = srcBpp == 4 ? src[s + 3] : (byte)255;
         }
         return result;
+    }
+
+    /// <summary>True when the layout has alpha and some pixel's alpha is below 255.</summary>
+    public bool HasTransparency()
+    {
+        if (BytesPerPixel != 4) return false;
+        ReadOnlySpan<byte> data = _data;
+        for (int i = 3; i < data.Length; i += 4)
+            if (data[i] != 255) return true;
+        return false;
+    }
+
+    /// <summary>True when every pixel is neutral (red = green = blue): a grayscale image, whatever its layout.</summary>
+    public bool IsGrayscale()
+    {
+        (int r, int g, int b) = ChannelOffsets(Layout);
+        ReadOnlySpan<byte> data = _data;
+        for (int i = 0; i < data.Length; i += BytesPerPixel)
+            if (data[i + r] != data[i + g] || data[i + g] != data[i + b]) return false;
+        return true;
     }
 
     /// <summary>A deep copy.</summary>

@@ -6,9 +6,9 @@ public enum PixelLayout
     /// <summary>3 bytes per pixel: red, green, blue. What the codec decodes to.</summary>
     Rgb24 = 0,
 
-    /// <summary>4 bytes per pixel: red, green, blue, alpha (alpha is ignored when encoding, 255 when decoding).</summary>
+    /// <summary>4 bytes per pixel: red, green, blue, alpha (coded when not all 255: <see cref="EncodeOptions.Alpha"/>).</summary>
     Rgba32 = 1,
 
-    /// <summary>4 bytes per pixel: blue, green, red, alpha (alpha is ignored when encoding, 255 when decoding).</summary>
+    /// <summary>4 bytes per pixel: blue, green, red, alpha (coded when not all 255: <see cref="EncodeOptions.Alpha"/>).</summary>
     Bgra32 = 2,
 }

@@ -105,10 +105,13 @@ internal sealed class LayerEncoding
     private readonly bool _keepReconstructions;
     private readonly CancellationToken _cancellationToken;
     private readonly int _headerSize;
+    private readonly IProgress<TileProgress>? _tileProgress;
     private AnalyzedLayer? _baseAnalysis;
 
-    public LayerEncoding(CompassModel model, LayerPlan plan, IReadOnlyList<PixelBuffer> references, bool keepReconstructions, CancellationToken cancellationToken)
+    public LayerEncoding(CompassModel model, LayerPlan plan, IReadOnlyList<PixelBuffer> references, bool keepReconstructions, CancellationToken cancellationToken,
+        IProgress<TileProgress>? tileProgress = null)
     {
+        _tileProgress = tileProgress;
         _model = model;
         _steps = QuantizationSteps.For(model);
         _plan = plan;
@@ -271,7 +274,8 @@ internal sealed class LayerEncoding
         // A variable-rate model's base layer does not depend on the quality: analyse it once for every probe.
         if (k == 0 && _model.Rate is not null && _baseAnalysis is not null) return _baseAnalysis;
         var target = PlanarImage.FromPixels(_references[k]);
-        var analyzed = LayerChain.AnalyzeLayer(networks, k, target, previous, networks.EntropyPath, _cancellationToken, reconstruct: NeedsReconstruction(k));
+        var tiling = TilingPolicy.Default.WithProgress(_tileProgress is null ? null : new TileProgressSink(_tileProgress, k, _plan.Count));
+        var analyzed = LayerChain.AnalyzeLayer(networks, k, target, previous, networks.EntropyPath, _cancellationToken, reconstruct: NeedsReconstruction(k), tiling);
         if (k == 0 && _model.Rate is not null) _baseAnalysis = analyzed;
         return analyzed;
     }

@@ -144,6 +144,48 @@ public class TilingTests
         }
     }
 
+    private sealed class Recorder : IProgress<TileProgress>
+    {
+        public List<TileProgress> Reports { get; } = [];
+
+        public void Report(TileProgress value)
+        {
+            lock (Reports) Reports.Add(value);
+        }
+    }
+
+    [Fact]
+    public void EveryTiledStageReportsEachTileOnceAndTheTilesDoNotChange()
+    {
+        var networks = new FakeNetworks();
+        var recorder = new Recorder();
+        var sink = new TileProgressSink(recorder, layer: 1, layerCount: 3);
+
+        var image = RandomImage(256, 192, seed: 3);
+        var plain = new TilingPolicy(2, 1, 40, analysisTile: 1, analysisHalo: 1);
+        var (y, _) = TiledAnalysis.Analyze(networks, CodecRole.Base, image, plain);
+        var (ty, _) = TiledAnalysis.Analyze(networks, CodecRole.Base, image, plain.WithProgress(sink));
+        Assert.Equal(y.Data, ty.Data);
+        // 256x192 has 4x3 z pixels: one tile each.
+        Assert.Equal(Enumerable.Range(1, 12), recorder.Reports.Select(r => r.TilesDone));
+        Assert.All(recorder.Reports, r => Assert.Equal((1, 3, TileStage.Analysis, 12), (r.LayerIndex, r.LayerCount, r.Stage, r.TilesTotal)));
+
+        recorder.Reports.Clear();
+        var tiled = TiledSynthesis.Synthesize(networks, CodecRole.Base, y, 256, 192, plain.WithProgress(sink));
+        Assert.Equal(TiledSynthesis.Synthesize(networks, CodecRole.Base, y, 256, 192, plain).Data, tiled.Data);
+        Assert.Equal(8 * 6, recorder.Reports.Count); // 16x12 latent pixels in 2x2 tiles
+        Assert.All(recorder.Reports, r => Assert.Equal(TileStage.Synthesis, r.Stage));
+        Assert.Equal(48, recorder.Reports[^1].TilesDone);
+
+        recorder.Reports.Clear();
+        TiledPrediction.Predict(networks, image, 512, 384, plain.WithProgress(sink), CancellationToken.None);
+        Assert.NotEmpty(recorder.Reports);
+        Assert.All(recorder.Reports, r => Assert.Equal(TileStage.Prediction, r.Stage));
+        Assert.Equal(recorder.Reports[0].TilesTotal, recorder.Reports[^1].TilesDone);
+
+        Assert.Same(plain, plain.WithProgress(null));
+    }
+
     private static LatentTensor RandomLatent(int channels, int height, int width, int seed)
     {
         var rng = new Random(seed);

@@ -33,6 +33,19 @@ internal static class Seeds
                 Put("bitstream", $"{plan.Replace(',', '_')}-q{quality}", bytes);
                 Put("decoder", $"{plan.Replace(',', '_')}-q{quality}", [.. bytes, (byte)1]);
             }
+
+            // The header flags at work: a metadata chunk after the header, alpha planes in the layers, a gray image.
+            var rgba = TestImage(80, 60).ConvertTo(PixelLayout.Rgba32);
+            for (int i = 3; i < rgba.Pixels.Length; i += 4) rgba.Pixels[i] = (byte)(i % 7 == 0 ? 0 : 200 + (i % 50));
+            var metadata = new ImageMetadata { IccProfile = [.. Enumerable.Range(0, 300).Select(i => (byte)i)], Exif = [.. "MM\0*\0\0\0\x08\0\0"u8], Xmp = [.. "<x:xmpmeta/>"u8] };
+            var flagged = encoder.Encode(rgba, LayerPlan.Parse("40x30,80x60"), new EncodeOptions { Quality = new Quality(1), Metadata = metadata });
+            Put("bitstream", "alpha-metadata", flagged);
+            Put("decoder", "alpha-metadata", [.. flagged, (byte)1]);
+            var gray = TestImage(48, 32);
+            for (int i = 0; i < gray.Pixels.Length; i += 3) gray.Pixels[i + 1] = gray.Pixels[i + 2] = gray.Pixels[i];
+            var grayStream = encoder.Encode(gray, LayerPlan.Parse("24x16,48x32"), new EncodeOptions { Quality = new Quality(2) });
+            Put("bitstream", "gray", grayStream);
+            Put("decoder", "gray", [.. grayStream, (byte)1]);
         }
 
         // rANS strings: [table set][count LE16][index bytes][rANS bytes], Gaussian and factorized tables.

@@ -179,10 +179,11 @@ internal static class Crcs
     public static byte[] Repair(byte[] data)
     {
         var bytes = (byte[])data.Clone();
-        if (bytes.Length < BitstreamFormat.HeaderSize(1)) return bytes;
+        if (bytes.Length < 49) return bytes; // the smallest header: version 1, one layer
         int count = bytes[40];
         if (count is < 1 or > LayerPlan.MaxLayerCount) return bytes;
-        int headerSize = BitstreamFormat.HeaderSize(count);
+        // Version 1 has 4 header bytes per layer (width, height), version 2 ten (plus quality and stepQ16).
+        int headerSize = 45 + ((bytes[4] == 1 ? 4 : 10) * count);
         if (bytes.Length < headerSize) return bytes;
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(headerSize - 4), Crc32.HashToUInt32(bytes.AsSpan(0, headerSize - 4)));
         long pos = headerSize;

@@ -32,6 +32,7 @@ internal static class TiledAnalysis
         LatentTensor? y = null, z = null;
         var buffers = new TileBuffers();
         int halo = policy.AnalysisHalo;
+        int done = 0, total = rows.Length * columns.Length;
         foreach (var (r0, r1) in rows)
         {
             int w0 = Math.Max(0, r0 - halo), w1 = Math.Min(zh, r1 + halo);
@@ -51,6 +52,7 @@ internal static class TiledAnalysis
                 Copy(tz, r0 - w0, c0 - v0, z, r0, r1, c0, c1);
                 Copy(ty, vertical.YStart(r0) - vertical.YStart(w0), horizontal.YStart(c0) - horizontal.YStart(v0),
                     y, vertical.YStart(r0), vertical.YStart(r1), horizontal.YStart(c0), horizontal.YStart(c1));
+                policy.Progress?.Report(TileStage.Analysis, ++done, total);
             }
         }
         return (y!, z!);

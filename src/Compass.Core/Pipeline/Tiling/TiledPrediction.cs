@@ -25,6 +25,7 @@ internal static class TiledPrediction
         var columns = Owned(grid.ColumnIndex, columnBands, networks.LiffRadius, previous.Width);
         var output = new PlanarImage(width, height);
         var buffers = new TileBuffers();
+        int done = 0, total = rows.Count * columns.Count;
         foreach (var (targetRows, sourceRows) in rows)
         {
             foreach (var (targetColumns, sourceColumns) in columns)
@@ -39,6 +40,7 @@ internal static class TiledPrediction
                 buffers.Return(crop.Data);
                 Tiles.Blit(tile, 0, 0, output, target, add: false);
                 buffers.Return(tile.Data);
+                policy.Progress?.Report(TileStage.Prediction, ++done, total);
             }
         }
         return output;

@@ -42,6 +42,7 @@ internal static class TiledSynthesis
         var output = addTo ?? new PlanarImage(width, height);
         int halo = policy.SynthesisHalo;
         var buffers = new TileBuffers();
+        int done = 0, total = rows.Length * columns.Length;
         foreach (var (r0, r1) in rows)
         {
             int w0 = Math.Max(0, r0 - halo), w1 = Math.Min(yh, r1 + halo);
@@ -58,6 +59,7 @@ internal static class TiledSynthesis
                 buffers.Return(window.Data);
                 Tiles.Blit(tile, left - (16 * v0), top - (16 * w0), output, new PixelRect(left, top, right - left, bottom - top), add: addTo is not null);
                 buffers.Return(tile.Data);
+                policy.Progress?.Report(TileStage.Synthesis, ++done, total);
             }
         }
         return output;

@@ -47,6 +47,14 @@ internal sealed class TilingPolicy
     /// <summary>Largest synthesis tile core, in latent pixels per side.</summary>
     public int SynthesisTile { get; }
 
+    /// <summary>Where the tiled stages report finished tiles; null reports nothing. Never changes which tiles are cut.</summary>
+    public TileProgressSink? Progress { get; private init; }
+
+    /// <summary>The same tiles, reporting each finished one to <paramref name="progress"/> (this policy itself when null).</summary>
+    public TilingPolicy WithProgress(TileProgressSink? progress) => progress is null
+        ? this
+        : new TilingPolicy(SynthesisTile, SynthesisHalo, LiffTile, AnalysisTile, AnalysisHalo) { Progress = progress };
+
     /// <summary>Latent pixels of context on each side of a synthesis tile.</summary>
     public int SynthesisHalo { get; }
 
