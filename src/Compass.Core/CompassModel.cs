@@ -54,8 +54,14 @@ public abstract class CompassModel : IDisposable
     internal ICompassNetworks NetworksFor(Quality quality) =>
         GetNetworks(Rate is not null ? DefaultQuality : (int)quality.Value);
 
-    /// <summary>The quality used when the caller does not choose one.</summary>
-    public virtual int DefaultQuality => Qualities[Qualities.Count / 2];
+    /// <summary>
+    /// The quality used when the caller does not choose one: 3 (lambda 0.0067, the middle of the ladders Compass models
+    /// have shipped with) when the model has it, else the middle of <see cref="Qualities"/>.
+    /// </summary>
+    public virtual int DefaultQuality => Qualities.Contains(PreferredDefaultQuality) ? PreferredDefaultQuality : Qualities[Qualities.Count / 2];
+
+    // A wider variable-rate range (1..8) must not silently move the default to a higher rate than the 1..4 ladder's.
+    private const int PreferredDefaultQuality = 3;
 
     /// <summary>A short human-readable description (name, preset, how it was trained).</summary>
     public abstract string Description { get; }

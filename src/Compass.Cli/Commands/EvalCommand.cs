@@ -128,8 +128,10 @@ internal sealed class EvalCommand
             for (int q = 0; q < model.Qualities.Count; q++)
             {
                 int quality = model.Qualities[q];
-                var bundle = model is OnnxCompassModel onnx ? onnx.Bundles[q] : null;
-                string name = bundle?.Manifest.Name ?? $"model{i + 1}-q{quality}";
+                // A ladder has one bundle per quality; a variable-rate bundle serves every quality of its range.
+                var bundle = model is OnnxCompassModel onnx ? onnx.Bundles[onnx.Bundles.Count == model.Qualities.Count ? q : 0] : null;
+                string name = bundle is null ? $"model{i + 1}-q{quality}"
+                    : bundle.Manifest.Rate is null ? bundle.Manifest.Name : $"{bundle.Manifest.Name}-q{quality}";
                 if (points.Any(p => p.Name == name)) name = $"{name}#{i + 1}";
                 points.Add(new EvaluatedModel(name, model, quality) { Card = bundle?.Manifest.Card });
             }

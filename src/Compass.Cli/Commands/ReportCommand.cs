@@ -42,6 +42,9 @@ internal sealed class ReportCommand
     internal static EvaluationResults Merge(IReadOnlyList<EvaluationResults> results)
     {
         var first = results[0];
+        // Stream sizes depend on the header layout, so results of different bitstream versions do not compare.
+        if (results.Select(r => r.BitstreamVersion ?? 1).Distinct().Count() > 1)
+            throw new CliException("the results measured different bitstream versions (" + string.Join(", ", results.Select(r => r.BitstreamVersion ?? 1).Distinct()) + "); merge results of one version");
         return first with
         {
             Models = [.. results.SelectMany(r => r.Models).DistinctBy(m => (m.Name, m.Quality))],

@@ -92,6 +92,7 @@ public sealed class RdEvaluator
         return new EvaluationResults
         {
             Note = note,
+            BitstreamVersion = Bitstream.BitstreamFormat.Version,
             Created = DateTimeOffset.UtcNow,
             Protocol = ProtocolText,
             Models = modelInfos,

@@ -21,6 +21,12 @@ public sealed record EvaluationResults
     [JsonPropertyOrder(-1)]
     public string? Note { get; init; }
 
+    /// <summary>
+    /// The bitstream format version of the measured streams (<see cref="Bitstream.BitstreamFormat.Version"/> when measured;
+    /// null in files written before the field existed, which measured version-1 streams). Stream sizes depend on it.
+    /// </summary>
+    public int? BitstreamVersion { get; init; }
+
     /// <summary>When the run finished (UTC).</summary>
     public required DateTimeOffset Created { get; init; }
 

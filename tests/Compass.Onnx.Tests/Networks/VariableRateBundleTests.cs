@@ -9,9 +9,10 @@ using Xunit.Abstractions;
 namespace Compass.Onnx.Tests.Networks;
 
 /// <summary>
-/// The variable-rate contract on real networks: a format-2 bundle made from the embedded ladder's q3 bundle (same
-/// graphs, manifest rewritten with rate anchors: log-step 0 at quality 3, 0.5 ln(lambda_3 / lambda_q) at the other
-/// ladder points) codes quality 3 exactly as the format-1 bundle does, codes the qualities between, and meets byte targets.
+/// The variable-rate contract on real networks: the embedded default model's graphs (a ladder's q3 bundle, or the
+/// variable-rate bundle's step-1 graphs) written once as a format-1 bundle of quality 3 and once as a format-2 bundle
+/// with rate anchors (log-step 0 at quality 3, 0.5 ln(lambda_3 / lambda_q) at the other ladder points): quality 3 codes
+/// exactly as the format-1 bundle does, the qualities between code too, and byte targets are met.
 /// </summary>
 public sealed class VariableRateBundleTests(ITestOutputHelper log)
 {
@@ -22,10 +23,21 @@ public sealed class VariableRateBundleTests(ITestOutputHelper log)
     private static PixelBuffer Image() =>
         ImageSharpLoader.LoadPixels(Path.Combine(AppContext.BaseDirectory, "Assets", "kodim23.png"));
 
-    private static ModelBundle? LadderQ3()
+    // Graphs at quantisation step 1: a ladder's q3 bundle, or the variable-rate default itself (its graphs are unfolded).
+    private static ModelBundle? DefaultGraphs()
     {
         using var stream = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(OnnxCompassModel.DefaultResourceName);
-        return stream is null ? null : ModelBundle.LoadAll(stream, "default").SingleOrDefault(b => b.Manifest.Qualities is [3]);
+        if (stream is null) return null;
+        var bundles = ModelBundle.LoadAll(stream, "default");
+        return bundles.FirstOrDefault(b => b.Manifest.Qualities is [3]) ?? bundles.FirstOrDefault(b => b.Manifest.Rate is not null);
+    }
+
+    private static string WriteSingleRate(ModelBundle graphs, TempDir dir)
+    {
+        var files = graphs.FileNames.ToDictionary(n => n, n => graphs.GetBytes(n).ToArray());
+        var manifest = ModelBundleWriter.CreateManifest("single-rate-q3", graphs.Manifest.Preset, [3], [Lambdas[2]], files, config: graphs.Manifest.Config);
+        ModelBundleWriter.WriteFolder(dir.Path, manifest, files);
+        return dir.Path;
     }
 
     private static string WriteVariableRate(ModelBundle q3, TempDir dir)
@@ -60,11 +72,12 @@ public sealed class VariableRateBundleTests(ITestOutputHelper log)
     [SkippableFact]
     public void AFormat2BundleOfTheQ3Graphs_CodesQ3Exactly_AndEveryQualityBetween()
     {
-        var q3 = LadderQ3();
-        Skip.If(q3 is null, "this build embeds no default ladder with a q3 bundle");
+        var q3 = DefaultGraphs();
+        Skip.If(q3 is null, "this build embeds no default model");
         using var dir = new TempDir();
+        using var singleDir = new TempDir();
         using var variable = OnnxCompassModel.Load(WriteVariableRate(q3, dir), Cpu);
-        using var single = OnnxCompassModel.Create([q3], Cpu);
+        using var single = OnnxCompassModel.Load(WriteSingleRate(q3, singleDir), Cpu);
         Assert.Equal(new Quality(1), variable.MinQuality);
         Assert.Equal(new Quality(4), variable.MaxQuality);
         Assert.True(variable.IsAvailable(new Quality(2.5)));
@@ -102,8 +115,8 @@ public sealed class VariableRateBundleTests(ITestOutputHelper log)
     [SkippableFact]
     public void ByteTargets_OnRealNetworks_NeverOver_AndWithinThreePercent()
     {
-        var q3 = LadderQ3();
-        Skip.If(q3 is null, "this build embeds no default ladder with a q3 bundle");
+        var q3 = DefaultGraphs();
+        Skip.If(q3 is null, "this build embeds no default model");
         using var dir = new TempDir();
         using var variable = OnnxCompassModel.Load(WriteVariableRate(q3, dir), Cpu);
         var image = Image();
