@@ -21,6 +21,21 @@ public static class ImageSharpLoader
 {
     // Decoders that stop after the first frame: the codec keeps one still image, and decoding thousands of
     // GIF frames or TIFF pages that are then thrown away is the memory and time an attacker would aim for.
+    // The path overloads: the stream overload's errors, with the file named in front of the message.
+    private static T FromFile<T>(string path, Func<Stream, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = File.OpenRead(path);
+        try
+        {
+            return read(file);
+        }
+        catch (CompassFormatException e)
+        {
+            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
+        }
+    }
+
     private static readonly Configuration FirstFrameConfiguration = CreateConfiguration();
 
     /// <summary>
@@ -76,16 +91,7 @@ public static class ImageSharpLoader
     /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
     public static Image<Rgb24> Load(string path, ImageInputLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        using var file = File.OpenRead(path);
-        try
-        {
-            return Load(file, limits);
-        }
-        catch (CompassFormatException e)
-        {
-            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
-        }
+        return FromFile(path, file => Load(file, limits));
     }
 
     /// <summary>
@@ -124,16 +130,7 @@ public static class ImageSharpLoader
     /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
     public static SourceImage LoadSource(string path, ImageInputLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        using var file = File.OpenRead(path);
-        try
-        {
-            return LoadSource(file, limits);
-        }
-        catch (CompassFormatException e)
-        {
-            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
-        }
+        return FromFile(path, file => LoadSource(file, limits));
     }
 
     /// <summary>Reads an image from a stream straight into a <see cref="PixelBuffer"/> (<see cref="PixelLayout.Rgb24"/>).</summary>

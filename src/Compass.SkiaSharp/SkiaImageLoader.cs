@@ -37,16 +37,7 @@ public static class SkiaImageLoader
     /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
     public static SKBitmap Load(string path, ImageInputLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        using var file = File.OpenRead(path);
-        try
-        {
-            return Load(file, limits);
-        }
-        catch (CompassFormatException e)
-        {
-            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
-        }
+        return FromFile(path, file => Load(file, limits));
     }
 
     /// <summary>
@@ -82,16 +73,7 @@ public static class SkiaImageLoader
     /// <exception cref="CompassFormatException">The file is not a usable image (the message names the file).</exception>
     public static SourceImage LoadSource(string path, ImageInputLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        using var file = File.OpenRead(path);
-        try
-        {
-            return LoadSource(file, limits);
-        }
-        catch (CompassFormatException e)
-        {
-            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
-        }
+        return FromFile(path, file => LoadSource(file, limits));
     }
 
     /// <summary>Reads an image from a stream straight into an upright <see cref="PixelBuffer"/> (<see cref="PixelLayout.Rgba32"/>; the pixels of <see cref="LoadSource(Stream, ImageInputLimits?)"/>).</summary>
@@ -107,6 +89,21 @@ public static class SkiaImageLoader
     public static PixelBuffer LoadPixels(string path, ImageInputLimits? limits = null) => LoadSource(path, limits).Pixels;
 
     // Skia reads from its own copy, so the caller's stream is never owned or disposed by a native wrapper.
+    // The path overloads: the stream overload's errors, with the file named in front of the message.
+    private static T FromFile<T>(string path, Func<Stream, T> read)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        using var file = File.OpenRead(path);
+        try
+        {
+            return read(file);
+        }
+        catch (CompassFormatException e)
+        {
+            throw new CompassFormatException(e.Kind, $"{path}: {e.Message}", e);
+        }
+    }
+
     private static byte[] ReadAll(Stream stream)
     {
         using var memory = new MemoryStream();

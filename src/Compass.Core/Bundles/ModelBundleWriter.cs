@@ -22,14 +22,7 @@ public static class ModelBundleWriter
         System.Text.Json.JsonElement? card = null,
         System.Text.Json.JsonElement? config = null)
     {
-        ArgumentNullException.ThrowIfNull(files);
-        foreach (var path in files.Keys)
-        {
-            ModelBundleManifest.ValidatePath(path);
-        }
-
-        var hashes = files.ToDictionary(f => f.Key, f => Convert.ToHexStringLower(SHA256.HashData(f.Value)), StringComparer.Ordinal);
-        return new ModelBundleManifest(name, preset, qualities, lambdas, hashes, card, config);
+        return new ModelBundleManifest(name, preset, qualities, lambdas, Hashes(files), card, config);
     }
 
     /// <summary>
@@ -50,14 +43,7 @@ public static class ModelBundleWriter
         System.Text.Json.JsonElement? card = null,
         System.Text.Json.JsonElement? config = null)
     {
-        ArgumentNullException.ThrowIfNull(files);
-        foreach (var path in files.Keys)
-        {
-            ModelBundleManifest.ValidatePath(path);
-        }
-
-        var hashes = files.ToDictionary(f => f.Key, f => Convert.ToHexStringLower(SHA256.HashData(f.Value)), StringComparer.Ordinal);
-        return new ModelBundleManifest(name, preset, rate, hashes, card, config);
+        return new ModelBundleManifest(name, preset, rate, Hashes(files), card, config);
     }
 
     /// <summary>Writes the files and the manifest into <paramref name="folder"/> (created if needed).</summary>
@@ -151,5 +137,17 @@ public static class ModelBundleWriter
         entry.LastWriteTime = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
         using var s = entry.Open();
         s.Write(bytes);
+    }
+
+    // Every manifest lists the SHA-256 of each file, after checking its path.
+    private static Dictionary<string, string> Hashes(IReadOnlyDictionary<string, byte[]> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        foreach (var path in files.Keys)
+        {
+            ModelBundleManifest.ValidatePath(path);
+        }
+
+        return files.ToDictionary(f => f.Key, f => Convert.ToHexStringLower(SHA256.HashData(f.Value)), StringComparer.Ordinal);
     }
 }
