@@ -42,7 +42,8 @@ public static class ImageSharpExtensions
 
     /// <summary>
     /// A decoded layer as a new 8-bit RGB image (the layer's <see cref="DecodedLayer.Pixels"/>: clamped to [0, 1]
-    /// and rounded).
+    /// and rounded). Alpha is not in it: <see cref="SaveAsPng(DecodedLayer, string)"/> keeps it, and
+    /// <see cref="DecodedLayer.Pixels"/> holds it (<see cref="DecodedLayer.HasAlpha"/>).
     /// </summary>
     /// <param name="layer">A decoded layer.</param>
     /// <returns>A new image on every call; the caller disposes it.</returns>
@@ -65,25 +66,34 @@ public static class ImageSharpExtensions
         return image.ToPixels().ToImage();
     }
 
-    /// <summary>Saves a decoded layer as a PNG file.</summary>
+    /// <summary>Saves a decoded layer as a PNG file, RGBA when the stream carries alpha (<see cref="DecodedLayer.HasAlpha"/>).</summary>
     /// <param name="layer">A decoded layer.</param>
     /// <param name="path">The file to write (replaced if it exists).</param>
     public static void SaveAsPng(this DecodedLayer layer, string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var image = layer.ToImage();
+        using var image = ToFileImage(layer);
         image.SaveAsPng(path);
     }
 
-    /// <summary>Saves a decoded layer as a PNG file, asynchronously.</summary>
+    /// <summary>Saves a decoded layer as a PNG file, asynchronously; RGBA when the stream carries alpha.</summary>
     /// <param name="layer">A decoded layer.</param>
     /// <param name="path">The file to write (replaced if it exists).</param>
     /// <param name="cancellationToken">Cancels the write.</param>
     public static async Task SaveAsPngAsync(this DecodedLayer layer, string path, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
-        using var image = layer.ToImage();
+        using var image = ToFileImage(layer);
         await image.SaveAsPngAsync(path, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A file keeps what the stream carries: the layer's alpha when it has one.
+    private static Image ToFileImage(DecodedLayer layer)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (!layer.HasAlpha) return layer.ToImage();
+        PixelBuffer rgba = layer.Pixels.ConvertTo(PixelLayout.Rgba32);
+        return Image.LoadPixelData<Rgba32>(rgba.Pixels, rgba.Width, rgba.Height);
     }
 
     /// <summary>Encodes an ImageSharp image and returns the stream's bytes; see <see cref="ScalableEncoder.Encode(PixelBuffer, LayerPlan, EncodeOptions?, CancellationToken)"/>.</summary>

@@ -104,4 +104,48 @@ public class AdapterConversionTests
             Assert.Equal(0.0, ImageMetrics.Mse(decoded.Layers[1].Pixels, asBitmap.ToPixelBuffer()));
         }
     }
+
+    [SkippableFact]
+    public void SaveAsPngKeepsTheAlphaOfTheStream()
+    {
+        OnnxCompassModel model;
+        try
+        {
+            model = OnnxCompassModel.LoadDefault(new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SkipException($"no default model embedded: {e.Message}");
+        }
+        using (model)
+        {
+            var rgba = new PixelBuffer(48, 32, PixelLayout.Rgba32);
+            var pixels = rgba.Pixels;
+            for (int i = 0; i < 48 * 32; i++)
+            {
+                pixels[4 * i] = (byte)(i * 7);
+                pixels[4 * i + 1] = (byte)(i * 3);
+                pixels[4 * i + 2] = (byte)(255 - i);
+                pixels[4 * i + 3] = (byte)(i % 48 * 5); // a horizontal ramp of transparency
+            }
+
+            byte[] stream = new ScalableEncoder(model).Encode(rgba, LayerPlan.Parse("48x32"));
+            using var decoded = new ScalableDecoder(model).Decode(stream);
+            Assert.True(decoded.Layers[0].HasAlpha);
+            string path = Path.Combine(Path.GetTempPath(), $"compass-alpha-{Guid.NewGuid():N}.png");
+            try
+            {
+                decoded.Layers[0].SaveAsPng(path);
+                using var saved = Image.Load<Rgba32>(path);
+                // Alpha is coded losslessly, so the file's alpha is the input's exactly.
+                for (int y = 0; y < 32; y++)
+                    for (int x = 0; x < 48; x++)
+                        Assert.Equal(pixels[4 * (y * 48 + x) + 3], saved[x, y].A);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+    }
 }
