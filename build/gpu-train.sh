@@ -5,7 +5,7 @@
 #
 #   OUT=/path/to/results build/gpu-train.sh MINUTES STAGE [compass-train train options...]
 #   e.g.  build/gpu-train.sh 9 bl -q 3
-#         build/gpu-train.sh 9 bl -q 3 --init base=models/runs/b4-compact-q3/model-f16.weights
+#         build/gpu-train.sh 9 bl --variable-rate 1-8 -q 3 --init base=models/runs/v4-compact-vr/model-f16.weights
 #
 # MINUTES is the whole time of this script, start-up included; it stops itself in time and always leaves
 # what it has. Steps:
