@@ -77,16 +77,7 @@ public class AdapterConversionTests
     [SkippableFact]
     public void BothAdaptersGiveTheEncoderTheSamePixelsAndTheSameStream()
     {
-        OnnxCompassModel model;
-        try
-        {
-            model = OnnxCompassModel.LoadDefault(new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new SkipException($"no default model embedded: {e.Message}");
-        }
-        using (model)
+        using (var model = DefaultModel())
         {
             byte[] png = TestImages.Png(TestImages.Random(48, 32, seed: 5));
             using var image = ImageSharpLoader.Load(new MemoryStream(png));
@@ -108,16 +99,7 @@ public class AdapterConversionTests
     [SkippableFact]
     public void SaveAsPngKeepsTheAlphaOfTheStream()
     {
-        OnnxCompassModel model;
-        try
-        {
-            model = OnnxCompassModel.LoadDefault(new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
-        }
-        catch (InvalidOperationException e)
-        {
-            throw new SkipException($"no default model embedded: {e.Message}");
-        }
-        using (model)
+        using (var model = DefaultModel())
         {
             var rgba = new PixelBuffer(48, 32, PixelLayout.Rgba32);
             var pixels = rgba.Pixels;
@@ -146,6 +128,19 @@ public class AdapterConversionTests
             {
                 File.Delete(path);
             }
+        }
+    }
+
+    // The embedded default model on the CPU; a build without one skips the test.
+    private static OnnxCompassModel DefaultModel()
+    {
+        try
+        {
+            return OnnxCompassModel.LoadDefault(new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new SkipException($"no default model embedded: {e.Message}");
         }
     }
 }
