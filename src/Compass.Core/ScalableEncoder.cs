@@ -121,7 +121,10 @@ public sealed class ScalableEncoder
             | (metadata is null ? BitstreamFlags.None : BitstreamFlags.Metadata)
             | (alphaPlanes is null ? BitstreamFlags.None : BitstreamFlags.Alpha);
         long metadataBytes = metadata is null ? 0 : MetadataChunkCodec.Encode(metadata).Length;
-        var references = CreateLayerImages(image, plan);
+        // The encoder only reads its references, so a layer at the image's own size uses the image itself rather
+        // than the copy CreateLayerImages hands to callers (3 bytes per pixel, 72 MB at 24 MP).
+        var references = plan.Layers.Select(size => size.Width == image.Width && size.Height == image.Height && image.Layout == PixelLayout.Rgb24
+            ? image : Resampler.ResizeBicubic(image, size.Width, size.Height)).ToList();
         var encoding = new LayerEncoding(_model, plan, references, options.KeepReconstructions, cancellationToken, options.TileProgress);
         var layers = new List<EncodedLayer>(plan.Count);
         var reconstructions = options.KeepReconstructions ? new List<PlanarImage>(plan.Count) : null;

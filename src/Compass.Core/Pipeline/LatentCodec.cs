@@ -59,6 +59,17 @@ internal static class LatentCodec
     public static PlanarImage Decode(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height, byte entropyPath,
         int stepQ16, TilingPolicy tiling, PayloadLocation location, PlanarImage? addTo = null, CancellationToken cancellationToken = default)
     {
+        var yHat = DecodeLatents(networks, role, zStream, yStream, width, height, entropyPath, stepQ16, location);
+        return TiledSynthesis.Synthesize(networks, role, yHat, width, height, tiling, addTo, cancellationToken);
+    }
+
+    /// <summary>
+    /// The entropy-decoding half of <see cref="Decode"/>: z, the hyper-synthesis, y, and y_hat, without the synthesis.
+    /// It needs only the strings, so a decoder runs it beside the LIFF prediction of the same layer and synthesises after.
+    /// </summary>
+    public static LatentTensor DecodeLatents(ICompassNetworks networks, CodecRole role, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream,
+        int width, int height, byte entropyPath, int stepQ16, PayloadLocation location)
+    {
         var tables = networks.GetTables(role);
         int zc = tables.ZChannels, zh = LatentGeometry.ZExtent(height), zw = LatentGeometry.ZExtent(width);
         int yh = LatentGeometry.YExtent(height), yw = LatentGeometry.YExtent(width);
@@ -88,8 +99,7 @@ internal static class LatentCodec
         {
             throw location.Restate(ex, isY: true, yStream.Length);
         }
-        var yHat = Dequantize(ySymbols, means, stepQ16);
-        return TiledSynthesis.Synthesize(networks, role, yHat, width, height, tiling, addTo, cancellationToken);
+        return Dequantize(ySymbols, means, stepQ16);
     }
 
     private static int[] ChannelIndexes(LatentTensor shape)

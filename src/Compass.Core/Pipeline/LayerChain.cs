@@ -43,12 +43,20 @@ internal static class LayerChain
             return new AnalyzedLayer(LatentCodec.Analyze(networks, CodecRole.Base, target, entropyPath, tiling, cancellationToken), null);
 
         ArgumentNullException.ThrowIfNull(previous);
-        var prediction = TiledPrediction.Predict(networks, previous, target.Width, target.Height, tiling, cancellationToken);
-        // The target becomes the residual in place, and without a reconstruction the prediction is dropped here:
-        // each full-size float image is 12 bytes per pixel (288 MB at 24 MP).
-        var residual = SubtractInPlace(target, prediction);
-        var analyzed = LatentCodec.Analyze(networks, CodecRole.Residual, residual, entropyPath, tiling, cancellationToken);
-        return new AnalyzedLayer(analyzed, reconstruct ? prediction : null);
+        // The target becomes the residual in place. Without a reconstruction (the last layer) the prediction is
+        // subtracted tile by tile and never held whole: each full-size float image is 12 bytes per pixel (288 MB at 24 MP).
+        PlanarImage? prediction = null;
+        if (reconstruct)
+        {
+            prediction = TiledPrediction.Predict(networks, previous, target.Width, target.Height, tiling, cancellationToken);
+            SubtractInPlace(target, prediction);
+        }
+        else
+        {
+            TiledPrediction.SubtractFrom(networks, previous, target, tiling, cancellationToken);
+        }
+        var analyzed = LatentCodec.Analyze(networks, CodecRole.Residual, target, entropyPath, tiling, cancellationToken);
+        return new AnalyzedLayer(analyzed, prediction);
     }
 
     /// <summary>
@@ -78,9 +86,11 @@ internal static class LayerChain
                 var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
                 return AddInPlace(prediction.GetAwaiter().GetResult(), residualHat);
             }
-            // Large layers: add the residual into the prediction tile by tile (bounded memory), after the prediction.
+            // Large layers: entropy-decode the residual's latents beside the prediction (rANS, h_s: small buffers), then
+            // synthesise it into the prediction tile by tile (bounded memory: one network run at a time).
+            var yHat = LatentCodec.DecodeLatents(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, stepQ16, location);
             var predicted = prediction.GetAwaiter().GetResult();
-            return LatentCodec.Decode(networks, CodecRole.Residual, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, addTo: predicted, cancellationToken);
+            return TiledSynthesis.Synthesize(networks, CodecRole.Residual, yHat, width, height, tiling, predicted, cancellationToken);
         }
         catch
         {
@@ -113,8 +123,9 @@ internal static class LayerChain
                 var residualHat = LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
                 return AddInPlace(await prediction.ConfigureAwait(false), residualHat);
             }
+            var yHat = LatentCodec.DecodeLatents(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, location);
             var predicted = await prediction.ConfigureAwait(false);
-            return LatentCodec.Decode(networks, CodecRole.Residual, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, addTo: predicted, cancellationToken);
+            return TiledSynthesis.Synthesize(networks, CodecRole.Residual, yHat, width, height, tiling, predicted, cancellationToken);
         }
         catch
         {

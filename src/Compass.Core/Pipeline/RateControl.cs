@@ -101,7 +101,7 @@ internal sealed class LayerEncoding
     private readonly CompassModel _model;
     private readonly QuantizationSteps _steps;
     private readonly LayerPlan _plan;
-    private readonly IReadOnlyList<PixelBuffer> _references;
+    private readonly PixelBuffer?[] _references;
     private readonly bool _keepReconstructions;
     private readonly CancellationToken _cancellationToken;
     private readonly int _headerSize;
@@ -115,7 +115,7 @@ internal sealed class LayerEncoding
         _model = model;
         _steps = QuantizationSteps.For(model);
         _plan = plan;
-        _references = references;
+        _references = [.. references];
         _keepReconstructions = keepReconstructions;
         _cancellationToken = cancellationToken;
         _headerSize = BitstreamFormat.HeaderSize(plan.Count);
@@ -138,6 +138,8 @@ internal sealed class LayerEncoding
             _cancellationToken.ThrowIfCancellationRequested();
             var watch = Stopwatch.StartNew();
             var analyzed = Analyze(networks, k, previous);
+            // One pass, no probes: this layer's reference is not read again (a variable-rate base analysis is cached).
+            _references[k] = null;
             var rate = RateOf(k, qualities[k]);
             var (coded, ySymbols) = analyzed.Latents.Quantize(rate.StepQ16);
             var reconstruction = NeedsReconstruction(k) ? analyzed.Reconstruct(ySymbols, rate.StepQ16, _cancellationToken) : null;
@@ -273,7 +275,8 @@ internal sealed class LayerEncoding
     {
         // A variable-rate model's base layer does not depend on the quality: analyse it once for every probe.
         if (k == 0 && _model.Rate is not null && _baseAnalysis is not null) return _baseAnalysis;
-        var target = PlanarImage.FromPixels(_references[k]);
+        var target = PlanarImage.FromPixels(_references[k]
+            ?? throw new InvalidOperationException($"Layer {k}'s reference was released after its single pass."));
         var tiling = TilingPolicy.Default.WithProgress(_tileProgress is null ? null : new TileProgressSink(_tileProgress, k, _plan.Count));
         var analyzed = LayerChain.AnalyzeLayer(networks, k, target, previous, networks.EntropyPath, _cancellationToken, reconstruct: NeedsReconstruction(k), tiling);
         if (k == 0 && _model.Rate is not null) _baseAnalysis = analyzed;

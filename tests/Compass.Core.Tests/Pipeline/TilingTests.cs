@@ -109,6 +109,23 @@ public class TilingTests
         Assert.Equal(whole.Data, tiled.Data);
     }
 
+    // The encoder's last layer subtracts the prediction tile by tile instead of forming it whole: the residual must
+    // be target - prediction bit for bit, tiled or not (exact comparison: the same float subtraction per pixel).
+    [Theory]
+    [InlineData(61, 45, 150, 101, 7)]
+    [InlineData(40, 30, 41, 60, 100)]
+    public void SubtractFrom_EqualsTargetMinusPrediction(int sourceWidth, int sourceHeight, int width, int height, int tile)
+    {
+        var networks = new FakeNetworks();
+        var previous = RandomImage(sourceWidth, sourceHeight, seed: tile);
+        var target = RandomImage(width, height, seed: tile + 1);
+        var policy = new TilingPolicy(1000, 1, tile);
+        var prediction = TiledPrediction.Predict(networks, previous, width, height, policy, CancellationToken.None);
+        var expected = target.Data.Select((t, i) => t - prediction.Data[i]).ToArray();
+        TiledPrediction.SubtractFrom(networks, previous, target, policy, CancellationToken.None);
+        Assert.Equal(expected, target.Data);
+    }
+
     [Fact]
     public void Prediction_ChecksCancellationBetweenTiles()
     {

@@ -15,15 +15,43 @@ internal static class TiledPrediction
     public static PlanarImage Predict(ICompassNetworks networks, PlanarImage previous, int width, int height,
         TilingPolicy policy, CancellationToken cancellationToken)
     {
+        if (IsSingleTile(previous, policy))
+            return networks.Predict(previous, width, height, cancellationToken);
+        var output = new PlanarImage(width, height);
+        Run(networks, previous, output, BlitMode.Copy, policy, cancellationToken);
+        return output;
+    }
+
+    /// <summary>
+    /// Subtracts the prediction of <paramref name="target"/>'s layer from <paramref name="target"/> in place (target
+    /// becomes the residual), tile by tile: the encoder's last layer needs the residual only, and this spares it a
+    /// full-size prediction image (12 bytes per pixel, 288 MB at 24 MP). Each pixel is <c>target - prediction</c> in
+    /// float, as when the prediction is formed first.
+    /// </summary>
+    public static void SubtractFrom(ICompassNetworks networks, PlanarImage previous, PlanarImage target,
+        TilingPolicy policy, CancellationToken cancellationToken)
+    {
+        if (IsSingleTile(previous, policy))
+        {
+            var whole = networks.Predict(previous, target.Width, target.Height, cancellationToken);
+            Tiles.Blit(whole, 0, 0, target, PixelRect.Whole(target.Width, target.Height), BlitMode.Subtract);
+            return;
+        }
+        Run(networks, previous, target, BlitMode.Subtract, policy, cancellationToken);
+    }
+
+    private static bool IsSingleTile(PlanarImage previous, TilingPolicy policy) =>
+        previous.Height <= policy.LiffTile && previous.Width <= policy.LiffTile;
+
+    private static void Run(ICompassNetworks networks, PlanarImage previous, PlanarImage output, BlitMode mode,
+        TilingPolicy policy, CancellationToken cancellationToken)
+    {
+        int width = output.Width, height = output.Height;
         var rowBands = TilingPolicy.Split(previous.Height, policy.LiffTile);
         var columnBands = TilingPolicy.Split(previous.Width, policy.LiffTile);
-        if (rowBands.Length == 1 && columnBands.Length == 1)
-            return networks.Predict(previous, width, height, cancellationToken);
-
         var grid = LiffGrid.Create(previous.Height, previous.Width, height, width);
         var rows = Owned(grid.RowIndex, rowBands, networks.LiffRadius, previous.Height);
         var columns = Owned(grid.ColumnIndex, columnBands, networks.LiffRadius, previous.Width);
-        var output = new PlanarImage(width, height);
         var buffers = new TileBuffers();
         int done = 0, total = rows.Count * columns.Count;
         foreach (var (targetRows, sourceRows) in rows)
@@ -38,12 +66,11 @@ internal static class TiledPrediction
                 var tile = new PlanarImage(target.Width, target.Height, buffers.Rent(PlanarImage.Channels * target.Width * target.Height));
                 networks.Predict(crop, window, tile, cancellationToken);
                 buffers.Return(crop.Data);
-                Tiles.Blit(tile, 0, 0, output, target, add: false);
+                Tiles.Blit(tile, 0, 0, output, target, mode);
                 buffers.Return(tile.Data);
                 policy.Progress?.Report(TileStage.Prediction, ++done, total);
             }
         }
-        return output;
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ internal static class TiledSynthesis
         {
             var whole = networks.Synthesize(role, yHat, width, height);
             if (addTo is null) return whole;
-            Tiles.Blit(whole, 0, 0, addTo, PixelRect.Whole(width, height), add: true);
+            Tiles.Blit(whole, 0, 0, addTo, PixelRect.Whole(width, height), BlitMode.Add);
             return addTo;
         }
 
@@ -57,7 +57,7 @@ internal static class TiledSynthesis
                 var tile = new PlanarImage(tileWidth, tileHeight, buffers.Rent(PlanarImage.Channels * tileWidth * tileHeight));
                 networks.Synthesize(role, window, tile);
                 buffers.Return(window.Data);
-                Tiles.Blit(tile, left - (16 * v0), top - (16 * w0), output, new PixelRect(left, top, right - left, bottom - top), add: addTo is not null);
+                Tiles.Blit(tile, left - (16 * v0), top - (16 * w0), output, new PixelRect(left, top, right - left, bottom - top), addTo is null ? BlitMode.Copy : BlitMode.Add);
                 buffers.Return(tile.Data);
                 policy.Progress?.Report(TileStage.Synthesis, ++done, total);
             }

@@ -2,15 +2,28 @@ using Compass.Imaging;
 
 namespace Compass.Pipeline;
 
+/// <summary>How a tile is combined with the pixels already in the destination.</summary>
+internal enum BlitMode
+{
+    /// <summary>The destination takes the tile's values.</summary>
+    Copy,
+
+    /// <summary>destination += tile (a decoded residual added into its prediction).</summary>
+    Add,
+
+    /// <summary>destination -= tile (a target turned into its residual without a full-size prediction image).</summary>
+    Subtract,
+}
+
 /// <summary>Copies between planar images and their tiles.</summary>
 internal static class Tiles
 {
     /// <summary>
-    /// Writes (or, when <paramref name="add"/>, adds) the <paramref name="destinationRect"/>-sized block of
+    /// Writes, adds or subtracts (<paramref name="mode"/>) the <paramref name="destinationRect"/>-sized block of
     /// <paramref name="source"/> starting at (<paramref name="sourceX"/>, <paramref name="sourceY"/>) into
     /// <paramref name="destination"/> at <paramref name="destinationRect"/>.
     /// </summary>
-    public static void Blit(PlanarImage source, int sourceX, int sourceY, PlanarImage destination, PixelRect destinationRect, bool add)
+    public static void Blit(PlanarImage source, int sourceX, int sourceY, PlanarImage destination, PixelRect destinationRect, BlitMode mode)
     {
         int w = destinationRect.Width, h = destinationRect.Height;
         if (sourceX < 0 || sourceY < 0 || sourceX + w > source.Width || sourceY + h > source.Height
@@ -22,13 +35,17 @@ internal static class Tiles
             {
                 var from = source.GetRow(c, sourceY + r).Slice(sourceX, w);
                 var to = destination.GetRow(c, destinationRect.Y + r).Slice(destinationRect.X, w);
-                if (add)
+                switch (mode)
                 {
-                    for (int x = 0; x < w; x++) to[x] += from[x];
-                }
-                else
-                {
-                    from.CopyTo(to);
+                    case BlitMode.Add:
+                        for (int x = 0; x < w; x++) to[x] += from[x];
+                        break;
+                    case BlitMode.Subtract:
+                        for (int x = 0; x < w; x++) to[x] -= from[x];
+                        break;
+                    default:
+                        from.CopyTo(to);
+                        break;
                 }
             }
         }
@@ -40,7 +57,7 @@ internal static class Tiles
         var result = buffers is null
             ? new PlanarImage(rect.Width, rect.Height)
             : new PlanarImage(rect.Width, rect.Height, buffers.Rent(PlanarImage.Channels * rect.Width * rect.Height));
-        Blit(image, rect.X, rect.Y, result, PixelRect.Whole(rect.Width, rect.Height), add: false);
+        Blit(image, rect.X, rect.Y, result, PixelRect.Whole(rect.Width, rect.Height), BlitMode.Copy);
         return result;
     }
 }
