@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -21,6 +22,13 @@ namespace Compass.Onnx;
 /// </remarks>
 public sealed class OnnxCompassModel : CompassModel
 {
+    /// <summary>
+    /// Target pixels per run of the LIFF prediction graph when the caller does not choose (see
+    /// <see cref="Create(IEnumerable{ModelBundle}, OnnxRuntimeOptions?, int)"/>): bounds that graph's working memory.
+    /// </summary>
+    [Experimental(ExperimentalApis.Backend)]
+    public const int DefaultLiffPredictChunk = OnnxCompassNetworks.DefaultPredictChunk;
+
     /// <summary>The manifest resource name of the default model embedded in this assembly (when the build has one).</summary>
     internal const string DefaultResourceName = "Compass.Onnx.Models.default.zip";
 
@@ -86,18 +94,35 @@ public sealed class OnnxCompassModel : CompassModel
     /// <param name="options">Provider and threads; null for the defaults.</param>
     /// <exception cref="InvalidOperationException">This build embeds no default model, or ONNX Runtime's native library is missing (reference Compass.Onnx.Cpu or Compass.Onnx.Gpu).</exception>
     public static OnnxCompassModel LoadDefault(OnnxRuntimeOptions? options = null)
+        => Create(LoadDefaultBundles(), options);
+
+    /// <summary>
+    /// Reads and verifies the bundles of the default model embedded in Compass.Onnx without creating any ONNX Runtime
+    /// session (to inspect its manifest and files, or to load it with other options through
+    /// <see cref="Create(IEnumerable{ModelBundle}, OnnxRuntimeOptions?, int)"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This build embeds no default model.</exception>
+    public static IReadOnlyList<ModelBundle> LoadDefaultBundles()
     {
         using var stream = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(DefaultResourceName)
             ?? throw new InvalidOperationException(
                 $"No default model is embedded in this build of Compass.Onnx (resource '{DefaultResourceName}'). " +
                 "Load an exported bundle with OnnxCompassModel.Load(path) instead.");
-        return Create(ModelBundle.LoadAll(stream, "embedded default model"), options);
+        return ModelBundle.LoadAll(stream, "embedded default model");
     }
 
-    /// <summary>Builds a model set from loaded bundles (for tests and custom sources).</summary>
+    /// <summary>Builds a model set from loaded bundles (custom sources, tests and benchmarks).</summary>
+    /// <param name="bundles">One variable-rate bundle, or single-rate bundles of different qualities.</param>
+    /// <param name="options">Provider and threads; null for the defaults.</param>
+    /// <param name="predictChunk">Target pixels per run of the LIFF prediction graph (<see cref="DefaultLiffPredictChunk"/>
+    /// unless measuring another); the output does not depend on it.</param>
     /// <exception cref="CompassFormatException">A bundle is not a single-quality COMPASS bundle, or two provide the same quality.</exception>
-    internal static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = OnnxCompassNetworks.DefaultPredictChunk)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="predictChunk"/> is not positive.</exception>
+    [Experimental(ExperimentalApis.Backend)]
+    public static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = DefaultLiffPredictChunk)
     {
+        ArgumentNullException.ThrowIfNull(bundles);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(predictChunk);
         var byQuality = new SortedDictionary<int, ModelBundle>();
         var all = bundles.ToList();
         if (all.FirstOrDefault(b => b.Manifest.Rate is not null) is { } variableRate)

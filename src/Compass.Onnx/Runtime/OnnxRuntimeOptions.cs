@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
@@ -59,4 +60,21 @@ public sealed class OnnxRuntimeOptions
 
     /// <summary>Receives provider choices and fallback reasons; <see cref="NullLogger.Instance"/> by default.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>
+    /// Creates the ONNX Runtime session that Compass itself would create for one graph with these options (provider
+    /// choice and CUDA fallback, threads, spinning, arena, optimisation level): for timing or inspecting a single graph
+    /// of a model bundle (<see cref="Bundles.ModelBundle.GetBytes"/>). The caller disposes it.
+    /// </summary>
+    /// <param name="model">The ONNX model's bytes.</param>
+    /// <param name="graphName">A name for messages and logs, such as the bundle file name.</param>
+    /// <param name="provider">Where the session runs (<see cref="ExecutionProvider.Cpu"/> after an Auto fallback).</param>
+    /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing (reference Compass.Onnx.Cpu or Compass.Onnx.Gpu).</exception>
+    /// <exception cref="NotSupportedException"><see cref="Provider"/> is <see cref="ExecutionProvider.Cuda"/> and CUDA cannot be set up.</exception>
+    [Experimental(ExperimentalApis.Backend)]
+    public InferenceSession CreateSession(byte[] model, string graphName, out ExecutionProvider provider)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(graphName);
+        return OnnxSessionFactory.Create(model, this, graphName, out provider);
+    }
 }
