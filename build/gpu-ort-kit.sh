@@ -10,7 +10,8 @@
 # default model, ONNX Runtime's CUDA build: libonnxruntime.so and libonnxruntime_providers_cuda.so, 284 MB alone),
 # as one tar.xz cut into parts of at most PART_MIB MiB, because a device call carries the tracked tree plus at most
 # 64 MiB of ignored files:
-#   gpu-ort-kit/ort-kit.tar.xz.part01 .. partNN   the parts (4 with the default 55 MiB)
+#   gpu-ort-kit/ort-kit.tar.xz.part01 .. partNN   the parts (417 MiB unpacked; with XZ_LEVEL=1 the archive is 234 MiB,
+#                                                 5 parts of 55 MiB; the default xz -9 packs tighter, fewer parts)
 #   gpu-ort-kit/kit.txt                           versions, sizes, the sha256 of every part and of the whole archive
 # The archive also holds kodim01.png (when ../shared has it), the image cuda-check codes.
 # Left out of it: libtorch (the training suites, TrainingStepBenchmarks and LiffBenchmarks, do not run from the kit)
@@ -22,7 +23,7 @@
 #                   (lists the parts present, seconds);
 #   call N          carry ["gpu-ort-kit/kit.txt", "gpu-ort-kit/ort-kit.tar.xz.partN"], command:
 #                   OUT=$OUT build/gpu-ort-run.sh 8      (joins the parts, runs the check and the suites in 8 minutes).
-# So 4 calls with the default parts; the last one does the work. Then, on the CPU machine, check the streams it wrote:
+# So one call per part (the script prints how many), the last one doing the work. Then, on the CPU machine, check the streams it wrote:
 #   dotnet benchmarks/Compass.Benchmarks/bin/Release/net10.0/Compass.Benchmarks.dll cuda-check verify <its OUT folder>
 #
 # Variables: KIT (output folder; default gpu-ort-kit), PART_MIB (default 55), XZ_LEVEL (default 9), KODAK (the image

@@ -59,7 +59,8 @@ left() { echo $((deadline - $(date +%s))); }
 mkdir -p "$OUT"
 status="$OUT/status.txt"
 note() { echo "gpu-ort-run: $*" | tee -a "$status" >&2; }
-trap 'echo "gpu-ort-run: ended after $(($(date +%s) - started)) s of ${minutes} min" >> "$status"' EXIT
+bin=""
+trap 'echo "gpu-ort-run: ended after $(($(date +%s) - started)) s of ${minutes} min" >> "$status"; [ -n "$bin" ] && rm -rf "$bin"' EXIT
 
 [ -f "$kit/kit.txt" ] || { note "no kit at $kit: run build/gpu-ort-kit.sh and carry gpu-ort-kit/kit.txt with each part"; exit 3; }
 [ ${#expected[@]} -gt 0 ] || { note "$kit/kit.txt lists no parts"; exit 3; }
@@ -96,8 +97,12 @@ export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 OMP
   command -v nvidia-smi > /dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || echo "no nvidia-smi"
   timeout 60 "$python" -c 'import torch; print("python torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(), "cudnn", torch.backends.cudnn.version())' 2>&1
   echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
-  # The libraries the CUDA provider links against, and where the loader finds them.
-  for lib in $(readelf -d "$bin/compass-ort/libonnxruntime_providers_cuda.so" 2>/dev/null | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p'); do
+  # The CUDA libraries the CUDA provider links against (readelf, else ONNX Runtime 1.31's list) and the ones it opens
+  # at run time (cuDNN 9, cuFFT), and where the loader finds each.
+  needed="libcublasLt.so.13 libcublas.so.13 libcurand.so.10 libcudart.so.13 libcuda.so.1"
+  command -v readelf > /dev/null && needed=$(readelf -d "$bin/compass-ort/libonnxruntime_providers_cuda.so" | sed -n 's/.*NEEDED.*\[\(libcu[^]]*\)\]/\1/p')
+  needed="$needed libcudnn.so.9 libcufft.so.12"
+  for lib in $needed; do
     found=""
     IFS=: read -ra dirs <<< "$LD_LIBRARY_PATH"
     for d in "${dirs[@]}"; do [ -n "$d" ] && [ -e "$d/$lib" ] && { found="$d/$lib"; break; }; done
@@ -122,8 +127,8 @@ if [ "$mode" = bench ]; then
   budget=$(( $(left) - 15 ))
   if [ "$budget" -gt 60 ]; then
     note "BenchmarkDotNet suites for $budget s"
-    (cd "$bin" && timeout --kill-after=10 "$budget" "$app" --filter '*OnnxGraphBenchmarks*' '*KodakEndToEndBenchmarks*' \
-      --artifacts "$bin/artifacts" --exporters markdown csv > "$OUT/bench.log" 2>&1)
+    (cd "$bin" && timeout --kill-after=10 "$budget" "$app" ort-suites --filter '*OnnxGraphBenchmarks*' '*KodakEndToEndBenchmarks*' \
+      --artifacts "$bin/artifacts" > "$OUT/bench.log" 2>&1)
     note "suites exit $? ($(grep -c '^| ' "$OUT/bench.log") table rows in bench.log)"
     mkdir -p "$OUT/results"
     cp "$bin"/artifacts/results/*.md "$bin"/artifacts/results/*.csv "$OUT/results/" 2>/dev/null

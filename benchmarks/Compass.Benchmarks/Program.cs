@@ -10,6 +10,13 @@ public static class Program
     {
         if (args.Length > 0 && args[0] == "cuda-check")
             return CudaCheck.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "ort-suites")
+        {
+            // Only the ONNX Runtime suites (CPU and CUDA cases): BenchmarkDotNet reads the attributes of every type it
+            // is given, and the training suites' would load libtorch, which the CUDA kit leaves out.
+            BenchmarkSwitcher.FromTypes([typeof(OnnxGraphBenchmarks), typeof(KodakEndToEndBenchmarks), typeof(UhdEndToEndBenchmarks)]).Run(args[1..]);
+            return 0;
+        }
         if (args.Length > 0 && args[0] == "liff-peak-rss")
         {
             LiffPeakMemory.Run(args[1..]);
