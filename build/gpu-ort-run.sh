@@ -24,7 +24,8 @@
 # there and compares each layer with the PNG decoded on CUDA.
 #
 # Variables: OUT (required unless --check), KIT (default gpu-ort-kit), PYTHON (default python3), UHD_REPEATS (default 1;
-# 0 skips the 3840x2160 timing), KODAK_REPEATS (default 5).
+# 0 skips the 3840x2160 timing), KODAK_REPEATS (default 5), SUITES (BenchmarkDotNet filters; default
+# "*OnnxGraphBenchmarks* *KodakEndToEndBenchmarks*").
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -113,8 +114,15 @@ export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 OMP
 note "libraries: $(grep -c 'NOT FOUND' "$OUT/env.txt") of the CUDA provider's libraries not found (env.txt)"
 
 # 3. cuda-check (the CPU Kodak run and the 3840x2160 one take a minute or two on 16 cores).
-image="$root/samples/ProgressiveDecoding/kodim23.png"
-[ -f "$bin/compass-ort/kodim01.png" ] && image="$bin/compass-ort/kodim01.png"
+# The benchmarks look for shared/data/kodak/kodim01.png, else samples/ProgressiveDecoding/kodim23.png, in the folders
+# above their own: the image goes where they find it.
+if [ -f "$bin/compass-ort/kodim01.png" ]; then
+  image="$bin/shared/data/kodak/kodim01.png"
+  mkdir -p "$(dirname "$image")" && cp "$bin/compass-ort/kodim01.png" "$image"
+else
+  image="$bin/samples/ProgressiveDecoding/kodim23.png"
+  mkdir -p "$(dirname "$image")" && cp "$root/samples/ProgressiveDecoding/kodim23.png" "$image"
+fi
 budget=$(( $(left) - 20 ))
 [ "$budget" -gt 30 ] || { note "only $(left) s left: nothing run"; exit 1; }
 timeout --kill-after=10 "$budget" "$app" cuda-check run "$OUT" "${KODAK_REPEATS:-5}" "${UHD_REPEATS:-1}" "$image" > "$OUT/cuda-check.log" 2>&1
@@ -125,9 +133,10 @@ grep -q 'CUDA unavailable' "$OUT/cuda-check.log" && note "CUDA was not available
 # 4. The BenchmarkDotNet suites for the time left (each case reports NA where CUDA is missing).
 if [ "$mode" = bench ]; then
   budget=$(( $(left) - 15 ))
+  read -ra suites <<< "${SUITES:-*OnnxGraphBenchmarks* *KodakEndToEndBenchmarks*}"
   if [ "$budget" -gt 60 ]; then
     note "BenchmarkDotNet suites for $budget s"
-    (cd "$bin" && timeout --kill-after=10 "$budget" "$app" ort-suites --filter '*OnnxGraphBenchmarks*' '*KodakEndToEndBenchmarks*' \
+    (cd "$bin" && timeout --kill-after=10 "$budget" "$app" ort-suites --filter "${suites[@]}" \
       --artifacts "$bin/artifacts" > "$OUT/bench.log" 2>&1)
     note "suites exit $? ($(grep -c '^| ' "$OUT/bench.log") table rows in bench.log)"
     mkdir -p "$OUT/results"
