@@ -6,6 +6,7 @@
 #   benchmarks/cli-startup.sh                       publishes this checkout twice (JIT only, and ReadyToRun) and compares them
 #   benchmarks/cli-startup.sh DIR [DIR...]          compares already published tools (folders holding `compass`)
 #   ROUNDS=15 IMAGE=kodim01.png benchmarks/cli-startup.sh
+#   ONLY='version|info' benchmarks/cli-startup.sh DIR DIR     only the commands whose label matches (a regex)
 #
 # Each round runs, per tool: `compass --version` (runtime start-up and the command tree), `compass info` of a
 # 3-layer stream, `compass decode` of its base layer (-k 1) and of all three layers (the default plan of a Kodak
@@ -38,11 +39,11 @@ pin=()
 stream="$work/stream.cmps"
 "${pin[@]}" "${tools[0]}/compass" encode "$image" -o "$stream" >/dev/null
 
-python3 - "$rounds" "$stream" "$work" "${pin[*]:-}" "${tools[@]}" <<'PY'
+python3 - "$rounds" "$stream" "$work" "${ONLY:-.}" "${pin[*]:-}" "${tools[@]}" <<'PY'
 import os, re, shutil, statistics, subprocess, sys, tempfile, time
 
-rounds, stream, work, pin = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4].split()
-tools = sys.argv[5:]
+rounds, stream, work, only, pin = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5].split()
+tools = sys.argv[6:]
 out = os.path.join(work, "decoded")
 commands = {
     "compass --version": ["--version"],
@@ -50,6 +51,7 @@ commands = {
     "compass decode -k 1 (base layer, 192x128)": ["decode", stream, "-o", out, "-k", "1"],
     "compass decode (3 layers, up to 768x512)": ["decode", stream, "-o", out],
 }
+commands = {c: a for c, a in commands.items() if re.search(only, c)}
 
 def run(tool, args):
     """Wall seconds and CPU (user + system) seconds of one process, from wait4's rusage."""
@@ -63,8 +65,8 @@ def run(tool, args):
     return wall, usage.ru_utime + usage.ru_stime
 
 times = {(t, c): [] for t in tools for c in commands}
-for t in tools:  # one warm-up each: page cache, not JIT (every process starts cold)
-    for args in commands.values(): run(t, args)
+for t in tools:  # one warm-up each: the page cache (every process still starts and JITs cold)
+    run(t, ["info", stream])
 for r in range(rounds):
     for c, args in commands.items():
         for t in tools:
@@ -81,6 +83,8 @@ for c in commands:
         cells += [f"{statistics.median(walls):.2f} s", f"{statistics.median(cpus):.2f} s"]
     print(f"| `{c}` | " + " | ".join(cells) + " |")
 
+if not any("decode" in c for c in commands):
+    sys.exit(0)
 # Model load: one --verbose decode per tool; its Debug lines time the bundle read and each session.
 print("\nModel load (one `compass decode --verbose` each): bundle read + verify, and each session created:")
 for t in tools:
