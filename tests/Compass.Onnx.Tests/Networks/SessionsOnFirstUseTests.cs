@@ -1,7 +1,7 @@
 using Compass.Bundles;
 using Compass.ImageSharp;
-using Compass.Pipeline;
 using Compass.Imaging;
+using Compass.Pipeline;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
