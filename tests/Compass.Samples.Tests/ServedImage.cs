@@ -54,7 +54,8 @@ public sealed class ServedImage : IAsyncLifetime
         await File.WriteAllBytesAsync(Path.Combine(_folder, Name), Stream);
         await File.WriteAllBytesAsync(Path.Combine(_folder, "broken.cmps"), Stream[..^1]);
 
-        _app = ImageServer.Create(_folder, ["--urls", "http://127.0.0.1:0"]);
+        // Port 0: any free loopback port; request logging off (it would fill the test output).
+        _app = ImageServer.Create(_folder, ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"]);
         await _app.StartAsync();
         BaseAddress = new Uri(_app.Urls.Single());
     }
