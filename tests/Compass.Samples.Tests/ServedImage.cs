@@ -2,10 +2,10 @@ using Compass.Bitstream;
 using Compass.ImageSharp;
 using Compass.Onnx;
 using Compass.Samples.Serving;
+using Microsoft.AspNetCore.Builder;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
-using Microsoft.AspNetCore.Builder;
 
 namespace Compass.Samples.Tests;
 

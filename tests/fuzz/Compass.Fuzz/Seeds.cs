@@ -1,7 +1,7 @@
-using Compass.Imaging;
 using Compass.Bundles;
 using Compass.Determinism;
 using Compass.EntropyCoding;
+using Compass.Imaging;
 using Compass.Pipeline;
 using Compass.Testing;
 
