@@ -47,6 +47,19 @@ public sealed class OnnxRuntimeOptions
     /// </summary>
     public bool EnableMemoryArena { get; init; }
 
+    /// <summary>
+    /// Whether each graph's ONNX Runtime session is created when the graph first runs instead of when the model loads;
+    /// false by default. Session creation (parsing and optimising the graph) is most of a model load, and a decode never
+    /// runs the analysis graphs, nor a base-layer-only decode the LIFF and residual graphs: a command-line tool that
+    /// decodes once pays only for the sessions it uses. The bundle's files are then read (inflated, hash-checked) on first
+    /// use too, as are a codec's entropy tables: the manifest and the config are checked at load, and a file that fails
+    /// its hash or a graph that is not a valid ONNX model, or does not match the config, fails its first use (with the
+    /// same <see cref="CompassFormatException"/>) rather than the load. On a build with the CUDA provider
+    /// and <see cref="ExecutionProvider.Auto"/> or <see cref="ExecutionProvider.Cuda"/>, every session is still created
+    /// at load, since only a session tells which provider a graph really runs on.
+    /// </summary>
+    public bool CreateSessionsOnFirstUse { get; init; }
+
     /// <summary>Graph optimisation level; <see cref="GraphOptimizationLevel.ORT_ENABLE_ALL"/> by default.</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
