@@ -47,6 +47,11 @@ public static class Program
             Profiling.BundleComparison.EndToEnd(args[1..]);
             return 0;
         }
+        if (args.Length > 0 && args[0] == "codec-time")
+        {
+            Profiling.CodecTiming.Run(args[1..]);
+            return;
+        }
         if (args.Length > 0 && args[0] == "ab")
         {
             Profiling.OptionsComparison.Run(args[1..]);
