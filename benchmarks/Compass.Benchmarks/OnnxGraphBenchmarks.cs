@@ -12,7 +12,7 @@ namespace Compass.Benchmarks;
 /// <summary>
 /// Each exported ONNX graph of the embedded default bundle, alone, at the sizes a 3-layer Kodak encode and decode
 /// (192x128, 384x256, 768x512) run it, on each execution provider. <c>liff/predict</c> is one run of
-/// <see cref="OnnxCompassNetworks.DefaultPredictChunk"/> target pixels (the pipeline runs as many as the target needs).
+/// <see cref="OnnxCompassModel.DefaultLiffPredictChunk"/> target pixels (the pipeline runs as many as the target needs).
 /// Inputs are deterministic and created once; outputs are allocated by ONNX Runtime (native memory, not in Allocated).
 /// Run: <c>dotnet run -c Release --project benchmarks/Compass.Benchmarks -- --filter *OnnxGraph*</c>.
 /// </summary>
@@ -24,7 +24,7 @@ public class OnnxGraphBenchmarks
     {
         var bundle = ProviderSupport.DefaultBundle();
         var config = BundleConfig.Parse(bundle.Manifest.Config, bundle.Manifest.Name);
-        return (bundle, GraphCase.Kodak(config, OnnxCompassNetworks.DefaultPredictChunk));
+        return (bundle, GraphCase.Kodak(config, OnnxCompassModel.DefaultLiffPredictChunk));
     });
 
     private InferenceSession? _session;
@@ -49,7 +49,7 @@ public class OnnxGraphBenchmarks
     {
         ProviderSupport.EnsureAvailable(Provider);
         var c = Default.Value.Cases.Single(c => c.Name == Graph);
-        _session = OnnxSessionFactory.Create(Default.Value.Bundle.GetArray(c.File), ProviderSupport.Options(Provider), c.File, out _);
+        _session = ProviderSupport.Options(Provider).CreateSession(Default.Value.Bundle.GetBytes(c.File).ToArray(), c.File, out _);
         _names = c.Inputs.Select(i => i.Name).ToArray();
         _inputs = c.Inputs.Select(i => i.Floats is not null
             ? OrtValue.CreateTensorValueFromMemory(i.Floats, i.Shape)

@@ -27,9 +27,7 @@ internal static class ProviderSupport
     /// <summary>The embedded default model's bundle (manifest and files; no sessions).</summary>
     public static ModelBundle DefaultBundle()
     {
-        using var stream = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(OnnxCompassModel.DefaultResourceName)
-            ?? throw new InvalidOperationException("This build of Compass.Onnx embeds no default model.");
-        return ModelBundle.LoadAll(stream, "embedded default model")[0];
+        return OnnxCompassModel.LoadDefaultBundles()[0];
     }
 
     private static string? ProbeCuda()
@@ -37,7 +35,7 @@ internal static class ProviderSupport
         try
         {
             // The smallest graph of the default bundle; ExecutionProvider.Cuda throws instead of falling back.
-            using var graph = OnnxGraph.Load("cuda-probe", DefaultBundle().GetArray(BundleFiles.LiffPredict), Options(ExecutionProvider.Cuda));
+            using var session = Options(ExecutionProvider.Cuda).CreateSession(DefaultBundle().GetBytes(BundleFiles.LiffPredict).ToArray(), "cuda-probe", out _);
             return null;
         }
         catch (Exception ex) when (ex is NotSupportedException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)

@@ -27,6 +27,8 @@ internal static class ModelLoading
             Provider = request.Provider,
             IntraOpThreads = request.Threads,
             EnableMemoryArena = request.MemoryArena,
+            // One command, one process: create only the sessions the command runs (a decode has no analysis graphs).
+            CreateSessionsOnFirstUse = true,
             Logger = request.Logging.CreateLogger("Compass.Onnx"),
         };
         try

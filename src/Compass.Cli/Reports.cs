@@ -60,12 +60,19 @@ internal sealed record DecodeLayerReport(int Index, int Width, int Height, long 
 
 /// <summary>The result of <c>compass info</c>.</summary>
 internal sealed record InfoReport(string Input, int FormatVersion, int EntropyPathVersion, double Quality, string ModelId, string Plan,
+    bool Grayscale, bool Alpha, InfoMetadataReport? Metadata,
     int HeaderBytes, bool HeaderCrcValid, long TotalBytes, long TrailingBytes, bool Valid, bool Truncated, string? Error,
     IReadOnlyList<InfoLayerReport> Layers)
 {
     [JsonPropertyOrder(-1)]
     public string Command => "info";
 }
+
+/// <summary>The metadata chunk of <see cref="InfoReport"/> (null there when the stream has none): its size and each entry's.</summary>
+internal sealed record InfoMetadataReport(long ChunkBytes, IReadOnlyList<InfoMetadataEntry> Entries);
+
+/// <summary>One metadata entry: <c>icc</c>, <c>exif</c> or <c>xmp</c>, and its bytes.</summary>
+internal sealed record InfoMetadataEntry(string Type, long Bytes);
 
 /// <summary>One chunk of <see cref="InfoReport"/>; z/y bytes are null when the chunk's CRC does not match.</summary>
 internal sealed record InfoLayerReport(int Index, int Width, int Height, double Quality, double Step, long Offset, long Bytes, int? ZBytes, int? YBytes, double Bpp, bool CrcValid);

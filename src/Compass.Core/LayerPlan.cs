@@ -12,7 +12,7 @@ namespace Compass;
 /// <remarks>
 /// <para>Rules, checked by every factory: 1 to <see cref="MaxLayerCount"/> layers (or fewer, see
 /// <see cref="LayerPlanLimits.MaxLayers"/>); every side between <see cref="MinSide"/> and
-/// <see cref="MaxSide"/>; no dimension shrinks from one layer to the next and at least one grows;
+/// <see cref="MaxSide"/> (a plan of one layer may have sides from 1 px: a tiny image coded whole); no dimension shrinks from one layer to the next and at least one grows;
 /// each dimension grows by a ratio between <see cref="MinLayerRatio"/> and <see cref="MaxLayerRatio"/>
 /// per layer (the range the networks are trained for); the pixels of all layers sum to at most
 /// <see cref="LayerPlanLimits.MaxTotalPixels"/>.</para>
@@ -25,7 +25,11 @@ public readonly struct LayerPlan : IEquatable<LayerPlan>
     /// <summary>Most layers a plan (and the bitstream format) can hold.</summary>
     public const int MaxLayerCount = 8;
 
-    /// <summary>Smallest allowed width or height of any layer, in pixels.</summary>
+    /// <summary>
+    /// Smallest allowed width or height of a layer in a plan of two or more layers, in pixels (the LIFF layers are trained
+    /// on such sizes and up). A single-layer plan may be smaller, down to 1x1: such a layer is coded extended to 16 px a side
+    /// by repeating its last row and column and cropped back after synthesis, so a tiny image is coded as one layer.
+    /// </summary>
     public const int MinSide = 16;
 
     /// <summary>Largest allowed width or height of any layer: the bitstream stores sides as 16-bit numbers.</summary>
@@ -103,12 +107,12 @@ public readonly struct LayerPlan : IEquatable<LayerPlan>
     /// <summary>
     /// The plan to use when the caller has no particular sizes in mind: <see cref="DefaultScales"/> (a quarter, a half and
     /// the whole image) without the layers whose sides would fall below <see cref="MinSide"/>, so small images still
-    /// encode (a 40x40 image gives <c>20x20,40x40</c>; an image under 64 px a side, the image alone).
+    /// encode (a 40x40 image gives <c>20x20,40x40</c>; an image under 64 px a side, the image alone, also when it is
+    /// under 16 px: a 7x5 image gives <c>7x5</c>).
     /// </summary>
     /// <param name="width">Width of the image.</param>
     /// <param name="height">Height of the image.</param>
-    /// <exception cref="ArgumentException">The size is not positive, or the image itself breaks a rule (a side below
-    /// <see cref="MinSide"/> or above <see cref="MaxSide"/>).</exception>
+    /// <exception cref="ArgumentException">The size is not positive, or a side is above <see cref="MaxSide"/>.</exception>
     public static LayerPlan Default(int width, int height)
     {
         var fitting = DefaultScales.Where(s => Math.Floor(width * s) >= MinSide && Math.Floor(height * s) >= MinSide).ToArray();
@@ -272,9 +276,14 @@ public readonly struct LayerPlan : IEquatable<LayerPlan>
         {
             layer = i;
             LayerSize size = sizes[i];
-            if (size.Width < MinSide || size.Height < MinSide)
+            // Under 16 px only alone: the LIFF filter between layers is trained on layers of 16 px and up.
+            if (sizes.Length > 1 && (size.Width < MinSide || size.Height < MinSide))
             {
-                return $"Layer {i} is {size.Width}x{size.Height}; each side must be at least {MinSide} px.";
+                return $"Layer {i} is {size.Width}x{size.Height}; each side must be at least {MinSide} px in a plan of several layers (a single-layer plan may be smaller).";
+            }
+            if (size.Width < 1 || size.Height < 1)
+            {
+                return $"Layer {i} is {size.Width}x{size.Height}; each side must be at least 1 px.";
             }
             if (size.Width > MaxSide || size.Height > MaxSide)
             {

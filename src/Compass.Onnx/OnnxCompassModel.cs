@@ -1,9 +1,12 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Compass.Bitstream;
 using Compass.Bundles;
 using Compass.Pipeline;
+using Microsoft.Extensions.Logging;
 
 namespace Compass.Onnx;
 
@@ -15,12 +18,20 @@ namespace Compass.Onnx;
 /// <remarks>
 /// Every bundle is read and verified at load time. The default quality's graphs get their ONNX Runtime
 /// sessions at load time too; the other qualities' sessions are created on their first use (a ladder of
-/// four qualities would otherwise cost four times the memory for the one quality most callers use).
-/// Sessions are reused for every call and released by <see cref="CompassModel.Dispose()"/>. The model is
+/// four qualities would otherwise cost four times the memory for the one quality most callers use). With
+/// <see cref="OnnxRuntimeOptions.CreateSessionsOnFirstUse"/> each graph's session waits for that graph's first run
+/// (a decode never creates the analysis sessions). Sessions are reused for every call and released by <see cref="CompassModel.Dispose()"/>. The model is
 /// safe to share between threads.
 /// </remarks>
 public sealed class OnnxCompassModel : CompassModel
 {
+    /// <summary>
+    /// Target pixels per run of the LIFF prediction graph when the caller does not choose (see
+    /// <see cref="Create(IEnumerable{ModelBundle}, OnnxRuntimeOptions?, int)"/>): bounds that graph's working memory.
+    /// </summary>
+    [Experimental(ExperimentalApis.Backend)]
+    public const int DefaultLiffPredictChunk = OnnxCompassNetworks.DefaultPredictChunk;
+
     /// <summary>The manifest resource name of the default model embedded in this assembly (when the build has one).</summary>
     internal const string DefaultResourceName = "Compass.Onnx.Models.default.zip";
 
@@ -47,7 +58,7 @@ public sealed class OnnxCompassModel : CompassModel
     /// <inheritdoc />
     public override RateAnchors? Rate { get; }
 
-    /// <summary>Where the networks run: <see cref="ExecutionProvider.Cuda"/> when every graph of the default quality runs on CUDA, else <see cref="ExecutionProvider.Cpu"/> (all qualities are loaded with the same options).</summary>
+    /// <summary>Where the networks run: <see cref="ExecutionProvider.Cuda"/> when every graph of the default quality runs on CUDA, else <see cref="ExecutionProvider.Cpu"/> (all qualities are loaded with the same options; with sessions created on first use, known without them only where it is the CPU).</summary>
     public ExecutionProvider ActiveProvider { get; }
 
     /// <summary>The identity of each quality's bundle (the value recorded in its bitstreams), in <see cref="Qualities"/> order.</summary>
@@ -68,7 +79,7 @@ public sealed class OnnxCompassModel : CompassModel
     public static OnnxCompassModel Load(string path, OnnxRuntimeOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return Create(BundlePaths(path).SelectMany(LoadBundles), options);
+        return Create(Timed(() => BundlePaths(path).SelectMany(p => LoadBundles(p, options)).ToList(), options), options);
     }
 
     /// <summary>Loads a model set from several bundles (folders or zips), one per quality.</summary>
@@ -79,7 +90,7 @@ public sealed class OnnxCompassModel : CompassModel
     public static OnnxCompassModel Load(IEnumerable<string> paths, OnnxRuntimeOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        return Create(paths.SelectMany(BundlePaths).SelectMany(LoadBundles), options);
+        return Create(Timed(() => paths.SelectMany(BundlePaths).SelectMany(p => LoadBundles(p, options)).ToList(), options), options);
     }
 
     /// <summary>Loads the default model embedded in Compass.Onnx (a bundle zip, or a zip whose top folders are bundles).</summary>
@@ -87,17 +98,49 @@ public sealed class OnnxCompassModel : CompassModel
     /// <exception cref="InvalidOperationException">This build embeds no default model, or ONNX Runtime's native library is missing (reference Compass.Onnx.Cpu or Compass.Onnx.Gpu).</exception>
     public static OnnxCompassModel LoadDefault(OnnxRuntimeOptions? options = null)
     {
-        using var stream = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(DefaultResourceName)
+        using var stream = OpenDefault();
+        return Create(Timed(() => ModelBundle.LoadAll(stream, "embedded default model", ReadFilesOnFirstUse(options)), options), options);
+    }
+
+    /// <summary>
+    /// Reads and verifies the bundles of the default model embedded in Compass.Onnx without creating any ONNX Runtime
+    /// session (to inspect its manifest and files, or to load it with other options through
+    /// <see cref="Create(IEnumerable{ModelBundle}, OnnxRuntimeOptions?, int)"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">This build embeds no default model.</exception>
+    public static IReadOnlyList<ModelBundle> LoadDefaultBundles()
+    {
+        using var stream = OpenDefault();
+        return ModelBundle.LoadAll(stream, "embedded default model");
+    }
+
+    private static Stream OpenDefault() =>
+        typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(DefaultResourceName)
             ?? throw new InvalidOperationException(
                 $"No default model is embedded in this build of Compass.Onnx (resource '{DefaultResourceName}'). " +
                 "Load an exported bundle with OnnxCompassModel.Load(path) instead.");
-        return Create(ModelBundle.LoadAll(stream, "embedded default model"), options);
+
+    // Reading, inflating and hashing the bundles (those read at load), as a Debug line; the sessions log their own times.
+    private static T Timed<T>(Func<T> read, OnnxRuntimeOptions? options)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var result = read();
+        (options ?? OnnxRuntimeOptions.Default).Logger.LogDebug("Model bundles read and verified in {Milliseconds:0} ms.", Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return result;
     }
 
-    /// <summary>Builds a model set from loaded bundles (for tests and custom sources).</summary>
+    /// <summary>Builds a model set from loaded bundles (custom sources, tests and benchmarks).</summary>
+    /// <param name="bundles">One variable-rate bundle, or single-rate bundles of different qualities.</param>
+    /// <param name="options">Provider and threads; null for the defaults.</param>
+    /// <param name="predictChunk">Target pixels per run of the LIFF prediction graph (<see cref="DefaultLiffPredictChunk"/>
+    /// unless measuring another); the output does not depend on it.</param>
     /// <exception cref="CompassFormatException">A bundle is not a single-quality COMPASS bundle, or two provide the same quality.</exception>
-    internal static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = OnnxCompassNetworks.DefaultPredictChunk)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="predictChunk"/> is not positive.</exception>
+    [Experimental(ExperimentalApis.Backend)]
+    public static OnnxCompassModel Create(IEnumerable<ModelBundle> bundles, OnnxRuntimeOptions? options = null, int predictChunk = DefaultLiffPredictChunk)
     {
+        ArgumentNullException.ThrowIfNull(bundles);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(predictChunk);
         var byQuality = new SortedDictionary<int, ModelBundle>();
         var all = bundles.ToList();
         if (all.FirstOrDefault(b => b.Manifest.Rate is not null) is { } variableRate)
@@ -151,6 +194,9 @@ public sealed class OnnxCompassModel : CompassModel
     /// <summary>Whether <paramref name="quality"/>'s ONNX Runtime sessions exist yet (they are created on first use).</summary>
     internal bool HasSessions(int quality) => _networks.TryGetValue(quality, out var n) && n.IsValueCreated;
 
+    /// <summary>Whether the session of one graph (<paramref name="file"/>, e.g. "bl/synthesis.onnx") of <paramref name="quality"/> exists yet.</summary>
+    internal bool HasSession(int quality, string file) => HasSessions(quality) && _networks[quality].Value.HasSession(file);
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {
@@ -162,12 +208,15 @@ public sealed class OnnxCompassModel : CompassModel
     }
 
     // A folder is one bundle; a zip is one bundle or, when its top folders hold the manifests, several.
-    private static IReadOnlyList<ModelBundle> LoadBundles(string path)
+    private static IReadOnlyList<ModelBundle> LoadBundles(string path, OnnxRuntimeOptions? options)
     {
-        if (Directory.Exists(path)) return [ModelBundle.Load(path)];
+        if (Directory.Exists(path)) return [ModelBundle.Load(path, ReadFilesOnFirstUse(options))];
         using var stream = File.OpenRead(path);
-        return ModelBundle.LoadAll(stream, path);
+        return ModelBundle.LoadAll(stream, path, ReadFilesOnFirstUse(options));
     }
+
+    // Sessions on first use read (inflate, hash) each bundle file on first use too: a decode never reads the analysis graphs.
+    private static bool ReadFilesOnFirstUse(OnnxRuntimeOptions? options) => options?.CreateSessionsOnFirstUse == true;
 
     // A bundle folder or zip is itself; any other folder contributes its bundle subfolders and zips.
     private static IEnumerable<string> BundlePaths(string path)

@@ -211,14 +211,30 @@ public sealed class CliHabitsTests : IDisposable
         Assert.Equal(infoBpp.Skip(1), encBpp.Skip(1));
     }
 
-    [Fact]
-    public void TinyImagesNameTheSmallestSize()
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 5)]
+    [InlineData(12, 30)]
+    public void TinyImagesAreCodedAsOneLayer(int width, int height)
     {
-        using (var tiny = new Image<Rgb24>(12, 30)) tiny.SaveAsPng(_cli.PathOf("tiny.png"));
-        var run = _cli.Run("encode", _cli.PathOf("tiny.png"), "-o", _cli.PathOf("t.cmps"));
+        using (var tiny = new Image<Rgb24>(width, height, new Rgb24(90, 140, 200))) tiny.SaveAsPng(_cli.PathOf("tiny.png"));
+        var encode = _cli.Run("encode", _cli.PathOf("tiny.png"), "-o", _cli.PathOf("t.cmps"));
+        Assert.True(encode.ExitCode == 0, encode.ToString());
+        var info = _cli.Run("info", _cli.PathOf("t.cmps"));
+        Assert.Contains($"plan     {width}x{height} (1 of 1 layers present)", info.Out);
+        var decode = _cli.Run("decode", _cli.PathOf("t.cmps"), "-o", _cli.PathOf("t.png"));
+        Assert.True(decode.ExitCode == 0, decode.ToString());
+        using var back = Image.Load<Rgb24>(_cli.PathOf("t.png"));
+        Assert.Equal((width, height), (back.Width, back.Height));
+    }
+
+    [Fact]
+    public void APlanOfSeveralLayersUnder16PxNamesTheMinimum()
+    {
+        using (var small = new Image<Rgb24>(20, 20)) small.SaveAsPng(_cli.PathOf("small.png"));
+        var run = _cli.Run("encode", _cli.PathOf("small.png"), "-o", _cli.PathOf("s.cmps"), "--scales", "0.5,1");
         Assert.Equal(ExitCodes.Failed, run.ExitCode);
-        Assert.Contains("is 12x30: the smallest image Compass codes is 16x16", Assert.Single(run.ErrorLines));
-        Assert.Empty(_cli.Requests); // refused before the model loads
+        Assert.Contains("10x10; each side must be at least 16 px in a plan of several layers", Assert.Single(run.ErrorLines));
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class RdEvaluatorTests : IDisposable
         catch (IOException) { }
     }
 
-    private static EvaluatedModel Point(int quality = 1) => new($"fake-q{quality}", Model, quality);
+    private static EvaluatedModel Point(int quality = 1) => new($"fake-q{quality}", Model, new Quality(quality));
 
     [Fact]
     public void StreamBytesAddUpAndLayerSizesFollowTheSetup()
@@ -178,6 +178,26 @@ public sealed class RdEvaluatorTests : IDisposable
         Assert.Contains("no quality 5", Assert.Throws<ArgumentException>(() => evaluator.Evaluate([Point(5)], _images, [EvaluationSetup.Single])).Message);
         string tiny = WriteImage("tiny.png", 40, 40, 2); // BL would be 10x10, below the 16 px minimum
         Assert.Throws<ArgumentException>(() => evaluator.Evaluate([Point()], [tiny], [EvaluationSetup.TwoLayer]));
+    }
+
+    [Fact]
+    public void AVariableRateModelIsEvaluatedAtQualitiesBetweenItsLevels()
+    {
+        using var variable = new FakeVariableRateModel();
+        var points = new[] { 1.5, 2, 2.5 }.Select(q => new EvaluatedModel($"vr-q{q}", variable, new Quality(q))).ToList();
+        var results = new RdEvaluator().Evaluate(points, _images, [EvaluationSetup.Single]);
+
+        var means = results.Setups[0].Means.Where(m => m.Curve == Curves.SingleLayer).OrderBy(m => m.Quality).ToList();
+        Assert.Equal([1.5, 2, 2.5], means.Select(m => m.Quality));
+        // A smaller quantisation step (higher quality) codes more bytes: the fake anchors' steps fall with quality.
+        Assert.True(means[0].Bpp < means[1].Bpp && means[1].Bpp < means[2].Bpp, string.Join(", ", means.Select(m => m.Bpp)));
+        // Fractional qualities survive the JSON round trip exactly (multiples of 1/256 are exact doubles).
+        string path = Path.Combine(_folder, "vr.json");
+        ResultsJson.Write(results, path);
+        Assert.Equal([1.5, 2, 2.5], ResultsJson.Read(path).Models.Select(m => m.Quality));
+        // A single-rate model codes only its levels.
+        Assert.Contains("no quality 1.5", Assert.Throws<ArgumentException>(
+            () => new RdEvaluator().Evaluate([new EvaluatedModel("single", Model, new Quality(1.5))], _images, [EvaluationSetup.Single])).Message);
     }
 
     [Fact]

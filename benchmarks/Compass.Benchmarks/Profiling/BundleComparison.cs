@@ -29,9 +29,9 @@ internal static class BundleComparison
         // COMPASS_BENCH_INTRA: intra-op threads (1 gives a CPU time that the machine's load barely disturbs).
         int intra = int.Parse(Environment.GetEnvironmentVariable("COMPASS_BENCH_INTRA") ?? "0", CultureInfo.InvariantCulture);
         var options = new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = intra };
-        foreach (var c in GraphCase.Kodak(config, OnnxCompassNetworks.DefaultPredictChunk).Where(c => c.Name.Contains(filter, StringComparison.Ordinal)))
+        foreach (var c in GraphCase.Kodak(config, OnnxCompassModel.DefaultLiffPredictChunk).Where(c => c.Name.Contains(filter, StringComparison.Ordinal)))
         {
-            var sessions = bundles.Select(b => OnnxSessionFactory.Create(b.GetArray(c.File), options, c.File, out _)).ToArray();
+            var sessions = bundles.Select(b => options.CreateSession(b.GetBytes(c.File).ToArray(), c.File, out _)).ToArray();
             var values = c.Inputs.Select(i => i.Floats is not null
                 ? OrtValue.CreateTensorValueFromMemory(i.Floats, i.Shape)
                 : OrtValue.CreateTensorValueFromMemory(i.Longs!, i.Shape)).ToList();

@@ -30,8 +30,7 @@ internal static class OptionsComparison
                 IntraOpThreads = int.Parse(p[0], CultureInfo.InvariantCulture),
                 AllowSpinning = p[1] == "1",
             };
-            using var resource = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(OnnxCompassModel.DefaultResourceName)!;
-            return OnnxCompassModel.Create(ModelBundle.LoadAll(resource, "default"), options, int.Parse(p[2], CultureInfo.InvariantCulture));
+            return OnnxCompassModel.Create(OnnxCompassModel.LoadDefaultBundles(), options, int.Parse(p[2], CultureInfo.InvariantCulture));
         }).ToArray();
         var streams = models.Select(m => new ScalableEncoder(m).Encode(image, plan)).ToArray(); // also the warm-up
         if (streams.Any(s => !s.AsSpan().SequenceEqual(streams[0]))) throw new InvalidOperationException("The configs produced different streams.");

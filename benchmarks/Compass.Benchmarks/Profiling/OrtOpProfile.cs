@@ -39,7 +39,7 @@ internal static class OrtOpProfile
                 options.ProfileOutputPathPrefix = Path.Combine(dir, c.File.Replace('/', '_')); // before enabling: it is read then
                 options.EnableProfiling = true;
             }
-            using var session = new InferenceSession(bundle.GetArray(c.File), options);
+            using var session = new InferenceSession(bundle.GetBytes(c.File).ToArray(), options);
             var values = c.Inputs.Select(i => i.Floats is not null
                 ? OrtValue.CreateTensorValueFromMemory(i.Floats, i.Shape)
                 : OrtValue.CreateTensorValueFromMemory(i.Longs!, i.Shape)).ToList();

@@ -4,6 +4,7 @@ using Compass.Bundles;
 using Compass.ImageSharp;
 using Compass.Imaging;
 using Compass.Onnx;
+using Microsoft.ML.OnnxRuntime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
@@ -27,8 +28,7 @@ internal static class PipelineProfile
         var options = new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu, IntraOpThreads = intra, InterOpThreads = inter, AllowSpinning = spin };
 
         var load = Stopwatch.StartNew();
-        using var resource = typeof(OnnxCompassModel).Assembly.GetManifestResourceStream(OnnxCompassModel.DefaultResourceName)!;
-        using var onnx = OnnxCompassModel.Create(ModelBundle.LoadAll(resource, "default"), options, chunk);
+        using var onnx = OnnxCompassModel.Create(OnnxCompassModel.LoadDefaultBundles(), options, chunk);
         Console.WriteLine($"load default model: {load.Elapsed.TotalMilliseconds:F0} ms");
         using var model = new TimingModel(onnx);
         using var image = Image.Load<Rgb24>(imagePath);
@@ -42,10 +42,11 @@ internal static class PipelineProfile
         byte[] stream = encoder.Encode(image, plan); // warm-up
         using (var check = decoder.Decode(stream))
         {
-            // Bit-exactness fingerprint: any change to the pipeline must leave these unchanged.
+            // Bit-exactness fingerprint: any change to the pipeline must leave these unchanged (the 8-bit layers; a
+            // change below half a level of the float reconstruction does not show here).
             Console.WriteLine($"stream sha256 {Hash(stream)} ({stream.Length} bytes)");
             foreach (var l in check.Layers)
-                Console.WriteLine($"decoded layer {l.Index} sha256 {Hash(System.Runtime.InteropServices.MemoryMarshal.AsBytes(l.Reconstruction.Data.AsSpan()))}");
+                Console.WriteLine($"decoded layer {l.Index} sha256 {Hash(l.Pixels.Pixels)}");
         }
         model.Networks.Times.Clear();
         for (int r = 0; r < repeats; r++)
@@ -78,7 +79,8 @@ internal static class PipelineProfile
 
         // The two LIFF graphs on their own.
         var bundle = onnx.Bundles[0];
-        using var features = OnnxGraph.Load("features", bundle.GetArray(BundleFiles.LiffFeatures), options);
+        using var features = options.CreateSession(bundle.GetBytes(BundleFiles.LiffFeatures).ToArray(), "features", out _);
+        using var run = new RunOptions();
         // 384x148 and 384x84: one horizontal strip of 128 and 64 rows plus the 10-row halo of the graph's ten 3x3 convolutions.
         foreach (var (w, h) in new[] { (192, 128), (384, 256), (384, 148), (384, 84) })
         {
@@ -87,7 +89,8 @@ internal static class PipelineProfile
             for (int r = 0; r < repeats + 1; r++)
             {
                 var t = Stopwatch.StartNew();
-                features.Run([OnnxInput.Float("x", x.Data, 1, 3, h, w)]);
+                using (var input = OrtValue.CreateTensorValueFromMemory(x.Data, [1, 3, h, w]))
+                using (features.Run(run, ["x"], [input], features.OutputNames)) { }
                 if (r > 0) times.Add(t.Elapsed.TotalMilliseconds);
             }
             Print($"liff/features alone {w}x{h}", times);

@@ -223,9 +223,6 @@ internal sealed class EncodeCommand
 
     private LayerPlan ResolvePlan(ParseResult parse, string input, PixelBuffer image)
     {
-        if (image.Width < LayerPlan.MinSide || image.Height < LayerPlan.MinSide)
-            throw new CliException($"{input} is {image.Width}x{image.Height}: the smallest image Compass codes is {LayerPlan.MinSide}x{LayerPlan.MinSide} " +
-                $"(the networks reduce each side {LayerPlan.MinSide}-fold, so a smaller side has no latent to code)");
         return PlanArguments.Resolve(parse.GetValue(_scales), parse.GetValue(_sizes), image.Width, image.Height);
     }
 

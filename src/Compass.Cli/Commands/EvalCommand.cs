@@ -33,7 +33,7 @@ internal sealed class EvalCommand
     };
     private readonly Option<string[]> _qualities = new("--quality", "-q")
     {
-        Description = "Evaluate only these qualities of the models (repeat or separate with commas). Default: every quality.",
+        Description = "Evaluate only these qualities (repeat or separate with commas); a variable-rate model takes any value in its range, e.g. 2.5. Default: every whole-number quality of each model.",
         HelpName = "q",
         AllowMultipleArgumentsPerToken = true,
     };
@@ -55,8 +55,8 @@ internal sealed class EvalCommand
         {
             foreach (var token in r.Tokens)
                 foreach (string q in SplitList(token.Value))
-                    if (!int.TryParse(q, out int n) || n < 1)
-                        r.AddError($"--quality '{q}' is not a quality level (1, 2, ...).");
+                    if (!Quality.TryParse(q, out _))
+                        r.AddError($"--quality '{q}' is not a quality: use a number such as 3 or 2.5.");
         });
         _setups.Validators.Add(r =>
         {
@@ -88,10 +88,11 @@ internal sealed class EvalCommand
         {
             foreach (string? path in paths)
                 loaded.Add(_context.LoadModel(new ModelRequest(path, ProviderOf(parse), parse.GetValue(_common.Threads), logging, parse.GetValue(_common.MemoryArena))));
-            var wanted = (parse.GetValue(_qualities) ?? []).SelectMany(SplitList).Select(int.Parse).ToHashSet();
-            var models = RatePoints(loaded).Where(m => wanted.Count == 0 || wanted.Contains(m.Quality)).ToList();
-            if (models.Count == 0)
-                throw new CliException($"no model provides quality {string.Join(", ", wanted.Order())} (available: {string.Join(", ", loaded.SelectMany(m => m.Qualities).Distinct().Order())})");
+            var wanted = (parse.GetValue(_qualities) ?? []).SelectMany(SplitList).Select(Quality.Parse).Distinct().Order().ToList();
+            var models = RatePoints(loaded, wanted);
+            var missing = wanted.Where(q => !loaded.Any(m => m.IsAvailable(q))).ToList();
+            if (missing.Count > 0 || models.Count == 0)
+                throw new CliException($"no model provides quality {string.Join(", ", missing.Count > 0 ? missing : wanted)} (available: {string.Join("; ", loaded.Select(m => m.DescribeQualities()))})");
             _context.Error.WriteLine($"compass: eval: {images.Count} image(s), setup(s) {string.Join(", ", setups)}, {models.Count} model(s): {string.Join(", ", models.Select(m => m.Name))}");
 
             var progress = new SynchronousProgress<EvaluationProgress>(p => _context.Error.WriteLine(Invariant(
@@ -118,18 +119,22 @@ internal sealed class EvalCommand
         }
     }
 
-    // One rate point per quality of every model; names from the bundle manifests when the model is an ONNX one.
-    private static List<EvaluatedModel> RatePoints(IReadOnlyList<CompassModel> models)
+    // One rate point per quality of every model (or per wanted quality the model codes: any value in a variable-rate
+    // model's range); names from the bundle manifests when the model is an ONNX one.
+    private static List<EvaluatedModel> RatePoints(IReadOnlyList<CompassModel> models, IReadOnlyList<Quality> wanted)
     {
         var points = new List<EvaluatedModel>();
         for (int i = 0; i < models.Count; i++)
         {
             var model = models[i];
-            for (int q = 0; q < model.Qualities.Count; q++)
+            var qualities = wanted.Count == 0 ? model.Qualities.Select(q => new Quality(q)) : wanted.Where(model.IsAvailable);
+            foreach (var quality in qualities)
             {
-                int quality = model.Qualities[q];
                 // A ladder has one bundle per quality; a variable-rate bundle serves every quality of its range.
-                var bundle = model is OnnxCompassModel onnx ? onnx.Bundles[onnx.Bundles.Count == model.Qualities.Count ? q : 0] : null;
+                int level = quality.IsWholeNumber ? model.Qualities.ToList().IndexOf((int)quality.Value) : -1;
+                var bundle = model is OnnxCompassModel onnx
+                    ? onnx.Bundles[onnx.Bundles.Count == model.Qualities.Count && level >= 0 ? level : 0]
+                    : null;
                 string name = bundle is null ? $"model{i + 1}-q{quality}"
                     : bundle.Manifest.Rate is null ? bundle.Manifest.Name : $"{bundle.Manifest.Name}-q{quality}";
                 if (points.Any(p => p.Name == name)) name = $"{name}#{i + 1}";

@@ -38,6 +38,7 @@ internal sealed class InfoCommand
             header.LayerRates[l.Index].Quality.Value, header.LayerRates[l.Index].Step, l.Offset, l.ChunkBytes,
             l.ZBytes, l.YBytes, l.BitsPerPixel, l.CrcValid)).ToList();
         var report = new InfoReport(input, header.Version, header.EntropyPathVersion, header.Quality.Value, header.ModelId.ToString(), header.Plan.ToString(),
+            header.Flags.HasFlag(BitstreamFlags.Grayscale), header.Flags.HasFlag(BitstreamFlags.Alpha), MetadataReport(header, summary),
             summary.HeaderBytes, summary.HeaderCrcValid, summary.TotalBytes, summary.TrailingBytes, summary.IsValid, summary.IsTruncated,
             summary.IsValid ? null : summary.Error?.Message ?? "CRC mismatch", layers);
         if (parse.GetValue(_common.Json)) JsonReport.Write(_context.Out, report);
@@ -56,6 +57,18 @@ internal sealed class InfoCommand
         return ExitCodes.Failed;
     }
 
+    // Null without the metadata flag; with it, the entries found (none when the chunk could not be read: see the error).
+    private static InfoMetadataReport? MetadataReport(BitstreamHeader header, BitstreamSummary summary)
+    {
+        if (!header.Flags.HasFlag(BitstreamFlags.Metadata)) return null;
+        var m = summary.Metadata;
+        var entries = new List<InfoMetadataEntry>();
+        if (m.IccProfile is { } icc) entries.Add(new InfoMetadataEntry("icc", icc.LongLength));
+        if (m.Exif is { } exif) entries.Add(new InfoMetadataEntry("exif", exif.LongLength));
+        if (m.Xmp is { } xmp) entries.Add(new InfoMetadataEntry("xmp", xmp.LongLength));
+        return new InfoMetadataReport(summary.MetadataChunkBytes, entries);
+    }
+
     private static void WriteTable(TextWriter o, InfoReport r)
     {
         var c = CultureInfo.InvariantCulture;
@@ -64,6 +77,14 @@ internal sealed class InfoCommand
         o.WriteLine(Invariant($"quality  {r.Quality}"));
         o.WriteLine(Invariant($"model    {r.ModelId}"));
         o.WriteLine(Invariant($"header   {r.HeaderBytes} bytes, CRC {(r.HeaderCrcValid ? "ok" : "MISMATCH")}"));
+        o.WriteLine(Invariant($"colour   {(r.Grayscale ? "grayscale" : "RGB")}, alpha {(r.Alpha ? "yes (an alpha plane in every layer)" : "no")}"));
+        string metadata = r.Metadata switch
+        {
+            null => "none",
+            { Entries.Count: 0 } m => Invariant($"chunk of {m.ChunkBytes} bytes, unreadable"),
+            { } m => Invariant($"{string.Join(", ", m.Entries.Select(e => Invariant($"{e.Type.ToUpperInvariant()} {e.Bytes} bytes")))} (chunk {m.ChunkBytes} bytes)"),
+        };
+        o.WriteLine($"metadata {metadata}");
         o.WriteLine(Invariant($"{"layer",5}  {"size",11}  {"quality",10}  {"step",8}  {"bytes",9}  {"z bytes",8}  {"y bytes",8}  {"bpp",7}  CRC"));
         foreach (var l in r.Layers)
             o.WriteLine(Invariant($"{l.Index,5}  {$"{l.Width}x{l.Height}",11}  {l.Quality,10:0.########}  {l.Step,8:0.####}  {l.Bytes,9}  {l.ZBytes?.ToString(c) ?? "?",8}  {l.YBytes?.ToString(c) ?? "?",8}  {l.Bpp,7:0.0000}  {(l.CrcValid ? "ok" : "MISMATCH")}"));

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+
 namespace Compass.Bitstream;
 
 /// <summary>
@@ -97,6 +100,51 @@ public sealed class BitstreamHeader : IEquatable<BitstreamHeader>
 
     /// <summary>Size of this header in the stream, in bytes.</summary>
     public int Size => BitstreamFormat.HeaderSize(Version, Plan.Count);
+
+    /// <summary>
+    /// Reads the header from the first bytes of a stream, for clients that fetch a stream in pieces (an HTTP
+    /// <c>Range</c> request for the header, then only the layers they need). Returns false while
+    /// <paramref name="prefix"/> is too short, with <paramref name="bytesNeeded"/> saying how many bytes to have
+    /// next: first the 41 fixed bytes (they hold the layer count), then the whole header (45 + 10 per layer).
+    /// The header is checked exactly as <see cref="BitstreamReader.ReadHeader"/> checks it; bytes after it are ignored.
+    /// </summary>
+    /// <param name="prefix">The stream's first bytes (any number, the whole stream included).</param>
+    /// <param name="header">The header when the method returns true, else null.</param>
+    /// <param name="bytesNeeded">The header's size in bytes when the method returns true; otherwise the length
+    /// <paramref name="prefix"/> must have for the next call to progress (more than its length now).</param>
+    /// <param name="limits">Limits for untrusted input; <see cref="BitstreamLimits.Default"/> when null.</param>
+    /// <returns>Whether <paramref name="prefix"/> held the whole header.</returns>
+    /// <exception cref="CompassFormatException">The bytes present are not a valid header start (wrong magic,
+    /// unknown version, bad layer count) or the complete header is invalid (CRC mismatch, bad field).</exception>
+    public static bool TryRead(ReadOnlySpan<byte> prefix, [NotNullWhen(true)] out BitstreamHeader? header, out int bytesNeeded, BitstreamLimits? limits = null)
+    {
+        int needed = BitstreamFormat.FixedHeaderSize;
+        if (prefix.Length >= BitstreamFormat.FixedHeaderSize)
+        {
+            // Unknown versions and counts are left to the reader below, which names them.
+            byte version = prefix[BitstreamFormat.VersionOffset];
+            int count = prefix[BitstreamFormat.LayerCountOffset];
+            if (version is >= BitstreamFormat.OldestReadableVersion and <= BitstreamFormat.Version && count is >= 1 and <= LayerPlan.MaxLayerCount)
+            {
+                needed = BitstreamFormat.HeaderSize(version, count);
+            }
+        }
+        var reader = new OffsetReader(new MemoryStream(prefix[..Math.Min(prefix.Length, needed)].ToArray(), writable: false));
+        try
+        {
+            var read = HeaderCodec.ReadAsync(reader, limits ?? BitstreamLimits.Default, requireValidCrc: true, sync: true, default);
+            Debug.Assert(read.IsCompleted, "sync path must complete synchronously");
+            header = read.GetAwaiter().GetResult().Header;
+            bytesNeeded = header.Size;
+            return true;
+        }
+        catch (CompassFormatException ex) when (ex.IsTruncation && prefix.Length < needed)
+        {
+            header = null;
+            bytesNeeded = needed;
+            return false;
+        }
+    }
 
     /// <summary>Throws when the stream was made with another model than <paramref name="expected"/>.</summary>
     /// <param name="expected">The identity of the model bundle the caller decodes with.</param>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Hashing;
+using Compass.Imaging;
 
 namespace Compass.Bitstream;
 
@@ -51,12 +52,15 @@ public static class BitstreamInspector
         byte[] buffer = new byte[BufferSize];
         var crc = new Crc32();
         int count = header.Header.Plan.Count;
+        var metadata = new MetadataSummary(ImageMetadata.Empty, 0);
         try
         {
             if (header.Header.Flags.HasFlag(BitstreamFlags.Metadata))
             {
-                // Checked like the reader checks it; its entries are not part of the summary.
-                await MetadataChunkCodec.ReadAsync(reader, sync, cancellationToken).ConfigureAwait(false);
+                // Checked like the reader checks it (CRC included): bounded by MetadataChunkCodec.MaxBodyBytes.
+                long start = reader.Position;
+                var entries = await MetadataChunkCodec.ReadAsync(reader, sync, cancellationToken).ConfigureAwait(false);
+                metadata = new MetadataSummary(entries, reader.Position - start);
             }
             for (int layer = 0; layer < count; layer++)
             {
@@ -74,11 +78,11 @@ public static class BitstreamInspector
                 trailing += read;
             }
             var error = trailing > 0 ? BitstreamErrors.TrailingBytes(count, trailingStart) : null;
-            return new BitstreamSummary(header, layers, trailingStart + trailing, trailing, error);
+            return new BitstreamSummary(header, layers, trailingStart + trailing, trailing, error, metadata);
         }
         catch (CompassFormatException ex)
         {
-            return new BitstreamSummary(header, layers, reader.Position, 0, ex);
+            return new BitstreamSummary(header, layers, reader.Position, 0, ex, metadata);
         }
     }
 

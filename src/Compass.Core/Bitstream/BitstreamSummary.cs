@@ -1,14 +1,17 @@
 using System.Globalization;
 using System.Text;
+using Compass.Imaging;
 
 namespace Compass.Bitstream;
 
 /// <summary>The result of <see cref="BitstreamInspector.Inspect"/>: what a bitstream holds and what is wrong with it.</summary>
 public sealed class BitstreamSummary
 {
-    internal BitstreamSummary(HeaderCodec.ReadResult header, IReadOnlyList<LayerChunkSummary> layers, long totalBytes, long trailingBytes, CompassFormatException? error)
+    internal BitstreamSummary(HeaderCodec.ReadResult header, IReadOnlyList<LayerChunkSummary> layers, long totalBytes, long trailingBytes, CompassFormatException? error, MetadataSummary metadata)
         : this(header.Header, header.CrcValid, layers, totalBytes, trailingBytes, error)
     {
+        Metadata = metadata.Entries;
+        MetadataChunkBytes = metadata.ChunkBytes;
     }
 
     internal BitstreamSummary(BitstreamHeader? header, bool headerCrcValid, IReadOnlyList<LayerChunkSummary> layers, long totalBytes, long trailingBytes, CompassFormatException? error)
@@ -30,6 +33,16 @@ public sealed class BitstreamSummary
 
     /// <summary>Size of the header in bytes; 0 when it could not be read.</summary>
     public int HeaderBytes => Header?.Size ?? 0;
+
+    /// <summary>
+    /// The entries of the metadata chunk (ICC profile, EXIF, XMP; header flag <see cref="BitstreamFlags.Metadata"/>),
+    /// read and checked as the reader does; <see cref="ImageMetadata.Empty"/> when the stream has no metadata chunk or
+    /// it could not be read (see <see cref="Error"/>).
+    /// </summary>
+    public ImageMetadata Metadata { get; } = ImageMetadata.Empty;
+
+    /// <summary>Size of the metadata chunk in bytes (8-byte head and body); 0 when there is none or it could not be read.</summary>
+    public long MetadataChunkBytes { get; }
 
     /// <summary>The chunks found, in order, each with its sizes and CRC status.</summary>
     public IReadOnlyList<LayerChunkSummary> Layers { get; }
@@ -90,3 +103,6 @@ public sealed record LayerChunkSummary(int Index, LayerSize Size, long Offset, i
     /// <summary>Bits of the chunk per pixel of the layer.</summary>
     public double BitsPerPixel => ChunkBytes * 8.0 / Size.Pixels;
 }
+
+/// <summary>What the inspector found in a metadata chunk: its entries and its size in the stream.</summary>
+internal readonly record struct MetadataSummary(ImageMetadata Entries, long ChunkBytes);

@@ -39,6 +39,8 @@ internal static class LayerChain
         bool reconstruct = true, TilingPolicy? tiling = null)
     {
         tiling ??= TilingPolicy.Default;
+        if (index == 0 && TinyLayer.IsTiny(target.Width, target.Height))
+            return new AnalyzedLayer(LatentCodec.Analyze(networks, CodecRole.Base, TinyLayer.Pad(target), entropyPath, tiling, cancellationToken), null, (target.Width, target.Height));
         if (index == 0)
             return new AnalyzedLayer(LatentCodec.Analyze(networks, CodecRole.Base, target, entropyPath, tiling, cancellationToken), null);
 
@@ -72,7 +74,7 @@ internal static class LayerChain
         tiling ??= TilingPolicy.Default;
         var location = new PayloadLocation(index, payloadOffset, zStream.Length);
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
+            return DecodeBase(networks, zStream, yStream, width, height, entropyPath, stepQ16, tiling, location, cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
         // The prediction needs only the previous layer, the residual only this layer's strings: run them at
@@ -112,7 +114,7 @@ internal static class LayerChain
         tiling ??= TilingPolicy.Default;
         var location = new PayloadLocation(index, payloadOffset, zStream.Length);
         if (index == 0)
-            return LatentCodec.Decode(networks, CodecRole.Base, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
+            return DecodeBase(networks, zStream.Span, yStream.Span, width, height, entropyPath, stepQ16, tiling, location, cancellationToken);
 
         ArgumentNullException.ThrowIfNull(previous);
         var prediction = Task.Run(() => TiledPrediction.Predict(networks, previous, width, height, tiling, cancellationToken), cancellationToken);
@@ -135,6 +137,16 @@ internal static class LayerChain
         }
     }
 
+    // The base layer; a tiny one (under 16 px a side) is decoded at its coded size and cropped (TinyLayer).
+    private static PlanarImage DecodeBase(
+        ICompassNetworks networks, ReadOnlySpan<byte> zStream, ReadOnlySpan<byte> yStream, int width, int height, byte entropyPath, int stepQ16,
+        TilingPolicy tiling, PayloadLocation location, CancellationToken cancellationToken)
+    {
+        var (codedWidth, codedHeight) = TinyLayer.CodedSize(width, height);
+        var image = LatentCodec.Decode(networks, CodecRole.Base, zStream, yStream, codedWidth, codedHeight, entropyPath, stepQ16, tiling, location, cancellationToken: cancellationToken);
+        return TinyLayer.IsTiny(width, height) ? TinyLayer.Crop(image, width, height) : image;
+    }
+
     private static PlanarImage SubtractInPlace(PlanarImage target, PlanarImage subtrahend)
     {
         var t = target.Data;
@@ -153,12 +165,16 @@ internal static class LayerChain
 }
 
 /// <summary>One layer analysed for coding (<see cref="LayerChain.AnalyzeLayer"/>): its latents and, for an enhancement layer, the prediction its residual is added to.</summary>
-internal sealed class AnalyzedLayer(AnalyzedLatents latents, PlanarImage? prediction)
+/// <remarks>A tiny base layer (<see cref="TinyLayer"/>) is analysed padded; <c>cropTo</c> is its own size, which its reconstruction is cropped to.</remarks>
+internal sealed class AnalyzedLayer(AnalyzedLatents latents, PlanarImage? prediction, (int Width, int Height)? cropTo = null)
 {
     /// <summary>The step-independent coding state of the layer (or its residual).</summary>
     public AnalyzedLatents Latents => latents;
 
     /// <summary>The layer's reconstruction from y symbols coded at <paramref name="stepQ16"/>: the decoder's, bit for bit.</summary>
-    public PlanarImage Reconstruct(int[] ySymbols, int stepQ16, CancellationToken cancellationToken) =>
-        latents.Reconstruct(ySymbols, stepQ16, prediction, cancellationToken);
+    public PlanarImage Reconstruct(int[] ySymbols, int stepQ16, CancellationToken cancellationToken)
+    {
+        var image = latents.Reconstruct(ySymbols, stepQ16, prediction, cancellationToken);
+        return cropTo is var (width, height) ? TinyLayer.Crop(image, width, height) : image;
+    }
 }

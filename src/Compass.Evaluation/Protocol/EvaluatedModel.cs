@@ -8,8 +8,9 @@ namespace Compass.Evaluation;
 /// </summary>
 /// <param name="Name">A unique name for tables and plots (e.g. the bundle manifest's name).</param>
 /// <param name="Model">The networks; the evaluator does not dispose it.</param>
-/// <param name="Quality">The quality level of <paramref name="Model"/> to code with.</param>
-public sealed record EvaluatedModel(string Name, CompassModel Model, int Quality)
+/// <param name="Quality">The quality of <paramref name="Model"/> to code with: one of its levels, or any value in the range of a
+/// variable-rate model (<see cref="CompassModel.IsAvailable"/>).</param>
+public sealed record EvaluatedModel(string Name, CompassModel Model, Quality Quality)
 {
     /// <summary>A human-readable description (preset, training); defaults to <see cref="CompassModel.Description"/>.</summary>
     public string? Description { get; init; }

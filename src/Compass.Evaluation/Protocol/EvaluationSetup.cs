@@ -18,7 +18,7 @@ public sealed record EvaluationConfiguration(string Label, double Ratio, IReadOn
     /// </summary>
     /// <param name="width">Width of the original image.</param>
     /// <param name="height">Height of the original image.</param>
-    /// <exception cref="ArgumentException">The image is too small for the plan (a side below 16 px).</exception>
+    /// <exception cref="ArgumentException">The image is too small for the plan (a side below 16 px in a plan of several layers).</exception>
     public LayerPlan PlanFor(int width, int height) => LayerPlan.FromScales(width, height, [.. Scales]);
 }
 

@@ -30,7 +30,7 @@ public sealed class RdEvaluator
         "mean bpp and mean PSNR over the images. BD-rate: test vs reference, log-rate against PSNR over the common PSNR range (cubic: " +
         "least-squares cubic, VCEG-M33; pchip: piecewise cubic Hermite, JCT-VC CTC); negative = the test saves bits.";
 
-    private readonly Dictionary<(CompassModel, int, string, LayerSize), OneLayerRun> _oneLayer = [];
+    private readonly Dictionary<(CompassModel, Quality, string, LayerSize), OneLayerRun> _oneLayer = [];
 
     /// <summary>Number of one-layer streams actually encoded (not taken from the cache); for tests and logs.</summary>
     internal int OneLayerEncodes { get; private set; }
@@ -56,8 +56,8 @@ public sealed class RdEvaluator
         var duplicate = models.GroupBy(m => m.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"Two models are named '{duplicate.Key}'; names must be unique.", nameof(models));
         foreach (var m in models)
-            if (!m.Model.Qualities.Contains(m.Quality))
-                throw new ArgumentException($"Model '{m.Name}' has no quality {m.Quality} (available: {string.Join(", ", m.Model.Qualities)}).", nameof(models));
+            if (!m.Model.IsAvailable(m.Quality))
+                throw new ArgumentException($"Model '{m.Name}' has no quality {m.Quality} (available: {m.Model.DescribeQualities()}).", nameof(models));
 
         var coders = models.Select(m => new Coders(m, new ScalableEncoder(m.Model), new ScalableDecoder(m.Model))).ToList();
         var rows = setups.ToDictionary(s => s, _ => new List<ImageRow>());
@@ -85,10 +85,10 @@ public sealed class RdEvaluator
             }
         }
 
-        var modelInfos = coders.Select(c => new ModelInfo(c.Model.Name, c.Model.Quality, c.Identity,
+        var modelInfos = coders.Select(c => new ModelInfo(c.Model.Name, c.Model.Quality.Value, c.Identity,
             c.Model.Description ?? c.Model.Model.Description, c.Model.Card)).ToList();
         var setupResults = setups.Select(s => ResultsBuilder.Build(s, models, rows[s],
-            [.. models.Select((m, k) => new ModelTiming(m.Name, m.Quality, images.Count, Math.Round(seconds[s][k], 3)))])).ToList();
+            [.. models.Select((m, k) => new ModelTiming(m.Name, m.Quality.Value, images.Count, Math.Round(seconds[s][k], 3)))])).ToList();
         return new EvaluationResults
         {
             Note = note,
@@ -141,7 +141,7 @@ public sealed class RdEvaluator
                 accumulated * 8.0 / finalPixels, accumulated * 8.0 / size.Pixels, psnr));
             previous = accumulated;
         }
-        return new ImageRow(name, coders.Model.Name, coders.Model.Quality, label, Curves.Compass, plan.ToString(), bytes.Length,
+        return new ImageRow(name, coders.Model.Name, coders.Model.Quality.Value, label, Curves.Compass, plan.ToString(), bytes.Length,
             bytes.Length * 8.0 / finalPixels, layers[^1].Psnr, encodeMs, decodeMs, layers);
     }
 
@@ -164,7 +164,7 @@ public sealed class RdEvaluator
             layers.Add(new LayerRow(k, run.Size.Width, run.Size.Height, run.Bytes, accumulated, accumulated * 8,
                 accumulated * 8.0 / final.Pixels, accumulated * 8.0 / run.Size.Pixels, run.Psnr));
         }
-        return new ImageRow(name, model.Name, model.Quality, label, curve, string.Join(",", runs.Select(r => r.Size.ToString())), accumulated,
+        return new ImageRow(name, model.Name, model.Quality.Value, label, curve, string.Join(",", runs.Select(r => r.Size.ToString())), accumulated,
             accumulated * 8.0 / final.Pixels, runs[^1].Psnr, runs.Sum(r => r.FreshEncodeMs), runs.Sum(r => r.FreshDecodeMs), layers);
     }
 
@@ -192,7 +192,7 @@ public sealed class RdEvaluator
     {
         var watch = Stopwatch.StartNew();
         using var buffer = new MemoryStream();
-        var result = coders.Encoder.Encode(image, plan, buffer, new EncodeOptions { Quality = new Quality(coders.Model.Quality) }, progress: null, cancellationToken);
+        var result = coders.Encoder.Encode(image, plan, buffer, new EncodeOptions { Quality = coders.Model.Quality }, progress: null, cancellationToken);
         double ms = watch.Elapsed.TotalMilliseconds;
         byte[] bytes = buffer.ToArray();
         // The protocol counts every byte of the stream: the per-layer accounting must add up to its length.

@@ -45,11 +45,11 @@ public sealed record EvaluationResults
 
 /// <summary>A model as recorded in the results.</summary>
 /// <param name="Name">Its unique name (rows refer to it).</param>
-/// <param name="Quality">The quality level coded.</param>
+/// <param name="Quality">The quality coded (a multiple of 1/256; whole numbers are ladder levels).</param>
 /// <param name="Identity">The model identity written in its streams (hex), read back from a stream header.</param>
 /// <param name="Description">Its description.</param>
 /// <param name="Card">The bundle's model card, when known.</param>
-public sealed record ModelInfo(string Name, int Quality, string? Identity, string Description, JsonElement? Card);
+public sealed record ModelInfo(string Name, double Quality, string? Identity, string Description, JsonElement? Card);
 
 /// <summary>An evaluated image.</summary>
 /// <param name="Name">File name.</param>
@@ -74,7 +74,7 @@ public sealed record SetupResults(string Name, int LayerCount, IReadOnlyList<Eva
 /// </summary>
 /// <param name="Image">Image file name.</param>
 /// <param name="Model">Model name.</param>
-/// <param name="Quality">Quality level.</param>
+/// <param name="Quality">The quality coded (a multiple of 1/256).</param>
 /// <param name="Configuration">Configuration label (e.g. <c>1.2x</c>).</param>
 /// <param name="Curve"><c>compass</c>, <c>simulcast</c> or <c>single-layer</c> (see <see cref="Curves"/>).</param>
 /// <param name="Plan">The layer sizes coded (for simulcast: the sizes of its one-layer streams).</param>
@@ -84,7 +84,7 @@ public sealed record SetupResults(string Name, int LayerCount, IReadOnlyList<Eva
 /// <param name="EncodeMs">Encode time of the row's streams (0 for results taken from the cache).</param>
 /// <param name="DecodeMs">Decode time of the row's streams (0 for results taken from the cache).</param>
 /// <param name="Layers">Per layer: size, bytes, accumulated bits, bpp and PSNR.</param>
-public sealed record ImageRow(string Image, string Model, int Quality, string Configuration, string Curve, string Plan, long TotalBytes,
+public sealed record ImageRow(string Image, string Model, double Quality, string Configuration, string Curve, string Plan, long TotalBytes,
     double Bpp, double Psnr, double EncodeMs, double DecodeMs, IReadOnlyList<LayerRow> Layers);
 
 /// <summary>
@@ -107,11 +107,11 @@ public sealed record LayerRow(int Index, int Width, int Height, long Bytes, long
 /// <param name="Configuration">Configuration label.</param>
 /// <param name="Curve">Curve name (see <see cref="Curves"/>).</param>
 /// <param name="Model">Model name.</param>
-/// <param name="Quality">Quality level.</param>
+/// <param name="Quality">The quality coded (a multiple of 1/256).</param>
 /// <param name="Images">Number of images averaged.</param>
 /// <param name="Bpp">Mean bpp over the images.</param>
 /// <param name="Psnr">Mean PSNR over the images (dB).</param>
-public sealed record MeanPoint(string Configuration, string Curve, string Model, int Quality, int Images, double Bpp, double Psnr);
+public sealed record MeanPoint(string Configuration, string Curve, string Model, double Quality, int Images, double Bpp, double Psnr);
 
 /// <summary>One BD-rate cell: <see cref="Test"/> against <see cref="Reference"/> at one configuration.</summary>
 /// <param name="Configuration">Configuration label.</param>
@@ -128,10 +128,10 @@ public sealed record BdRateEntry(string Configuration, string Test, string Refer
 
 /// <summary>Wall time one model spent on one setup.</summary>
 /// <param name="Model">Model name.</param>
-/// <param name="Quality">Quality level.</param>
+/// <param name="Quality">The quality coded (a multiple of 1/256).</param>
 /// <param name="Images">Images evaluated.</param>
 /// <param name="Seconds">Wall-clock seconds (encode, decode, resampling and metrics).</param>
-public sealed record ModelTiming(string Model, int Quality, int Images, double Seconds);
+public sealed record ModelTiming(string Model, double Quality, int Images, double Seconds);
 
 /// <summary>The curve names used in rows, means and BD-rate entries.</summary>
 public static class Curves

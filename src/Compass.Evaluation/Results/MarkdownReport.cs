@@ -24,7 +24,7 @@ public static class MarkdownReport
         md.AppendLine("Models (one rate point each):");
         md.AppendLine();
         foreach (var m in results.Models)
-            md.AppendLine($"- `{m.Name}` (quality {m.Quality}, identity `{m.Identity ?? "?"}`): {m.Description}");
+            md.AppendLine($"- `{m.Name}` (quality {m.Quality.ToString(CultureInfo.InvariantCulture)}, identity `{m.Identity ?? "?"}`): {m.Description}");
         md.AppendLine();
 
         var two = Find(results, EvaluationSetup.TwoLayer.Name);

@@ -14,7 +14,7 @@ internal static class ResultsBuilder
                 {
                     var selected = rows.Where(r => r.Configuration == configuration.Label && r.Curve == curve && r.Model == model.Name).ToList();
                     if (selected.Count == 0) continue;
-                    means.Add(new MeanPoint(configuration.Label, curve, model.Name, model.Quality, selected.Count,
+                    means.Add(new MeanPoint(configuration.Label, curve, model.Name, model.Quality.Value, selected.Count,
                         selected.Average(r => r.Bpp), selected.Average(r => r.Psnr)));
                 }
 

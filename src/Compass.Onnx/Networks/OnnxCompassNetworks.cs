@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Compass.Bitstream;
 using Compass.Bundles;
 using Compass.Determinism;
 using Compass.Imaging;
 using Compass.Pipeline;
+using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Compass.Onnx;
@@ -20,14 +22,14 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     public const int DefaultPredictChunk = 16384;
 
     private readonly CodecGraphs[] _codecs;
-    private readonly OnnxGraph _liffFeatures;
-    private readonly OnnxGraph _liffPredict;
+    private readonly LazyGraph _liffFeatures;
+    private readonly LazyGraph _liffPredict;
     private readonly int _predictChunk;
 
     /// <summary>LIFF feature buffers, reused (a bounded pool: at most two sets per size class are kept).</summary>
     private readonly ArrayPool<float> _featureBuffers = ArrayPool<float>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 2);
 
-    private OnnxCompassNetworks(ModelBundle bundle, BundleConfig config, CodecGraphs[] codecs, OnnxGraph liffFeatures, OnnxGraph liffPredict, int predictChunk)
+    private OnnxCompassNetworks(ModelBundle bundle, BundleConfig config, CodecGraphs[] codecs, LazyGraph liffFeatures, LazyGraph liffPredict, int predictChunk)
     {
         Bundle = bundle;
         Config = config;
@@ -35,8 +37,6 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         _liffFeatures = liffFeatures;
         _liffPredict = liffPredict;
         _predictChunk = predictChunk;
-        Provider = codecs.SelectMany(c => c.Graphs).Append(liffFeatures).Append(liffPredict)
-            .All(g => g.Provider == ExecutionProvider.Cuda) ? ExecutionProvider.Cuda : ExecutionProvider.Cpu;
     }
 
     /// <summary>The bundle these networks come from.</summary>
@@ -46,13 +46,17 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     public BundleConfig Config { get; }
 
     /// <summary>Cuda when every graph runs on CUDA, else Cpu.</summary>
-    public ExecutionProvider Provider { get; }
+    public ExecutionProvider Provider { get; private set; }
 
     /// <inheritdoc />
     public ModelIdentity ModelId => Bundle.Identity;
 
-    /// <summary>Creates the sessions of every graph of <paramref name="bundle"/> and checks them against its config.</summary>
-    /// <exception cref="CompassFormatException">A file is missing, a graph does not load, or shapes do not match the config.</exception>
+    /// <summary>
+    /// Reads the tables of <paramref name="bundle"/> and creates the sessions of its graphs, each checked against the config:
+    /// all of them now, or each on its first use with <see cref="OnnxRuntimeOptions.CreateSessionsOnFirstUse"/>.
+    /// </summary>
+    /// <exception cref="CompassFormatException">A file is missing, a graph does not load, or shapes do not match the config
+    /// (with sessions created on first use, a graph's or a table's own problems surface from its first use instead).</exception>
     public static OnnxCompassNetworks Create(ModelBundle bundle, OnnxRuntimeOptions? options = null, int predictChunk = DefaultPredictChunk)
     {
         ArgumentNullException.ThrowIfNull(bundle);
@@ -66,65 +70,81 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 throw new CompassFormatException($"Model bundle '{source}' has no '{file}'; a COMPASS bundle needs {string.Join(", ", BundleFiles.Required)}.");
         }
 
-        var loaded = new List<OnnxGraph>();
+        var codecs = new CodecGraphs[2];
+        foreach (var role in new[] { CodecRole.Base, CodecRole.Residual })
+        {
+            var prefix = BundleFiles.Prefix(role);
+            var sizes = role == CodecRole.Base ? config.Base : config.Residual;
+            var tables = new Lazy<CodecTables>(() => ReadTables(bundle, prefix, sizes, source), LazyThreadSafetyMode.ExecutionAndPublication);
+            codecs[(int)role] = new CodecGraphs(
+                new LazyGraph(bundle, prefix + BundleFiles.Analysis, options,
+                    inputs: [("x", [1, 3, -1, -1])], outputs: [("y", [1, sizes.M, -1, -1]), ("z", [1, sizes.N, -1, -1])]),
+                new LazyGraph(bundle, prefix + BundleFiles.HyperSynthesis, options,
+                    inputs: [("z_hat", [1, sizes.N, -1, -1]), ("y_size", [2])], outputs: [("scales", [1, sizes.M, -1, -1]), ("means", [1, sizes.M, -1, -1])]),
+                new LazyGraph(bundle, prefix + BundleFiles.Synthesis, options,
+                    inputs: [("y_hat", [1, sizes.M, -1, -1]), ("image_size", [2])], outputs: [("x_hat", [1, 3, -1, -1])]),
+                tables, sizes.N, sizes.M);
+        }
+
+        int hidden = config.Liff.HiddenWidth;
+        var features = new LazyGraph(bundle, BundleFiles.LiffFeatures, options,
+            inputs: [("x", [1, 3, -1, -1])], outputs: [("first", [-1, hidden]), ("filters", [-1, 3 * hidden]), ("bias", [-1, 3])]);
+        var predict = new LazyGraph(bundle, BundleFiles.LiffPredict, options,
+            inputs: [("first", [-1, hidden]), ("filters", [-1, 3 * hidden]), ("bias", [-1, 3]), ("index", [-1]), ("coord", [-1, 2]), ("cell", [2])],
+            outputs: [("rgb", [-1, 3])]);
+        var networks = new OnnxCompassNetworks(bundle, config, codecs, features, predict, predictChunk);
         try
         {
-            OnnxGraph Load(string file)
+            // Eager (the default): every session now, so that a bad graph fails the load. On first use: only when the
+            // provider cannot be known without a session (a CUDA build asked for Auto or Cuda).
+            if (!options.CreateSessionsOnFirstUse)
             {
-                OnnxGraph graph;
-                try
-                {
-                    graph = OnnxGraph.Load(file, BackingArray(bundle.GetBytes(file)), options);
-                }
-                catch (OnnxRuntimeException ex)
-                {
-                    throw new CompassFormatException($"Model bundle '{source}': '{file}' is not a valid ONNX model: {ex.Message}", ex);
-                }
-                loaded.Add(graph);
-                return graph;
+                foreach (var codec in codecs) _ = codec.Tables.Value;
             }
-
-            var codecs = new CodecGraphs[2];
-            foreach (var role in new[] { CodecRole.Base, CodecRole.Residual })
+            if (!options.CreateSessionsOnFirstUse || (options.Provider != ExecutionProvider.Cpu && OnnxRuntimeNatives.HasCudaProvider))
             {
-                var prefix = BundleFiles.Prefix(role);
-                var sizes = role == CodecRole.Base ? config.Base : config.Residual;
-                var tables = EntropyTablesFile.Read(bundle.GetBytes(prefix + BundleFiles.Entropy).Span, $"'{source}' {prefix}{BundleFiles.Entropy}");
-                if (bundle.FileNames.Contains(prefix + BundleFiles.HyperScales))
-                {
-                    var hyperScales = FixedPointHyperScales.Load(bundle.GetBytes(prefix + BundleFiles.HyperScales).Span);
-                    if (hyperScales.YChannels != sizes.M)
-                        throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.HyperScales} has {hyperScales.YChannels} y channels, the config says M = {sizes.M}.");
-                    tables = new CodecTables(tables.ZTables, tables.ZMedians, tables.YTables, tables.ScaleIndexer, hyperScales);
-                }
-                if (tables.ZChannels != sizes.N)
-                    throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.Entropy} has {tables.ZChannels} z tables, the config says N = {sizes.N}.");
-                var codec = new CodecGraphs(Load(prefix + BundleFiles.Analysis), Load(prefix + BundleFiles.HyperSynthesis), Load(prefix + BundleFiles.Synthesis), tables, sizes.N, sizes.M);
-                Expect(codec.Analysis, source, inputs: [("x", [1, 3, -1, -1])], outputs: [("y", [1, sizes.M, -1, -1]), ("z", [1, sizes.N, -1, -1])]);
-                Expect(codec.HyperSynthesis, source, inputs: [("z_hat", [1, sizes.N, -1, -1]), ("y_size", [2])],
-                    outputs: [("scales", [1, sizes.M, -1, -1]), ("means", [1, sizes.M, -1, -1])]);
-                Expect(codec.Synthesis, source, inputs: [("y_hat", [1, sizes.M, -1, -1]), ("image_size", [2])], outputs: [("x_hat", [1, 3, -1, -1])]);
-                codecs[(int)role] = codec;
+                foreach (var graph in networks.AllGraphs) _ = graph.Value;
             }
-
-            int hidden = config.Liff.HiddenWidth;
-            var features = Load(BundleFiles.LiffFeatures);
-            var predict = Load(BundleFiles.LiffPredict);
-            Expect(features, source, inputs: [("x", [1, 3, -1, -1])], outputs: [("first", [-1, hidden]), ("filters", [-1, 3 * hidden]), ("bias", [-1, 3])]);
-            Expect(predict, source,
-                inputs: [("first", [-1, hidden]), ("filters", [-1, 3 * hidden]), ("bias", [-1, 3]), ("index", [-1]), ("coord", [-1, 2]), ("cell", [2])],
-                outputs: [("rgb", [-1, 3])]);
-            return new OnnxCompassNetworks(bundle, config, codecs, features, predict, predictChunk);
+            networks.Provider = networks.ResolveProvider();
+            return networks;
         }
         catch
         {
-            foreach (var g in loaded) g.Dispose();
+            networks.Dispose();
             throw;
         }
     }
 
+    /// <summary>Whether <paramref name="file"/>'s ONNX Runtime session exists yet (with <see cref="OnnxRuntimeOptions.CreateSessionsOnFirstUse"/>, only the graphs that ran).</summary>
+    internal bool HasSession(string file) => AllGraphs.Any(g => g.File == file && g.IsCreated);
+
+    private IEnumerable<LazyGraph> AllGraphs => _codecs.SelectMany(c => c.Graphs).Append(_liffFeatures).Append(_liffPredict);
+
+    // Every session exists (eager, or forced above): the providers they run on. Otherwise none does, and the CPU is
+    // certain: the options ask for it, or the loaded ONNX Runtime has no CUDA provider.
+    private ExecutionProvider ResolveProvider() =>
+        AllGraphs.All(g => g.IsCreated)
+            ? AllGraphs.All(g => g.Value.Provider == ExecutionProvider.Cuda) ? ExecutionProvider.Cuda : ExecutionProvider.Cpu
+            : ExecutionProvider.Cpu;
+
     /// <inheritdoc />
-    public CodecTables GetTables(CodecRole role) => Codec(role).Tables;
+    public CodecTables GetTables(CodecRole role) => Codec(role).Tables.Value;
+
+    // A codec's entropy tables (and fixed-point h_s scales when the bundle has them), checked against the config.
+    private static CodecTables ReadTables(ModelBundle bundle, string prefix, BundleConfig.Codec sizes, string source)
+    {
+        var tables = EntropyTablesFile.Read(bundle.GetBytes(prefix + BundleFiles.Entropy).Span, $"'{source}' {prefix}{BundleFiles.Entropy}");
+        if (bundle.FileNames.Contains(prefix + BundleFiles.HyperScales))
+        {
+            var hyperScales = FixedPointHyperScales.Load(bundle.GetBytes(prefix + BundleFiles.HyperScales).Span);
+            if (hyperScales.YChannels != sizes.M)
+                throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.HyperScales} has {hyperScales.YChannels} y channels, the config says M = {sizes.M}.");
+            tables = new CodecTables(tables.ZTables, tables.ZMedians, tables.YTables, tables.ScaleIndexer, hyperScales);
+        }
+        if (tables.ZChannels != sizes.N)
+            throw new CompassFormatException($"Model bundle '{source}': {prefix}{BundleFiles.Entropy} has {tables.ZChannels} z tables, the config says N = {sizes.N}.");
+        return tables;
+    }
 
     /// <inheritdoc />
     public (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image)
@@ -134,7 +154,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         int h = image.Height, w = image.Width;
         var y = new LatentTensor(codec.M, LatentGeometry.YExtent(h), LatentGeometry.YExtent(w));
         var z = new LatentTensor(codec.N, LatentGeometry.ZExtent(h), LatentGeometry.ZExtent(w));
-        codec.Analysis.Run(
+        codec.Analysis.Value.Run(
             [OnnxInput.Float("x", image.Data, 1, 3, h, w)],
             [Output("y", y), Output("z", z)]);
         return (y, z);
@@ -147,7 +167,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         var codec = Codec(role);
         var scales = new LatentTensor(codec.M, yHeight, yWidth);
         var means = new LatentTensor(codec.M, yHeight, yWidth);
-        codec.HyperSynthesis.Run(
+        codec.HyperSynthesis.Value.Run(
             [OnnxInput.Float("z_hat", zHat.Data, 1, zHat.Channels, zHat.Height, zHat.Width), OnnxInput.Int64("y_size", new long[] { yHeight, yWidth }, 2)],
             [Output("scales", scales), Output("means", means)]);
         return (scales, means);
@@ -167,7 +187,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         ArgumentNullException.ThrowIfNull(yHat);
         ArgumentNullException.ThrowIfNull(destination);
         int width = destination.Width, height = destination.Height;
-        Codec(role).Synthesis.Run(
+        Codec(role).Synthesis.Value.Run(
             [OnnxInput.Float("y_hat", yHat.Data, 1, yHat.Channels, yHat.Height, yHat.Width), OnnxInput.Int64("image_size", new long[] { height, width }, 2)],
             [new OnnxOutputBuffer("x_hat", destination.Data, 1, 3, height, width)]);
     }
@@ -218,7 +238,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     private void PredictFromFeatures(PlanarImage source, LiffWindow window, long sourcePixels, int hidden,
         Memory<float> first, Memory<float> filters, Memory<float> bias, PlanarImage output, CancellationToken cancellationToken)
     {
-        _liffFeatures.Run(
+        _liffFeatures.Value.Run(
             [OnnxInput.Float("x", source.Data, 1, 3, source.Height, source.Width)],
             [new OnnxOutputBuffer("first", first, sourcePixels, hidden), new OnnxOutputBuffer("filters", filters, sourcePixels, 3 * hidden),
              new OnnxOutputBuffer("bias", bias, sourcePixels, 3)],
@@ -247,7 +267,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 coord[2 * k] = grid.RowOffset[i];
                 coord[(2 * k) + 1] = grid.ColumnOffset[j];
             }
-            _liffPredict.Run(
+            _liffPredict.Value.Run(
                 [OnnxInput.Float("first", first, sourcePixels, hidden), OnnxInput.Float("filters", filters, sourcePixels, 3 * hidden),
                  OnnxInput.Float("bias", bias, sourcePixels, 3), OnnxInput.Int64("index", index.AsMemory(0, count), count),
                  OnnxInput.Float("coord", coord.AsMemory(0, 2 * count), count, 2), OnnxInput.Float("cell", cell, 2)],
@@ -268,9 +288,7 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     /// <summary>Releases every session.</summary>
     public void Dispose()
     {
-        foreach (var g in _codecs.SelectMany(c => c.Graphs)) g.Dispose();
-        _liffFeatures.Dispose();
-        _liffPredict.Dispose();
+        foreach (var g in AllGraphs) g.Dispose();
     }
 
     private CodecGraphs Codec(CodecRole role) => role switch
@@ -307,8 +325,61 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
                 $"Model bundle '{source}': '{graph.Name}' {kind} '{name}' is [{string.Join(", ", actual)}], the bundle config needs [{string.Join(", ", expected.Select(d => d < 0 ? "?" : d.ToString(System.Globalization.CultureInfo.InvariantCulture)))}].");
     }
 
-    private sealed record CodecGraphs(OnnxGraph Analysis, OnnxGraph HyperSynthesis, OnnxGraph Synthesis, CodecTables Tables, int N, int M)
+    private sealed record CodecGraphs(LazyGraph Analysis, LazyGraph HyperSynthesis, LazyGraph Synthesis, Lazy<CodecTables> Tables, int N, int M)
     {
-        public IEnumerable<OnnxGraph> Graphs => [Analysis, HyperSynthesis, Synthesis];
+        public IEnumerable<LazyGraph> Graphs => [Analysis, HyperSynthesis, Synthesis];
+    }
+
+    /// <summary>
+    /// One graph of the bundle whose session is created on first <see cref="Value"/> (once, thread-safe) and checked
+    /// against the shapes the config implies. A failed creation is remembered and rethrown on every later use.
+    /// </summary>
+    private sealed class LazyGraph : IDisposable
+    {
+        private readonly Lazy<OnnxGraph> _graph;
+
+        public LazyGraph(ModelBundle bundle, string file, OnnxRuntimeOptions options, (string Name, int[] Dims)[] inputs, (string Name, int[] Dims)[] outputs)
+        {
+            File = file;
+            _graph = new Lazy<OnnxGraph>(() => Create(bundle, file, options, inputs, outputs), LazyThreadSafetyMode.ExecutionAndPublication);
+        }
+
+        /// <summary>The graph's file in the bundle (e.g. "bl/synthesis.onnx").</summary>
+        public string File { get; }
+
+        public bool IsCreated => _graph.IsValueCreated;
+
+        public OnnxGraph Value => _graph.Value;
+
+        public void Dispose()
+        {
+            if (_graph.IsValueCreated) _graph.Value.Dispose();
+        }
+
+        private static OnnxGraph Create(ModelBundle bundle, string file, OnnxRuntimeOptions options, (string Name, int[] Dims)[] inputs, (string Name, int[] Dims)[] outputs)
+        {
+            var source = bundle.Manifest.Name;
+            long started = Stopwatch.GetTimestamp();
+            OnnxGraph graph;
+            try
+            {
+                graph = OnnxGraph.Load(file, BackingArray(bundle.GetBytes(file)), options);
+            }
+            catch (OnnxRuntimeException ex)
+            {
+                throw new CompassFormatException($"Model bundle '{source}': '{file}' is not a valid ONNX model: {ex.Message}", ex);
+            }
+            try
+            {
+                Expect(graph, source, inputs, outputs);
+            }
+            catch
+            {
+                graph.Dispose();
+                throw;
+            }
+            options.Logger.LogDebug("ONNX graph '{Graph}': session created in {Milliseconds:0} ms.", file, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return graph;
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.ML.OnnxRuntime;
@@ -47,6 +48,19 @@ public sealed class OnnxRuntimeOptions
     /// </summary>
     public bool EnableMemoryArena { get; init; }
 
+    /// <summary>
+    /// Whether each graph's ONNX Runtime session is created when the graph first runs instead of when the model loads;
+    /// false by default. Session creation (parsing and optimising the graph) is most of a model load, and a decode never
+    /// runs the analysis graphs, nor a base-layer-only decode the LIFF and residual graphs: a command-line tool that
+    /// decodes once pays only for the sessions it uses. The bundle's files are then read (inflated, hash-checked) on first
+    /// use too, as are a codec's entropy tables: the manifest and the config are checked at load, and a file that fails
+    /// its hash or a graph that is not a valid ONNX model, or does not match the config, fails its first use (with the
+    /// same <see cref="CompassFormatException"/>) rather than the load. On a build with the CUDA provider
+    /// and <see cref="ExecutionProvider.Auto"/> or <see cref="ExecutionProvider.Cuda"/>, every session is still created
+    /// at load, since only a session tells which provider a graph really runs on.
+    /// </summary>
+    public bool CreateSessionsOnFirstUse { get; init; }
+
     /// <summary>Graph optimisation level; <see cref="GraphOptimizationLevel.ORT_ENABLE_ALL"/> by default.</summary>
     public GraphOptimizationLevel OptimizationLevel { get; init; } = GraphOptimizationLevel.ORT_ENABLE_ALL;
 
@@ -59,4 +73,21 @@ public sealed class OnnxRuntimeOptions
 
     /// <summary>Receives provider choices and fallback reasons; <see cref="NullLogger.Instance"/> by default.</summary>
     public ILogger Logger { get; init; } = NullLogger.Instance;
+
+    /// <summary>
+    /// Creates the ONNX Runtime session that Compass itself would create for one graph with these options (provider
+    /// choice and CUDA fallback, threads, spinning, arena, optimisation level): for timing or inspecting a single graph
+    /// of a model bundle (<see cref="Bundles.ModelBundle.GetBytes"/>). The caller disposes it.
+    /// </summary>
+    /// <param name="model">The ONNX model's bytes.</param>
+    /// <param name="graphName">A name for messages and logs, such as the bundle file name.</param>
+    /// <param name="provider">Where the session runs (<see cref="ExecutionProvider.Cpu"/> after an Auto fallback).</param>
+    /// <exception cref="InvalidOperationException">ONNX Runtime's native library is missing (reference Compass.Onnx.Cpu or Compass.Onnx.Gpu).</exception>
+    /// <exception cref="NotSupportedException"><see cref="Provider"/> is <see cref="ExecutionProvider.Cuda"/> and CUDA cannot be set up.</exception>
+    [Experimental(ExperimentalApis.Backend)]
+    public InferenceSession CreateSession(byte[] model, string graphName, out ExecutionProvider provider)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(graphName);
+        return OnnxSessionFactory.Create(model, this, graphName, out provider);
+    }
 }

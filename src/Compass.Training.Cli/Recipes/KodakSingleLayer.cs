@@ -20,7 +20,7 @@ internal static class KodakSingleLayer
             .Order(StringComparer.Ordinal).Take(count).ToList();
         if (images.Count == 0) throw new DirectoryNotFoundException($"No PNG images in '{folder}'.");
         using var model = OnnxCompassModel.Load(bundle, new OnnxRuntimeOptions { Provider = ExecutionProvider.Cpu });
-        var results = new RdEvaluator().Evaluate([new EvaluatedModel("recipe", model, model.Qualities[0])], images, [EvaluationSetup.Single],
+        var results = new RdEvaluator().Evaluate([new EvaluatedModel("recipe", model, new Quality(model.Qualities[0]))], images, [EvaluationSetup.Single],
             progress: new Progress(progress), cancellationToken: cancel);
         return results.Setups[0].Rows
             .Where(r => r.Curve == Curves.SingleLayer)

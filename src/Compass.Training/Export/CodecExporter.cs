@@ -80,12 +80,27 @@ internal static class CodecExporter
         {
             int layer = 2 * (OddSizePadding.AnalysisStages - 1 - stage);
             var name = $"g_s.{layer}";
-            h = b.CropTopLeftTo(b.ConvTranspose(h, name, p[name + ".weight"], p[name + ".bias"], stride: 2, padding: 2, outputPadding: 1), sizes[stage]);
+            h = b.CropTopLeftTo(Deconvolution(b, h, name, p[name + ".weight"], p[name + ".bias"]), sizes[stage]);
             if (stage > 0) h = Nonlinearity(b, h, codec, $"g_s.{layer + 1}");
         }
         b.Output(h, "x_hat", OnnxElementType.Float, 1, 3, "H", "W");
         return b.ToBytes();
     }
+
+    /// <summary>
+    /// g_s deconvolutions with at least this many output channels are exported as sub-pixel convolutions. ONNX Runtime's
+    /// CPU ConvTranspose is a GEMM into a column buffer of 25 x C_out floats per input pixel, then col2im: at 128 output
+    /// channels (the paper width) that buffer is 315 MB for the 192x128 -> 384x256 layer of a Kodak image and the layer
+    /// took 3-5x as long as the same function as a stride-1 conv + DepthToSpace (docs/performance.md). At 64 channels
+    /// (the compact preset) the two forms cost the same, so those graphs keep ConvTranspose and export unchanged.
+    /// </summary>
+    internal const int SubPixelMinOutputChannels = 128;
+
+    // A 5x5 stride-2 deconvolution (padding 2, output padding 1: exactly doubles) in the form that runs faster.
+    private static OnnxValue Deconvolution(OnnxGraphBuilder b, OnnxValue x, string name, Tensor weight, Tensor bias) =>
+        weight.shape[1] >= SubPixelMinOutputChannels
+            ? b.ConvTransposeStride2AsSubPixel(x, name, weight, bias)
+            : b.ConvTranspose(x, name, weight, bias, stride: 2, padding: 2, outputPadding: 1);
 
     /// <summary>
     /// The integer tables: z from the bottleneck's per-channel pmfs (<see cref="FactorizedTableBuilder.FromPmfs"/>)

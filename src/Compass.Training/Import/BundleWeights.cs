@@ -136,6 +136,12 @@ internal static partial class BundleWeights
             {
                 yield return (name, value);
             }
+            else if (SubPixelKey().Match(name) is { Success: true } sub)
+            {
+                yield return (sub.Groups[1].Value + "." + sub.Groups[2].Value, sub.Groups[2].Value == "weight"
+                    ? SubPixelToTransposedWeight(value)
+                    : value.reshape(-1, 4)[.., 0].contiguous());
+            }
         }
     }
 
@@ -182,6 +188,39 @@ internal static partial class BundleWeights
 
     [GeneratedRegex(@"^(g_a|g_s|h_a|h_s)\.\d+\.(weight|bias)$")]
     private static partial Regex CodecKey();
+
+    /// <summary>
+    /// The inverse of <c>OnnxGraphBuilder.ConvTransposeStride2AsSubPixel</c> for 5x5 kernels (padding 2, output padding
+    /// 1): sub-pixel weights [4 C_out, C_in, 3, 3] (output phase (a, b) of channel c in row 4c + 2a + b) back to the
+    /// transposed convolution's [C_in, C_out, 5, 5]. Tap t of phase a sits at window offset e = (a + 2 - t) / 2 + 1.
+    /// </summary>
+    internal static Tensor SubPixelToTransposedWeight(Tensor sub)
+    {
+        const int K = 5, Pad = 2, Window = 3, EMin = -1;
+        if (sub.shape.Length != 4 || sub.shape[0] % 4 != 0 || sub.shape[2] != Window || sub.shape[3] != Window)
+            throw new CompassFormatException($"A sub-pixel deconvolution weight of shape [{string.Join(", ", sub.shape)}] is not [4 C_out, C_in, 3, 3].");
+        int cout = (int)sub.shape[0] / 4, cin = (int)sub.shape[1];
+        var s = sub.contiguous().data<float>().ToArray();
+        var w = new float[cin * cout * K * K];
+        for (int c = 0; c < cout; c++)
+        {
+            for (int ty = 0; ty < K; ty++)
+            {
+                int a = (ty + Pad) % 2, ey = ((a + Pad - ty) / 2) - EMin;
+                for (int tx = 0; tx < K; tx++)
+                {
+                    int bb = (tx + Pad) % 2, ex = ((bb + Pad - tx) / 2) - EMin;
+                    int oc = (c * 4) + (a * 2) + bb;
+                    for (int i = 0; i < cin; i++)
+                        w[(((((i * cout) + c) * K) + ty) * K) + tx] = s[(((((oc * cin) + i) * Window) + ey) * Window) + ex];
+                }
+            }
+        }
+        return tensor(w).reshape(cin, cout, K, K);
+    }
+
+    [GeneratedRegex(@"^((?:g_s|h_s)\.\d+)\.subpixel\.(weight|bias)$")]
+    private static partial Regex SubPixelKey();
 
     [GeneratedRegex(@"^(.+)\.part(\d+)\.weight$")]
     private static partial Regex PartKey();

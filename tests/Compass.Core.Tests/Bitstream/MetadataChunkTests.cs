@@ -54,7 +54,17 @@ public class MetadataChunkTests
         Assert.Equal(new byte[] { 3 }, reader.ReadLayer()!.YStream.ToArray());
         Assert.NotNull(reader.ReadLayer());
         Assert.Null(reader.ReadLayer());
-        Assert.True(BitstreamInspector.Inspect(new MemoryStream(bytes)).IsValid);
+        var summary = BitstreamInspector.Inspect(new MemoryStream(bytes));
+        Assert.True(summary.IsValid);
+        // The inspector reports the entries and the chunk's size (what compass info lists), and the layers after it.
+        Assert.Equal(Sample.IccProfile, summary.Metadata.IccProfile);
+        Assert.Equal(Sample.Exif, summary.Metadata.Exif);
+        Assert.Equal(Sample.Xmp, summary.Metadata.Xmp);
+        Assert.Equal(MetadataChunkCodec.Encode(Sample).Length, summary.MetadataChunkBytes);
+        Assert.Equal(header.Size + summary.MetadataChunkBytes, summary.Layers[0].Offset);
+        var plain = BitstreamInspector.Inspect(new MemoryStream(BitstreamWriter.ToArray(new BitstreamHeader(default, plan, rates), [payload, payload])));
+        Assert.Same(ImageMetadata.Empty, plain.Metadata);
+        Assert.Equal(0, plain.MetadataChunkBytes);
 
         // The flag and the metadata must agree.
         Assert.Throws<ArgumentException>(() => new BitstreamWriter(new MemoryStream(), header, ImageMetadata.Empty));

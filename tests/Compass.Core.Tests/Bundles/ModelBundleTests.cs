@@ -150,6 +150,40 @@ public class ModelBundleTests
     }
 
     [Fact]
+    public void ReadOnFirstUse_LoadsWithoutTheFiles_AndATamperedFileFailsItsFirstUse()
+    {
+        using var dir = new TempDir();
+        var folder = WriteFolder(dir);
+        var zipPath = dir.Combine("bundle.zip");
+        using (var zip = File.Create(zipPath))
+        {
+            ModelBundleWriter.WriteZip(zip, Manifest(), Files);
+        }
+
+        // A zip read on first use is copied at load: the file may change or go afterwards.
+        using (var stream = File.OpenRead(zipPath))
+        {
+            var fromZip = ModelBundle.LoadAll(stream, "bundle.zip", readFilesOnFirstUse: true).Single();
+            File.Delete(zipPath);
+            Assert.Equal(ModelBundle.Load(folder).IdentityHex, fromZip.IdentityHex);
+            Assert.Equal(Files["bl/tiny.onnx"], fromZip.GetBytes("bl/tiny.onnx").ToArray());
+        }
+
+        File.WriteAllBytes(Path.Combine(folder, "tables", "z_cdf.bin"), [1, 2, 3, 4, 6]);
+        Assert.Throws<CompassFormatException>(() => ModelBundle.Load(folder));
+        var bundle = ModelBundle.Load(folder, readFilesOnFirstUse: true);
+        Assert.True(bundle.Contains("tables/z_cdf.bin"));
+        Assert.Equal(Files["bl/tiny.onnx"], bundle.GetBytes("bl/tiny.onnx").ToArray());
+        for (int attempt = 0; attempt < 2; attempt++) // the failure is remembered, not retried into a different answer
+        {
+            var ex = Assert.Throws<CompassFormatException>(() => bundle.GetBytes("tables/z_cdf.bin"));
+            Assert.Equal(CompassFormatErrorKind.Corrupt, ex.Kind);
+            Assert.Contains("'tables/z_cdf.bin'", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("SHA-256", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void MissingFile_IsNamed()
     {
         using var dir = new TempDir();

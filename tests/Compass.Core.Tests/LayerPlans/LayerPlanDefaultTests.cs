@@ -24,8 +24,19 @@ public class LayerPlanDefaultTests
     }
 
     [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 5)]
     [InlineData(15, 40)]
+    [InlineData(16, 16)]
+    public void AnImageUnder16PxIsOneLayerOfItsOwnSize(int width, int height)
+    {
+        Assert.Equal(new LayerSize(width, height), Assert.Single(LayerPlan.Default(width, height).Layers));
+    }
+
+    [Theory]
     [InlineData(0, 40)]
+    [InlineData(40, 0)]
+    [InlineData(70000, 40)]
     public void AnImageThatCannotBeALayerIsRefused(int width, int height)
     {
         Assert.Throws<ArgumentException>(() => LayerPlan.Default(width, height));

@@ -108,6 +108,15 @@ public class LayerPlanValidationTests
     }
 
     [Fact]
+    public void ASingleLayerMayBeUnderSixteenButNotEmpty()
+    {
+        Assert.Equal(new LayerSize(1, 1), LayerPlan.FromSizes(new LayerSize(1, 1)).Base);
+        Assert.Equal(new LayerSize(7, 5), LayerPlan.Parse("7x5").Base);
+        Assert.Contains("at least 1 px", Fails(new LayerSize(0, 5)));
+        Assert.Contains("in a plan of several layers", Fails(new(8, 8), new(16, 16)));
+    }
+
+    [Fact]
     public void RejectsSidesAboveTheFormatsMaximum()
     {
         var limits = new LayerPlanLimits { MaxTotalPixels = long.MaxValue };

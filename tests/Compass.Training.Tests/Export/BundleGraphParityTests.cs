@@ -1,5 +1,6 @@
 using Compass.Pipeline;
 using Compass.Training.Export;
+using Compass.Training.Export.OnnxProto;
 using Compass.Training.Modules;
 using TorchSharp;
 using Xunit.Abstractions;
@@ -47,6 +48,31 @@ public sealed class BundleGraphParityTests(ITestOutputHelper log)
             if (name.EndsWith(".gamma", StringComparison.Ordinal) || name.EndsWith(".beta", StringComparison.Ordinal))
                 p.add_(rand(p.shape, generator: g).mul(0.05));
         }
+    }
+
+    /// <summary>
+    /// At the paper width g_s's deconvolutions with 128 output channels are exported as sub-pixel convolutions
+    /// (<see cref="CodecExporter.SubPixelMinOutputChannels"/>); the graph computes the module's function all the same.
+    /// </summary>
+    [Fact]
+    public void SynthesisGraph_AtPaperWidth_UsesSubPixelConvolutions_AndMatchesTorch()
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        torch.manual_seed(5);
+        var codec = new MeanScaleHyperprior(128, 192);
+        codec.eval();
+        PerturbGdn(codec, 5);
+        var bytes = CodecExporter.Synthesis(codec);
+        var graph = ModelProto.Parser.ParseFrom(bytes).Graph;
+        Assert.Equal(3, graph.Node.Count(n => n.OpType == "DepthToSpace"));
+        Assert.Equal(1, graph.Node.Count(n => n.OpType == "ConvTranspose")); // the last one, 128 -> 3
+        const int h = 37, w = 53;
+        int yh = LatentGeometry.YExtent(h), yw = LatentGeometry.YExtent(w);
+        using var synthesis = new OrtModel(bytes);
+        var yHat = randn([1, 192, yh, yw], generator: Parity.Seeded(9)).mul(4).round();
+        var outputs = synthesis.Run(("y_hat", yHat), ("image_size", tensor(new long[] { h, w })));
+        Report("paper-width synthesis x_hat", h, w, codec.Synthesis(yHat, h, w), outputs["x_hat"]);
     }
 
     [Theory]

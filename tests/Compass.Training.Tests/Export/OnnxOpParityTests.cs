@@ -1,4 +1,7 @@
+using System.Runtime.InteropServices;
 using Compass.Training.Export;
+using Compass.Training.Export.OnnxProto;
+using Compass.Training.Import;
 using TorchSharp;
 using static Compass.Training.Tests.Export.Parity;
 using static TorchSharp.torch;
@@ -66,6 +69,46 @@ public class OnnxOpParityTests
             AssertClose(expected, y["y1"], $"deconv5x5/2 {h}x{w}");
             AssertClose(F.conv_transpose2d(input, w2, padding: [1, 1]), y["y2"], $"deconv3x3 {h}x{w}");
         }
+    }
+
+    [Fact]
+    public void SubPixelConvTranspose_EqualsStrideTwoDeconv()
+    {
+        using var scope = NewDisposeScope();
+        var g = Seeded(21);
+        var w5 = Randn(g, 4, 6, 5, 5) * 0.1f;   // [C_in, C_out, k, k]
+        var b5 = Randn(g, 6);
+        var w3 = Randn(g, 4, 3, 3, 3) * 0.2f;
+
+        var onnx = new OnnxGraphBuilder("subpixel");
+        var x = onnx.Input("x", Float, 1, 4, "H", "W");
+        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "d5", w5, b5), "y5", Float, null);
+        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "d3", w3, null), "y3", Float, null);
+        using var model = new OrtModel(onnx.ToBytes());
+
+        foreach (var (h, w) in Sizes)
+        {
+            var input = Randn(g, 1, 4, h, w);
+            var y = model.Run(("x", input));
+            // The same products as the transposed conv plus zero taps, summed in another order: float rounding only.
+            AssertClose(F.conv_transpose2d(input, w5, b5, strides: [2, 2], padding: [2, 2], output_padding: [1, 1]), y["y5"], $"sub-pixel deconv5x5/2 {h}x{w}");
+            AssertClose(F.conv_transpose2d(input, w3, null, strides: [2, 2], padding: [1, 1], output_padding: [1, 1]), y["y3"], $"sub-pixel deconv3x3/2 {h}x{w}");
+        }
+    }
+
+    [Fact]
+    public void SubPixelWeights_ReadBackAsTheTransposedConvolutionsWeights_BitForBit()
+    {
+        using var scope = NewDisposeScope();
+        var g = Seeded(23);
+        var w5 = Randn(g, 4, 6, 5, 5);   // [C_in, C_out, 5, 5]
+        var onnx = new OnnxGraphBuilder("subpixel_weights");
+        var x = onnx.Input("x", Float, 1, 4, "H", "W");
+        onnx.Output(onnx.ConvTransposeStride2AsSubPixel(x, "g_s.2", w5, Randn(g, 6)), "y", Float, null);
+        var initializer = ModelProto.Parser.ParseFrom(onnx.ToBytes()).Graph.Initializer.Single(t => t.Name == "g_s.2.subpixel.weight");
+        var sub = tensor(MemoryMarshal.Cast<byte, float>(initializer.RawData.Span).ToArray()).reshape([.. initializer.Dims]);
+        // A rearrangement of the same floats: exact.
+        Assert.True(BundleWeights.SubPixelToTransposedWeight(sub).eq(w5).all().item<bool>(), "the sub-pixel weight does not fold back into the deconvolution's");
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-using Compass.Imaging;
 using Compass.Bundles;
 using Compass.Determinism;
 using Compass.EntropyCoding;
+using Compass.Imaging;
 using Compass.Pipeline;
 using Compass.Testing;
 
@@ -41,6 +41,10 @@ internal static class Seeds
             var flagged = encoder.Encode(rgba, LayerPlan.Parse("40x30,80x60"), new EncodeOptions { Quality = new Quality(1), Metadata = metadata });
             Put("bitstream", "alpha-metadata", flagged);
             Put("decoder", "alpha-metadata", [.. flagged, (byte)1]);
+            // Three layers with alpha and an EXIF-only chunk (one table entry), at another quality.
+            var exifOnly = encoder.Encode(rgba, LayerPlan.Parse("24x18,48x36,80x60"), new EncodeOptions { Quality = new Quality(2), Metadata = new ImageMetadata { Exif = metadata.Exif } });
+            Put("bitstream", "alpha-exif-3layers", exifOnly);
+            Put("decoder", "alpha-exif-3layers", [.. exifOnly, (byte)1]);
             var gray = TestImage(48, 32);
             for (int i = 0; i < gray.Pixels.Length; i += 3) gray.Pixels[i + 1] = gray.Pixels[i + 2] = gray.Pixels[i];
             var grayStream = encoder.Encode(gray, LayerPlan.Parse("24x16,48x32"), new EncodeOptions { Quality = new Quality(2) });
@@ -127,7 +131,12 @@ internal static class Seeds
         yield return ("rgb.tga", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsTga(i, s)));
         yield return ("rgb.webp", Save(rgb, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsWebp(i, s)));
         using var rgba = rgb.CloneAs<SixLabors.ImageSharp.PixelFormats.Rgba32>();
-        yield return ("rgba.png", Save(rgba, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
+        byte[] rgbaPng = Save(rgba, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s));
+        yield return ("rgba.png", rgbaPng);
+        // The same with an ICC profile, EXIF (orientation 6) and XMP in the file, for the metadata readers.
+        byte[] exif = [.. "MM\0*\0\0\0\x08\0\x01"u8, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0];
+        var fileMetadata = new ImageMetadata { IccProfile = [.. Enumerable.Range(0, 300).Select(i => (byte)i)], Exif = exif, Xmp = [.. "<x:xmpmeta/>"u8] };
+        yield return ("rgba-metadata.png", ImageFileMetadata.Embed(rgbaPng, fileMetadata, 12, 9));
         using var gray = rgb.CloneAs<SixLabors.ImageSharp.PixelFormats.L8>();
         yield return ("gray.png", Save(gray, (i, s) => SixLabors.ImageSharp.ImageExtensions.SaveAsPng(i, s)));
         using var animated = rgb.Clone();

@@ -173,7 +173,7 @@ internal static class Targets
     }
 }
 
-/// <summary>Repairs the header CRC and every complete chunk's CRC of a would-be bitstream (see docs/bitstream.md).</summary>
+/// <summary>Repairs the header CRC, the metadata chunk's CRC and every complete layer chunk's CRC of a would-be bitstream (see docs/bitstream.md).</summary>
 internal static class Crcs
 {
     public static byte[] Repair(byte[] data)
@@ -188,6 +188,18 @@ internal static class Crcs
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(headerSize - 4), Crc32.HashToUInt32(bytes.AsSpan(0, headerSize - 4)));
         long pos = headerSize;
         var crc = new Crc32();
+        // Version 2 with flag bit 1: the metadata chunk comes first; its CRC covers the marker byte 0xFF (not stored),
+        // its length field and its body, so mutations of the entry table reach the table's parser.
+        if (bytes[4] != 1 && (bytes[7] & 0x02) != 0 && pos + 8 <= bytes.Length)
+        {
+            uint length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos));
+            if (pos + 8 + length > bytes.Length) return bytes;
+            crc.Append([0xFF]);
+            crc.Append(bytes.AsSpan((int)pos, 4));
+            crc.Append(bytes.AsSpan((int)pos + 8, (int)length));
+            BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan((int)pos + 4), crc.GetCurrentHashAsUInt32());
+            pos += 8 + length;
+        }
         for (int layer = 0; layer < count && pos + 8 <= bytes.Length; layer++)
         {
             uint length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)pos));

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Compass.Pipeline;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -98,8 +99,12 @@ public sealed class Liff : nn.Module
         return Forward(input, LiffGrid.Create((int)input.shape[2], (int)input.shape[3], targetHeight, targetWidth));
     }
 
-    /// <summary>The low-resolution exact form (used for training and inference).</summary>
-    internal Tensor Forward(Tensor input, LiffGrid grid)
+    /// <summary>The low-resolution exact form (used for training and inference) on a precomputed query grid.</summary>
+    /// <param name="input">N x 3 x h x w, float32; h and w must match <paramref name="grid"/>'s source size.</param>
+    /// <param name="grid">The query geometry (<see cref="LiffGrid.Create"/>).</param>
+    /// <returns>N x 3 x H x W, unclamped.</returns>
+    [Experimental(ExperimentalApis.Backend)]
+    public Tensor Forward(Tensor input, LiffGrid grid)
     {
         CheckInput(input, grid);
         using var scope = NewDisposeScope();
@@ -110,9 +115,14 @@ public sealed class Liff : nn.Module
 
     /// <summary>
     /// The naive form (test oracle): materialises the 9*G0 + 4 MLP input and the (9*G0) x 3 filter for
-    /// every target pixel, chunk by chunk, exactly as the official code does; plain autograd.
+    /// every target pixel, chunk by chunk, exactly as the official code does; plain autograd. Equal to
+    /// <see cref="Forward(Tensor, LiffGrid)"/> up to float rounding, at many times its memory and time.
     /// </summary>
-    internal Tensor ForwardNaive(Tensor input, LiffGrid grid)
+    /// <param name="input">N x 3 x h x w, float32; h and w must match <paramref name="grid"/>'s source size.</param>
+    /// <param name="grid">The query geometry (<see cref="LiffGrid.Create"/>).</param>
+    /// <returns>N x 3 x H x W, unclamped.</returns>
+    [Experimental(ExperimentalApis.Backend)]
+    public Tensor ForwardNaive(Tensor input, LiffGrid grid)
     {
         CheckInput(input, grid);
         using var scope = NewDisposeScope();
@@ -136,7 +146,8 @@ public sealed class Liff : nn.Module
     }
 
     /// <summary>The RDN features F (N x G0 x h x w): GFF of the block outputs plus the SFENet1 output.</summary>
-    internal Tensor Features(Tensor input)
+    /// <param name="input">N x 3 x h x w, float32.</param>
+    public Tensor Features(Tensor input)
     {
         using var scope = NewDisposeScope();
         var f1 = _sfe1.forward(input);
