@@ -50,12 +50,12 @@ public static class Program
         if (args.Length > 0 && args[0] == "codec-time")
         {
             Profiling.CodecTiming.Run(args[1..]);
-            return;
+            return 0;
         }
         if (args.Length > 0 && args[0] == "large-photo")
         {
             LargePhoto.Run(args[1..]);
-            return;
+            return 0;
         }
         if (args.Length > 0 && args[0] == "ab")
         {
