@@ -154,7 +154,7 @@ public sealed class ScalableEncoder
                 // Fixed qualities: the header is known up front, so each layer is written as soon as it is coded.
                 var rates = qualities.Select((q, k) => encoding.RateOf(k, q)).ToArray();
                 writer = new BitstreamWriter(output, new BitstreamHeader(networks.ModelId, plan, rates, networks.EntropyPath, flags), metadata, leaveOpen: true);
-                coded = await encoding.EncodeAsync(qualities, WriteAsync).ConfigureAwait(false);
+                coded = await encoding.EncodeAsync(qualities, WriteAsync, singlePass: true).ConfigureAwait(false);
             }
             else
             {

@@ -128,7 +128,11 @@ internal sealed class LayerEncoding
     public LayerRate RateOf(int k, Quality quality) => new(quality, _steps.StepQ16(k == 0 ? CodecRole.Base : CodecRole.Residual, quality));
 
     /// <summary>Encodes every layer at <paramref name="qualities"/>, handing each to <paramref name="onLayer"/> as soon as it is coded.</summary>
-    public async ValueTask<List<CodedLayer>> EncodeAsync(IReadOnlyList<Quality> qualities, Func<int, CodedLayer, ValueTask>? onLayer)
+    /// <param name="qualities">The quality of each layer.</param>
+    /// <param name="onLayer">Called with each layer as soon as it is coded.</param>
+    /// <param name="singlePass">No other pass follows (no rate-control probes): each layer's reference image is released
+    /// as soon as it is analysed, so a large image's references do not stay alive through the later layers.</param>
+    public async ValueTask<List<CodedLayer>> EncodeAsync(IReadOnlyList<Quality> qualities, Func<int, CodedLayer, ValueTask>? onLayer, bool singlePass = false)
     {
         var networks = _model.NetworksFor(qualities[0]);
         var layers = new List<CodedLayer>(_plan.Count);
@@ -139,7 +143,7 @@ internal sealed class LayerEncoding
             var watch = Stopwatch.StartNew();
             var analyzed = Analyze(networks, k, previous);
             // One pass, no probes: this layer's reference is not read again (a variable-rate base analysis is cached).
-            _references[k] = null;
+            if (singlePass) _references[k] = null;
             var rate = RateOf(k, qualities[k]);
             var (coded, ySymbols) = analyzed.Latents.Quantize(rate.StepQ16);
             var reconstruction = NeedsReconstruction(k) ? analyzed.Reconstruct(ySymbols, rate.StepQ16, _cancellationToken) : null;
