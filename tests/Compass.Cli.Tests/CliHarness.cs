@@ -48,6 +48,14 @@ internal sealed class CliHarness : IDisposable
 
     public CliRun Run(params string[] args) => Run(CancellationToken.None, args);
 
+    /// <summary>Runs the tool and asserts that it succeeded (the run's output is the failure message).</summary>
+    public CliRun RunOk(params string[] args)
+    {
+        var run = Run(args);
+        Assert.True(run.ExitCode == 0, run.ToString());
+        return run;
+    }
+
     public CliRun Run(CancellationToken cancellationToken, params string[] args)
     {
         using var output = new StringWriter();

@@ -16,12 +16,7 @@ public sealed class CliPhotoRoundTripTests : IDisposable
 
     public void Dispose() => _cli.Dispose();
 
-    private CliRun Ok(params string[] args)
-    {
-        var run = _cli.Run(args);
-        Assert.True(run.ExitCode == 0, run.ToString());
-        return run;
-    }
+    private CliRun Ok(params string[] args) => _cli.RunOk(args);
 
     // A smooth RGBA image whose alpha falls off towards the corners, with a fully transparent band: a cut-out.
     private string WriteRgba(string name, int width, int height)
