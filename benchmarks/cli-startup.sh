@@ -7,6 +7,9 @@
 #   benchmarks/cli-startup.sh DIR [DIR...]          compares already published tools (folders holding `compass`)
 #   ROUNDS=15 IMAGE=kodim01.png benchmarks/cli-startup.sh
 #   ONLY='version|info' benchmarks/cli-startup.sh DIR DIR     only the commands whose label matches (a regex)
+#   WORK=/tmp/cli-startup RAW=runs.tsv benchmarks/cli-startup.sh DIR   work folder (default artifacts/cli-startup); RAW
+#                                                   appends one TSV row per timed process (tool, command, round, wall,
+#                                                   CPU seconds, peak RSS KiB), for benchmarks/perf-table.sh
 #
 # Each round runs, per tool: `compass --version` (runtime start-up and the command tree), `compass info` of a
 # 3-layer stream, `compass decode` of its base layer (-k 1) and of all three layers (the default plan of a Kodak
@@ -18,7 +21,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 rounds=${ROUNDS:-7}
 image=${IMAGE:-$root/../shared/data/kodak/kodim23.png}
-work="$root/artifacts/cli-startup"
+work=${WORK:-$root/artifacts/cli-startup}
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 [ -f "$image" ] || { echo "cli-startup: no image at $image (set IMAGE=...)" >&2; exit 1; }
 mkdir -p "$work"
@@ -39,11 +42,12 @@ pin=()
 stream="$work/stream.cmps"
 "${pin[@]}" "${tools[0]}/compass" encode "$image" -o "$stream" >/dev/null
 
-python3 - "$rounds" "$stream" "$work" "${ONLY:-.}" "${pin[*]:-}" "${tools[@]}" <<'PY'
+python3 - "$rounds" "$stream" "$work" "${ONLY:-.}" "${pin[*]:-}" "${RAW:-}" "${tools[@]}" <<'PY'
 import os, re, shutil, statistics, subprocess, sys, tempfile, time
 
 rounds, stream, work, only, pin = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5].split()
-tools = sys.argv[6:]
+raw = sys.argv[6]
+tools = sys.argv[7:]
 out = os.path.join(work, "decoded")
 commands = {
     "compass --version": ["--version"],
@@ -54,7 +58,7 @@ commands = {
 commands = {c: a for c, a in commands.items() if re.search(only, c)}
 
 def run(tool, args):
-    """Wall seconds and CPU (user + system) seconds of one process, from wait4's rusage."""
+    """Wall seconds, CPU (user + system) seconds and peak RSS (KiB) of one process, from wait4's rusage."""
     started = time.perf_counter()
     p = subprocess.Popen(pin + [os.path.join(tool, "compass")] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
@@ -62,7 +66,7 @@ def run(tool, args):
     err = p.stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"cli-startup: {' '.join(args)} failed with {tool}: {err}")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 times = {(t, c): [] for t in tools for c in commands}
 for t in tools:  # one warm-up each: the page cache (every process still starts and JITs cold)
@@ -71,6 +75,10 @@ for r in range(rounds):
     for c, args in commands.items():
         for t in tools:
             times[(t, c)].append(run(t, args))
+            if raw:
+                wall, cpu, rss = times[(t, c)][-1]
+                with open(raw, "a") as f:
+                    f.write(f"{t}\t{c}\t{r + 1}\t{wall:.4f}\t{cpu:.4f}\t{rss}\n")
 
 def name(tool): return os.path.basename(os.path.normpath(tool))
 print(f"\n{rounds} rounds, contenders interleaved; medians. Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.\n")
@@ -79,7 +87,7 @@ print("|---|" + "---:|---:|" * len(tools))
 for c in commands:
     cells = []
     for t in tools:
-        walls, cpus = zip(*times[(t, c)])
+        walls, cpus, _ = zip(*times[(t, c)])
         cells += [f"{statistics.median(walls):.2f} s", f"{statistics.median(cpus):.2f} s"]
     print(f"| `{c}` | " + " | ".join(cells) + " |")
 

@@ -10,27 +10,36 @@
 # (missing contenders are skipped). The test photos are generated into WORK_DIR from ../shared/data/train (a mosaic of
 # 16 training photos, `Compass.Benchmarks large-photo`); they are never written into the repository.
 # Environment: JXL_DISTANCE (default 4; pick the distance whose bpp is nearest Compass's, the table prints both),
-# SIZES_ROUNDS (rounds of the per-pixel part, default ROUNDS; 0 skips it).
+# SIZES_ROUNDS (rounds of the per-pixel part at the smaller sizes, default ROUNDS; 0 skips it), LARGE_SIZE (the photo,
+# default 6000x4000), SIZES (the smaller per-pixel sizes, default "768x512 1920x1280"), COMPASS (the tool to time, e.g.
+# a published ReadyToRun `compass`; default this checkout's Release build), NO_BUILD=1 (the builds are done).
+# The largest size's default-plan row of the per-pixel part is the 24 MP encode and decode itself (compass-encode,
+# compass-decode): it is not run twice. Its single-layer rows run in the first ROUNDS rounds only (they cost as much).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rounds=${1:-3}
 work=${2:-/tmp/compass-large}
 sizes_rounds=${SIZES_ROUNDS:-$rounds}
+large_size=${LARGE_SIZE:-6000x4000}
+read -r -a sizes <<< "${SIZES:-768x512 1920x1280}"
+sizes+=("$large_size")
 jxl_distance=${JXL_DISTANCE:-4}
 threads=2
 mkdir -p "$work"
 
-dotnet build -c Release src/Compass.Cli/Compass.Cli.csproj -v q -nologo >/dev/null
-dotnet build -c Release benchmarks/Compass.Benchmarks/Compass.Benchmarks.csproj -v q -nologo >/dev/null
-cli=(dotnet src/Compass.Cli/bin/Release/net10.0/compass.dll)
+if [ "${NO_BUILD:-0}" != 1 ]; then
+  [ -n "${COMPASS:-}" ] || dotnet build -c Release src/Compass.Cli/Compass.Cli.csproj -v q -nologo >/dev/null
+  dotnet build -c Release benchmarks/Compass.Benchmarks/Compass.Benchmarks.csproj -v q -nologo >/dev/null
+fi
+if [ -n "${COMPASS:-}" ]; then read -r -a cli <<< "$COMPASS"; else cli=(dotnet src/Compass.Cli/bin/Release/net10.0/compass.dll); fi
 bench=(dotnet benchmarks/Compass.Benchmarks/bin/Release/net10.0/Compass.Benchmarks.dll)
 
-photo=$work/photo-6000x4000.png
-for size in 6000x4000 1920x1280 768x512; do
+photo=$work/photo-$large_size.png
+for size in "${sizes[@]}"; do
   [ -f "$work/photo-$size.png" ] || "${bench[@]}" large-photo "$work/photo-$size.png" "$size"
 done
-pixels=24000000
+pixels=$(( ${large_size%x*} * ${large_size#*x} ))
 
 results=$work/results.tsv
 printf 'round\tcase\twall_s\tuser_s\tsys_s\tpeak_rss_kb\tbytes\tpixels\n' > "$results"
@@ -58,11 +67,13 @@ for r in $(seq 1 "$rounds"); do
   sha256sum "$work/photo.cmps" | cut -c1-16 >> "$work/stream-hashes.txt"
   # JPEG 2000 at Compass's rate: the compression ratio is 24 bits per pixel over Compass's bits per pixel.
   bpp=$(awk -v b="$(stat -c %s "$work/photo.cmps")" -v p=$pixels 'BEGIN { printf "%.4f", 8 * b / p }')
-  if have cjxl && have djxl; then
+  if ! have cjxl || ! have djxl; then echo "large-photo: cjxl/djxl not found, JPEG XL skipped (apt-get install libjxl-tools)" >&2
+  else
     run "$r" cjxl "$work/photo.jxl" $pixels cjxl "$photo" "$work/photo.jxl" -d "$jxl_distance" --num_threads=$threads
     run "$r" djxl "" $pixels djxl "$work/photo.jxl" "$work/photo-jxl.png" --num_threads=$threads
   fi
-  if have opj_compress && have opj_decompress; then
+  if ! have opj_compress || ! have opj_decompress; then echo "large-photo: opj_compress/opj_decompress not found, JPEG 2000 skipped (apt-get install libopenjp2-tools)" >&2
+  else
     ratio=$(awk -v b="$bpp" 'BEGIN { printf "%.2f", 24 / b }')
     run "$r" opj_compress "$work/photo.jp2" $pixels opj_compress -i "$photo" -o "$work/photo.jp2" -r "$ratio" -threads $threads
     run "$r" opj_decompress "" $pixels opj_decompress -i "$work/photo.jp2" -o "$work/photo-jp2.png" -threads $threads
@@ -70,10 +81,13 @@ for r in $(seq 1 "$rounds"); do
 done
 
 # Per-pixel cost: single layer (base codec only) and the default plan (LIFF layers), smallest size first, interleaved.
+# The largest size: its default plan is compass-encode/compass-decode above, its single layer runs in ROUNDS rounds.
 for r in $(seq 1 "$sizes_rounds"); do
-  for size in 768x512 1920x1280 6000x4000; do
+  for size in "${sizes[@]}"; do
     px=$(( ${size%x*} * ${size#*x} ))
+    [ "$size" = "$large_size" ] && [ "$r" -gt "$rounds" ] && continue
     for plan in single default; do
+      [ "$size" = "$large_size" ] && [ "$plan" = default ] && continue
       scales=(); [ "$plan" = single ] && scales=(--scales 1)
       run "$r" "encode-$plan-$size" "$work/$plan-$size.cmps" $px "${cli[@]}" encode "$work/photo-$size.png" -o "$work/$plan-$size.cmps" --threads $threads "${scales[@]}"
       rm -rf "$work/dec-$plan-$size"
