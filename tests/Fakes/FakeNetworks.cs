@@ -39,6 +39,10 @@ internal sealed class FakeNetworks : ICompassNetworks
 
     public int PredictCalls;
 
+    public int ReleaseScratchCalls;
+
+    public void ReleaseScratch() => Interlocked.Increment(ref ReleaseScratchCalls);
+
     public CodecTables GetTables(CodecRole role) => _tables;
 
     public (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image)

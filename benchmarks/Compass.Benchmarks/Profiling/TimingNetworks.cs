@@ -27,6 +27,8 @@ internal sealed class TimingNetworks(ICompassNetworks inner) : ICompassNetworks
 
     public int LiffRadius => inner.LiffRadius;
 
+    public void ReleaseScratch() => inner.ReleaseScratch();
+
     public PlanarImage Predict(PlanarImage source, LiffWindow window, CancellationToken cancellationToken) =>
         Time($"liff {source.Width}x{source.Height}->{window.TargetWidth}x{window.TargetHeight}", () => inner.Predict(source, window, cancellationToken));
 

@@ -61,6 +61,15 @@ public interface ICompassNetworks
     void Predict(PlanarImage source, LiffWindow window, PlanarImage destination, CancellationToken cancellationToken) =>
         Predict(source, window, cancellationToken).Data.CopyTo(destination.Data, 0);
 
+    /// <summary>
+    /// Frees scratch memory an implementation keeps between calls to save allocations (the ONNX backend keeps its LIFF
+    /// feature buffers, hundreds of MB after a large layer). The pipeline calls it after a multi-tile prediction, so
+    /// that the network runs after it have the memory. The default does nothing.
+    /// </summary>
+    void ReleaseScratch()
+    {
+    }
+
     /// <summary>LIFF: the prediction of a whole layer of the given size from the whole previous layer, in one run.</summary>
     PlanarImage Predict(PlanarImage previous, int width, int height, CancellationToken cancellationToken) =>
         Predict(previous, LiffWindow.Whole(previous.Width, previous.Height, width, height), cancellationToken);

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Compass.Bitstream;
@@ -26,8 +25,11 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
     private readonly LazyGraph _liffPredict;
     private readonly int _predictChunk;
 
-    /// <summary>LIFF feature buffers, reused (a bounded pool: at most two sets per size class are kept).</summary>
-    private readonly ArrayPool<float> _featureBuffers = ArrayPool<float>.Create(maxArrayLength: 1 << 30, maxArraysPerBucket: 2);
+    /// <summary>
+    /// The LIFF feature buffers of the last prediction (one native block for the three outputs), kept for the next
+    /// tile or call until <see cref="ReleaseScratch"/>; null while a prediction holds it or after a release.
+    /// </summary>
+    private NativeFloatBuffer? _featureCache;
 
     private OnnxCompassNetworks(ModelBundle bundle, BundleConfig config, CodecGraphs[] codecs, LazyGraph liffFeatures, LazyGraph liffPredict, int predictChunk)
     {
@@ -217,22 +219,42 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         int hidden = Config.Liff.HiddenWidth;
         long sourcePixels = (long)source.Width * source.Height;
         // The per-pixel filters are the largest buffers of a decode (259 floats per source pixel, ~170 MB per LIFF
-        // tile): reuse them across tiles and calls instead of leaving one garbage set per tile to the GC.
+        // tile): one native block, reused across the tiles of a layer and across calls, freed by ReleaseScratch (the
+        // pipeline calls it after a multi-tile prediction, so the analysis or synthesis that follows has the memory).
         int firstLength = checked((int)(sourcePixels * hidden)), filtersLength = checked((int)(sourcePixels * 3 * hidden)), biasLength = checked((int)(sourcePixels * 3));
-        var firstArray = _featureBuffers.Rent(firstLength);
-        var filtersArray = _featureBuffers.Rent(filtersLength);
-        var biasArray = _featureBuffers.Rent(biasLength);
+        var buffer = RentFeatures(checked(firstLength + filtersLength + biasLength));
         try
         {
             PredictFromFeatures(source, window, sourcePixels, hidden,
-                firstArray.AsMemory(0, firstLength), filtersArray.AsMemory(0, filtersLength), biasArray.AsMemory(0, biasLength), destination, cancellationToken);
+                buffer.Slice(0, firstLength), buffer.Slice(firstLength, filtersLength), buffer.Slice(firstLength + filtersLength, biasLength),
+                destination, cancellationToken);
         }
         finally
         {
-            _featureBuffers.Return(firstArray);
-            _featureBuffers.Return(filtersArray);
-            _featureBuffers.Return(biasArray);
+            ReturnFeatures(buffer);
         }
+    }
+
+    /// <summary>Frees the LIFF feature buffers kept between predictions (hundreds of MB after a large layer).</summary>
+    public void ReleaseScratch() => ((IDisposable?)Interlocked.Exchange(ref _featureCache, null))?.Dispose();
+
+    /// <summary>Floats held in the feature cache now (0 after <see cref="ReleaseScratch"/>).</summary>
+    internal int CachedScratchFloats => Volatile.Read(ref _featureCache)?.Length ?? 0;
+
+    // Predictions may run on several threads at once: each takes the cached block or allocates its own, and puts it
+    // back only if the cache is empty then.
+    private NativeFloatBuffer RentFeatures(int length)
+    {
+        var cached = Interlocked.Exchange(ref _featureCache, null);
+        if (cached is not null && cached.Length >= length) return cached;
+        ((IDisposable?)cached)?.Dispose();
+        return new NativeFloatBuffer(length);
+    }
+
+    private void ReturnFeatures(NativeFloatBuffer buffer)
+    {
+        if (Interlocked.CompareExchange(ref _featureCache, buffer, null) is not null)
+            ((IDisposable)buffer).Dispose();
     }
 
     private void PredictFromFeatures(PlanarImage source, LiffWindow window, long sourcePixels, int hidden,
@@ -285,9 +307,10 @@ internal sealed class OnnxCompassNetworks : ICompassNetworks, IDisposable
         }
     }
 
-    /// <summary>Releases every session.</summary>
+    /// <summary>Releases every session and the scratch buffers.</summary>
     public void Dispose()
     {
+        ReleaseScratch();
         foreach (var g in AllGraphs) g.Dispose();
     }
 

@@ -151,6 +151,7 @@ public class ProgressiveDecodeAsyncTests
     {
         public ModelIdentity ModelId => inner.ModelId;
         public int LiffRadius => inner.LiffRadius;
+        public void ReleaseScratch() => inner.ReleaseScratch();
         public CodecTables GetTables(CodecRole role) => inner.GetTables(role);
         public (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image) => inner.Analyze(role, image);
         public (LatentTensor Scales, LatentTensor Means) HyperSynthesize(CodecRole role, LatentTensor zHat, int yHeight, int yWidth) =>

@@ -126,6 +126,26 @@ public class TilingTests
         Assert.Equal(expected, target.Data);
     }
 
+    // A multi-tile prediction frees the backend's scratch memory when it ends (the analysis or synthesis that follows
+    // a large layer needs it), also when it fails; a single-tile one keeps it for the next call.
+    [Fact]
+    public void Prediction_ReleasesScratchAfterSeveralTilesOnly()
+    {
+        var networks = new FakeNetworks();
+        var previous = RandomImage(40, 30, seed: 3);
+        TiledPrediction.Predict(networks, previous, 80, 60, Untiled, CancellationToken.None);
+        Assert.Equal(0, networks.ReleaseScratchCalls);
+        TiledPrediction.Predict(networks, previous, 80, 60, new TilingPolicy(1000, 1, 8), CancellationToken.None);
+        Assert.Equal(1, networks.ReleaseScratchCalls);
+        TiledPrediction.SubtractFrom(networks, previous, RandomImage(80, 60, seed: 4), new TilingPolicy(1000, 1, 8), CancellationToken.None);
+        Assert.Equal(2, networks.ReleaseScratchCalls);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() =>
+            TiledPrediction.Predict(networks, previous, 80, 60, new TilingPolicy(1000, 1, 8), cts.Token));
+        Assert.Equal(3, networks.ReleaseScratchCalls);
+    }
+
     [Fact]
     public void Prediction_ChecksCancellationBetweenTiles()
     {

@@ -161,6 +161,7 @@ public class TilingParityTests(DefaultModelFixture fixture, ITestOutputHelper ou
     {
         public Bitstream.ModelIdentity ModelId => inner.ModelId;
         public int LiffRadius => radius;
+        public void ReleaseScratch() => inner.ReleaseScratch();
         public CodecTables GetTables(CodecRole role) => inner.GetTables(role);
         public (LatentTensor Y, LatentTensor Z) Analyze(CodecRole role, PlanarImage image) => inner.Analyze(role, image);
         public (LatentTensor Scales, LatentTensor Means) HyperSynthesize(CodecRole role, LatentTensor zHat, int yHeight, int yWidth) => inner.HyperSynthesize(role, zHat, yHeight, yWidth);

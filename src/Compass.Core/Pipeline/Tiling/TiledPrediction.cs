@@ -54,22 +54,30 @@ internal static class TiledPrediction
         var columns = Owned(grid.ColumnIndex, columnBands, networks.LiffRadius, previous.Width);
         var buffers = new TileBuffers();
         int done = 0, total = rows.Count * columns.Count;
-        foreach (var (targetRows, sourceRows) in rows)
+        try
         {
-            foreach (var (targetColumns, sourceColumns) in columns)
+            foreach (var (targetRows, sourceRows) in rows)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var source = new PixelRect(sourceColumns.Start, sourceRows.Start, sourceColumns.End - sourceColumns.Start, sourceRows.End - sourceRows.Start);
-                var target = new PixelRect(targetColumns.Start, targetRows.Start, targetColumns.End - targetColumns.Start, targetRows.End - targetRows.Start);
-                var window = new LiffWindow(previous.Width, previous.Height, source, width, height, target);
-                var crop = Tiles.Crop(previous, source, buffers);
-                var tile = new PlanarImage(target.Width, target.Height, buffers.Rent(PlanarImage.Channels * target.Width * target.Height));
-                networks.Predict(crop, window, tile, cancellationToken);
-                buffers.Return(crop.Data);
-                Tiles.Blit(tile, 0, 0, output, target, mode);
-                buffers.Return(tile.Data);
-                policy.Progress?.Report(TileStage.Prediction, ++done, total);
+                foreach (var (targetColumns, sourceColumns) in columns)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var source = new PixelRect(sourceColumns.Start, sourceRows.Start, sourceColumns.End - sourceColumns.Start, sourceRows.End - sourceRows.Start);
+                    var target = new PixelRect(targetColumns.Start, targetRows.Start, targetColumns.End - targetColumns.Start, targetRows.End - targetRows.Start);
+                    var window = new LiffWindow(previous.Width, previous.Height, source, width, height, target);
+                    var crop = Tiles.Crop(previous, source, buffers);
+                    var tile = new PlanarImage(target.Width, target.Height, buffers.Rent(PlanarImage.Channels * target.Width * target.Height));
+                    networks.Predict(crop, window, tile, cancellationToken);
+                    buffers.Return(crop.Data);
+                    Tiles.Blit(tile, 0, 0, output, target, mode);
+                    buffers.Return(tile.Data);
+                    policy.Progress?.Report(TileStage.Prediction, ++done, total);
+                }
             }
+        }
+        finally
+        {
+            // A large layer's residual analysis or synthesis comes next: give it the feature buffers' memory.
+            networks.ReleaseScratch();
         }
     }
 
