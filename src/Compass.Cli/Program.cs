@@ -4,6 +4,7 @@ internal static class Program
 {
     private static async Task<int> Main(string[] args)
     {
+        HugePages.RestartWithHugePagesIfUseful(args);
         NativeHeap.ReturnLargeBlocksToTheSystem();
         using var cancel = new CancellationTokenSource();
         // First Ctrl+C cancels the encode or decode cleanly (no partial stream is left); a second one kills.
