@@ -42,7 +42,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string?> _variableRate = new("--variable-rate")
     {
-        Description = "Train a variable-rate model for several qualities (e.g. 1-6 or 1,2,3,4): a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate). Stage bl makes the base codec variable-rate; liff, residual and joint both codecs (joint: the drawn quality sets the frozen base codec's step, the residual codec's and the lambda; liff with decoded input: the base layer's step). --quality names the level reported in validation (and the reference of the initial steps) and must be one of them. 'export' writes the whole model as one variable-rate bundle, or one level with --level.",
+        Description = "Train a variable-rate model for several qualities (e.g. 1-6, 1,2,3,4 or 0.25,0.5,1-8; ranges are whole qualities, single values any multiple of 1/256 up to 8, those below 1 train lambda 0.0018*q): a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate). Stage bl makes the base codec variable-rate; liff, residual and joint both codecs (joint: the drawn quality sets the frozen base codec's step, the residual codec's and the lambda; liff with decoded input: the base layer's step). --quality names the level reported in validation (and the reference of the initial steps) and must be one of them. 'export' writes the whole model as one variable-rate bundle, or one level with --level.",
         HelpName = "qualities",
     };
     private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
@@ -180,7 +180,7 @@ internal sealed class TrainingOptions
             if (stage == TrainingStage.Smoke) r.AddError("--variable-rate applies to the COMPASS stages (bl, liff, residual, joint).");
             else if (!QualityList.TryParse(rateSpec, out var levels, out var why)) r.AddError($"--variable-rate: {why}");
             else if (quality is null) r.AddError("--variable-rate needs --quality (not --lambda): the level reported in validation, one of the levels.");
-            else if (!levels.Contains(quality.Value)) r.AddError($"--quality {quality} is not one of the --variable-rate levels ({string.Join(", ", levels)}).");
+            else if (!levels.Contains(quality.Value)) r.AddError($"--quality {quality} is not one of the --variable-rate levels ({string.Join(", ", levels.Select(RateLadder.Format))}).");
         }
         long? steps;
         double? budget, cpuBudget;
