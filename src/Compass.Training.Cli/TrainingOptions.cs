@@ -92,7 +92,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string[]> _init = new("--init")
     {
-        Description = "Initialise children from an earlier stage's checkpoint, model-f16.weights or model bundle (folder or zip written by 'export'): [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual; a bundle: all three); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
+        Description = "Initialise children from an earlier stage's checkpoint, model-f16.weights or model bundle (folder or zip written by 'export'): [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual; a bundle: all three); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. A variable-rate codec may start from one with other --variable-rate levels (e.g. 1-8 grown to 0.25,0.5,1-8): levels both have keep their learned steps (matched by quality), a new level starts from the nearest one by the rule, and the log says which. Repeatable; joint needs a trained base.",
         HelpName = "[children=]file",
         AllowMultipleArgumentsPerToken = false,
     };
