@@ -141,7 +141,8 @@ public static class WeightInitializer
                     string what = $"'{path}': its {parts[^1]} codec has rate levels {Format(sourceLevels)}, the model's {parts[0]} codec {codec.Levels}";
                     if (!otherLevels)
                         throw new CompassFormatException($"{what}: other rate levels than the model's. Continue a run with the same --variable-rate levels; start a run with other levels from it with --init.");
-                    var logSteps = source[sourcePrefix + MeanScaleHyperprior.RateLogStepsKey].to_type(ScalarType.Float32).data<float>().Select(v => (double)v).ToArray();
+                    using var stored = source[sourcePrefix + MeanScaleHyperprior.RateLogStepsKey].to_type(ScalarType.Float32);
+                    var logSteps = stored.data<float>().Select(v => (double)v).ToArray();
                     if (logSteps.Length != sourceLevels.Count)
                         throw new CompassFormatException($"'{path}': {parts[^1]} has {sourceLevels.Count} rate qualities but {logSteps.Length} log-steps.");
                     var mapped = RateLevelSteps.Map(sourceLevels, logSteps, codec.RateQualities);
