@@ -215,6 +215,17 @@ public sealed class CliRoundTripTests : IDisposable
         Assert.Contains("3 truncated stream", run.Out);
     }
 
+    [Fact]
+    public void EncodeHelpNamesTheEmbeddedModelsQualityRange()
+    {
+        // The help states the range as text; this keeps it true when the embedded model changes.
+        using var model = Compass.Onnx.OnnxCompassModel.LoadDefault();
+        string range = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"the embedded model: {model.MinQuality.Value:0.###} to {model.MaxQuality.Value:0.###}");
+        var run = _cli.Run("encode", "--help");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains(range, System.Text.RegularExpressions.Regex.Replace(run.Out, @"\s+", " "), StringComparison.Ordinal);
+    }
+
     internal static long LayerOffset(string stream, int layer)
     {
         using var file = File.OpenRead(stream);

@@ -38,7 +38,7 @@ internal sealed class EncodeCommand
     private readonly Option<string?> _quality = new("--quality", "-q")
     {
         Description = "Quality, higher = more bits: one value for every layer, or one per layer, base first (e.g. 2,3,3.5). " +
-                      "A variable-rate model takes any value in its range in steps of 1/256 (e.g. 2.5); a single-rate model set only its levels, the same for every layer. " +
+                      "A variable-rate model takes any value in its range in steps of 1/256 (the embedded model: 0.25 to 8; e.g. 2.5); a single-rate model set only its levels, the same for every layer. " +
                       "Default: the model's default.",
         HelpName = "q[,q...]",
     };
