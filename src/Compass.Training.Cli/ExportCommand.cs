@@ -74,15 +74,17 @@ internal static class ExportCommand
                 int? rateLevel = parse.GetValue(level);
                 var baseCodec = weights.BaseCodec;
                 var residualCodec = weights.ResidualCodec;
-                var levels = baseCodec.IsVariableRate ? baseCodec.RateQualities : residualCodec.RateQualities;
                 bool variableRate = baseCodec.IsVariableRate || residualCodec.IsVariableRate;
+                // Codecs with different levels (a grown base codec with a 1..8 residual codec) export anchors at their union.
+                var levels = variableRate ? BundleExporter.AnchorQualities(baseCodec, residualCodec) : [];
+                var levelText = string.Join(", ", levels.Select(RateLadder.Format));
                 if (rateLevel is not null && !variableRate)
                 {
                     return cli.Fail($"--level applies to variable-rate models; '{path}' is single-rate.");
                 }
                 if (rateLevel is { } lv && !levels.Contains(lv))
                 {
-                    return cli.Fail($"--level {lv}: the model's levels are qualities {string.Join(", ", levels)}.");
+                    return cli.Fail($"--level {lv}: the model's levels are qualities {levelText}.");
                 }
                 var presetName = parse.GetValue(preset) ?? (string.IsNullOrEmpty(run?.Preset) ? "custom" : run.Preset);
                 var cardJson = parse.GetValue(noCard) ? null : ReadCard(parse.GetValue(card), path);
@@ -94,7 +96,7 @@ internal static class ExportCommand
                     if (baseCodec.IsVariableRate != residualCodec.IsVariableRate && derive is null)
                     {
                         return cli.Fail(
-                            $"'{path}': the {(baseCodec.IsVariableRate ? "base" : "residual")} codec is variable-rate (qualities {string.Join(", ", levels)}), the {(baseCodec.IsVariableRate ? "residual" : "base")} codec single-rate; " +
+                            $"'{path}': the {(baseCodec.IsVariableRate ? "base" : "residual")} codec is variable-rate (qualities {levelText}), the {(baseCodec.IsVariableRate ? "residual" : "base")} codec single-rate; " +
                             "give --derive-steps <the quality it was trained at> to derive its steps by the rule, or --level <quality> to export one level.");
                     }
                     if (derive is { } d && (d < 1 || d > RateLadder.Lambdas.Count))
@@ -103,7 +105,7 @@ internal static class ExportCommand
                     }
                     var rateOptions = new BundleExportOptions
                     {
-                        Name = parse.GetValue(name) ?? $"compass-{presetName}-q{levels.Min()}-{levels.Max()}",
+                        Name = parse.GetValue(name) ?? $"compass-{presetName}-q{RateLadder.Format(levels.Min())}-{RateLadder.Format(levels.Max())}",
                         Preset = presetName,
                         DeriveStepsFromQuality = baseCodec.IsVariableRate && residualCodec.IsVariableRate ? null : derive,
                         Card = cardJson,

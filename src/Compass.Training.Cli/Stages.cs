@@ -47,7 +47,7 @@ internal static class Stages
     }
 
     /// <summary>The stage's objective, or null (with the reason) when it cannot be built.</summary>
-    public static ITrainingObjective? TryCreate(TrainSettings s, out string? reason)
+    public static ITrainingObjective? TryCreate(TrainSettings s, out string? reason, Action<string>? log = null)
     {
         reason = null;
         if (s.Stage == TrainingStage.Smoke)
@@ -81,7 +81,8 @@ internal static class Stages
             foreach (var spec in s.Init)
             {
                 var (children, path) = WeightInitializer.Parse(spec);
-                WeightInitializer.Load(network, children, path);
+                // A new run may have other levels than its source (growing 1..8 to 0.25, 0.5, 1..8): mapped by quality, logged.
+                WeightInitializer.Load(network, children, path, otherLevels: true, log);
                 initialised.UnionWith(children.Select(c => c.Split(':')[0])); // target:source initialises the target
             }
             if (s.ResumeWeights is { } weights)

@@ -46,12 +46,12 @@ internal sealed record TrainSettings
     public string LiffInput { get; init; } = "auto";
 
     /// <summary>Stage bl: the qualities of a variable-rate base codec's levels (<c>--variable-rate</c>); empty: single-rate.</summary>
-    public IReadOnlyList<int> RateQualities { get; init; } = [];
+    public IReadOnlyList<double> RateQualities { get; init; } = [];
 
     /// <summary>The objective variant recorded in checkpoints and cards (resuming needs the same), or null for the stage's default.</summary>
     /// <param name="objective">The stage's objective (whether LIFF predicts from decoded input is decided when it is built).</param>
     public string? VariantOf(ITrainingObjective objective) => objective is LiffObjective { DecodedBaseInput: true } ? "liff-input=decoded"
-        : RateQualities.Count > 0 ? "variable-rate=" + string.Join(",", RateQualities) : null;
+        : RateQualities.Count > 0 ? "variable-rate=" + string.Join(",", RateQualities.Select(RateLadder.Format)) : null;
 
     /// <summary>--resume-weights: compact weights (with their card beside them) of this run to continue from, or null.</summary>
     public string? ResumeWeights { get; init; }

@@ -42,7 +42,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string?> _variableRate = new("--variable-rate")
     {
-        Description = "Train a variable-rate model for several qualities (e.g. 1-6 or 1,2,3,4): a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate). Stage bl makes the base codec variable-rate; liff, residual and joint both codecs (joint: the drawn quality sets the frozen base codec's step, the residual codec's and the lambda; liff with decoded input: the base layer's step). --quality names the level reported in validation (and the reference of the initial steps) and must be one of them. 'export' writes the whole model as one variable-rate bundle, or one level with --level.",
+        Description = "Train a variable-rate model for several qualities (e.g. 1-6, 1,2,3,4 or 0.25,0.5,1-8; ranges are whole qualities, single values any multiple of 1/256 up to 8, those below 1 train lambda 0.0018*q): a learned quantisation step per quality, one quality drawn per batch (docs/method.md#variable-rate). Stage bl makes the base codec variable-rate; liff, residual and joint both codecs (joint: the drawn quality sets the frozen base codec's step, the residual codec's and the lambda; liff with decoded input: the base layer's step). --quality names the level reported in validation (and the reference of the initial steps) and must be one of them. 'export' writes the whole model as one variable-rate bundle, or one level with --level.",
         HelpName = "qualities",
     };
     private readonly Option<int?> _layers = new("--layers") { Description = "Layers per training batch, base layer included (default: 1 for bl, 3 otherwise: BL 0.25, EL1 ~ U(0.25,0.5), EL2 ~ U(0.5,1) of the crop)." };
@@ -92,7 +92,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string[]> _init = new("--init")
     {
-        Description = "Initialise children from an earlier stage's checkpoint, model-f16.weights or model bundle (folder or zip written by 'export'): [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual; a bundle: all three); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. Repeatable; joint needs a trained base.",
+        Description = "Initialise children from an earlier stage's checkpoint, model-f16.weights or model bundle (folder or zip written by 'export'): [base|liff|residual[,...]=]file; without a prefix, the children that file's stage trained (bl: base, liff: liff, residual: residual; a bundle: all three); target:source copies another child, e.g. residual:base=<bl output> starts the residual codec from a trained base-layer codec. A variable-rate codec may start from one with other --variable-rate levels (e.g. 1-8 grown to 0.25,0.5,1-8): levels both have keep their learned steps (matched by quality), a new level starts from the nearest one by the rule, and the log says which. Repeatable; joint needs a trained base.",
         HelpName = "[children=]file",
         AllowMultipleArgumentsPerToken = false,
     };
@@ -180,7 +180,7 @@ internal sealed class TrainingOptions
             if (stage == TrainingStage.Smoke) r.AddError("--variable-rate applies to the COMPASS stages (bl, liff, residual, joint).");
             else if (!QualityList.TryParse(rateSpec, out var levels, out var why)) r.AddError($"--variable-rate: {why}");
             else if (quality is null) r.AddError("--variable-rate needs --quality (not --lambda): the level reported in validation, one of the levels.");
-            else if (!levels.Contains(quality.Value)) r.AddError($"--quality {quality} is not one of the --variable-rate levels ({string.Join(", ", levels)}).");
+            else if (!levels.Contains(quality.Value)) r.AddError($"--quality {quality} is not one of the --variable-rate levels ({string.Join(", ", levels.Select(RateLadder.Format))}).");
         }
         long? steps;
         double? budget, cpuBudget;

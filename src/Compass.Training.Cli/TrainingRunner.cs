@@ -47,7 +47,7 @@ internal sealed class TrainingRunner(TrainCliContext cli)
         torch.set_num_threads(s.Threads);
         // Weights are initialised from torch's generator: seed it so a fresh run is reproducible too.
         torch.manual_seed(s.Seed);
-        var objective = Stages.TryCreate(s, out var reason);
+        var objective = Stages.TryCreate(s, out var reason, line => logger.LogInformation("--init: {Levels}", line));
         if (objective is null)
         {
             return _cli.Fail($"{reason}.");

@@ -114,12 +114,14 @@ internal static class BenchRecipeCommand
                 throw new CompassFormatException($"'{checkpointPath}' is a '{header.Run.Stage.NameOf()}' checkpoint; recipes are measured on single-layer (bl) runs.");
 
             // A variable-rate codec is measured at every level, one line each (its cost is that of the whole ladder).
-            var levels = weights.BaseCodec.IsVariableRate ? weights.BaseCodec.RateQualities.Select(q => (int?)q).ToList() : [null];
+            var levels = weights.BaseCodec.IsVariableRate ? weights.BaseCodec.RateQualities.Select(q => (double?)q).ToList() : [null];
             foreach (var level in levels)
             {
                 using var folded = level is { } fold ? weights.BaseCodec.FoldRateLevel(fold) : null;
-                var levelHeader = level is { } lq ? header with { Run = header.Run with { Quality = lq, Lambda = RateLadder.LambdaOf(lq) } } : header;
-                var levelLabel = level is { } ql ? $"{label} [q{ql}]" : label;
+                // A run records whole qualities; a level below 1 (or between two) is known by its lambda alone.
+                var levelHeader = level is { } lq
+                    ? header with { Run = header.Run with { Quality = lq == Math.Floor(lq) ? (int)lq : null, Lambda = RateLadder.LambdaOf(lq) } } : header;
+                var levelLabel = level is { } ql ? $"{label} [q{RateLadder.Format(ql)}]" : label;
                 var record = Measure(cli, folded ?? weights.BaseCodec, weights, levelHeader, levelLabel, note, concurrentRuns, kodak, kodakCount, checkpointPath, initCpuSeconds);
                 RecipeRecord.Append(jsonl, record);
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture,

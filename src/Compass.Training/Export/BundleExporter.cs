@@ -26,7 +26,7 @@ public static class BundleExporter
     /// <param name="options">Name, preset, quality, lambda, card.</param>
     /// <param name="outFolder">The bundle folder.</param>
     /// <returns>The manifest written.</returns>
-    /// <exception cref="ArgumentException">Single-rate networks without a quality; variable-rate codecs with different levels;
+    /// <exception cref="ArgumentException">Single-rate networks without a quality;
     /// one variable-rate codec and one single-rate codec without <see cref="BundleExportOptions.DeriveStepsFromQuality"/>.</exception>
     public static ModelBundleManifest Export(MeanScaleHyperprior baseCodec, Liff liff, MeanScaleHyperprior residualCodec, BundleExportOptions options, string outFolder)
     {
@@ -58,37 +58,55 @@ public static class BundleExporter
 
     /// <summary>
     /// The rate anchors of a variable-rate model: one per level, with both codecs' learned log-steps (a single-rate codec's
-    /// derived by the rule from <paramref name="deriveFromQuality"/>) and the level's lambda.
+    /// derived by the rule from <paramref name="deriveFromQuality"/>) and the level's lambda. Two variable-rate codecs with
+    /// different levels (a base codec grown to 0.25, 0.5, 1..8 with a residual codec of 1..8) give anchors at the union of
+    /// their qualities; a codec's step at a quality it lacks is derived from its nearest level by the rule
+    /// (<see cref="RateLevelSteps"/>), and the card says so (<c>derivedRateLevels</c>).
     /// </summary>
-    /// <exception cref="ArgumentException">The codecs' levels differ, or one is single-rate and <paramref name="deriveFromQuality"/> is null.</exception>
+    /// <exception cref="ArgumentException">Both codecs are single-rate, or one is single-rate and <paramref name="deriveFromQuality"/> is null.</exception>
     public static RateAnchors Anchors(MeanScaleHyperprior baseCodec, MeanScaleHyperprior residualCodec, int? deriveFromQuality = null)
     {
         ArgumentNullException.ThrowIfNull(baseCodec);
         ArgumentNullException.ThrowIfNull(residualCodec);
         if (!baseCodec.IsVariableRate && !residualCodec.IsVariableRate)
             throw new ArgumentException("Both codecs are single-rate: a single-rate bundle has no rate anchors.", nameof(baseCodec));
-        if (baseCodec.IsVariableRate && residualCodec.IsVariableRate && !baseCodec.RateQualities.SequenceEqual(residualCodec.RateQualities))
-            throw new ArgumentException(
-                $"The base codec's levels ({string.Join(", ", baseCodec.RateQualities)}) and the residual codec's ({string.Join(", ", residualCodec.RateQualities)}) differ: one bundle's anchors need the same levels.",
-                nameof(residualCodec));
         var variable = baseCodec.IsVariableRate ? baseCodec : residualCodec;
         if (!(baseCodec.IsVariableRate && residualCodec.IsVariableRate) && deriveFromQuality is null)
         {
             string single = baseCodec.IsVariableRate ? "residual" : "base";
             throw new ArgumentException(
-                $"The {(baseCodec.IsVariableRate ? "base" : "residual")} codec is variable-rate (qualities {string.Join(", ", variable.RateQualities)}) and the {single} codec single-rate: " +
+                $"The {(baseCodec.IsVariableRate ? "base" : "residual")} codec is variable-rate (qualities {variable.Levels}) and the {single} codec single-rate: " +
                 $"give the quality the {single} codec was trained at (DeriveStepsFromQuality) to derive its steps by the rule, or export one level (MeanScaleHyperprior.FoldRateLevel(quality)).",
                 nameof(deriveFromQuality));
         }
-        IReadOnlyList<double> LogSteps(MeanScaleHyperprior codec) => codec.IsVariableRate
-            ? [.. codec.RateLogSteps().Select(v => (double)v)]
-            : [.. variable.RateQualities.Select(q => (double)MeanScaleHyperprior.RuleLogStep(RateLadder.LambdaOf(deriveFromQuality!.Value), q))];
+        var qualities = AnchorQualities(baseCodec, residualCodec);
+        IReadOnlyList<double> LogSteps(MeanScaleHyperprior codec)
+        {
+            if (!codec.IsVariableRate)
+                return [.. qualities.Select(q => (double)MeanScaleHyperprior.RuleLogStep(RateLadder.LambdaOf(deriveFromQuality!.Value), q))];
+            var learned = codec.RateLogSteps().Select(v => (double)v).ToArray();
+            return codec.RateQualities.SequenceEqual(qualities) ? learned
+                : [.. RateLevelSteps.Map(codec.RateQualities, learned, qualities).Select(m => m.LogStep)];
+        }
         var baseSteps = LogSteps(baseCodec);
         var residualSteps = LogSteps(residualCodec);
-        var anchors = variable.RateQualities
+        var anchors = qualities
             .Select((q, i) => new RateAnchor(q, RateLadder.LambdaOf(q), baseSteps[i], residualSteps[i]))
             .OrderBy(a => a.Quality);
         return new RateAnchors(anchors);
+    }
+
+    /// <summary>
+    /// The qualities of the rate anchors <see cref="Anchors"/> writes: the variable-rate codec's levels, or the union of both
+    /// codecs' levels in increasing order (their common order when they are equal); empty when both are single-rate.
+    /// </summary>
+    public static IReadOnlyList<double> AnchorQualities(MeanScaleHyperprior baseCodec, MeanScaleHyperprior residualCodec)
+    {
+        ArgumentNullException.ThrowIfNull(baseCodec);
+        ArgumentNullException.ThrowIfNull(residualCodec);
+        if (!residualCodec.IsVariableRate) return baseCodec.RateQualities;
+        if (!baseCodec.IsVariableRate || baseCodec.RateQualities.SequenceEqual(residualCodec.RateQualities)) return residualCodec.RateQualities;
+        return [.. baseCodec.RateQualities.Union(residualCodec.RateQualities).Order()];
     }
 
     /// <summary>The bundle's files (path to bytes), without the manifest and the training state.</summary>
@@ -138,7 +156,8 @@ public static class BundleExporter
 
     private static JsonElement? CardWithDerivedSteps(JsonElement? card, MeanScaleHyperprior baseCodec, MeanScaleHyperprior residualCodec, int? deriveFromQuality)
     {
-        if (baseCodec.IsVariableRate && residualCodec.IsVariableRate) return card;
+        if (baseCodec.IsVariableRate && residualCodec.IsVariableRate)
+            return baseCodec.RateQualities.SequenceEqual(residualCodec.RateQualities) ? card : CardWithDerivedLevels(card, baseCodec, residualCodec);
         var node = card is { ValueKind: JsonValueKind.Object } c ? JsonNode.Parse(c.GetRawText())!.AsObject() : new JsonObject();
         node["derivedRateSteps"] = new JsonObject
         {
@@ -146,6 +165,29 @@ public static class BundleExporter
             ["trainedAtQuality"] = deriveFromQuality,
             ["rule"] = "logStep(q) = 0.5 ln(lambda(trainedAtQuality) / lambda(q))",
         };
+        using var document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.Clone();
+    }
+
+    // Two variable-rate codecs with different levels: each anchor a codec lacks got its step from the codec's nearest level.
+    private static JsonElement? CardWithDerivedLevels(JsonElement? card, MeanScaleHyperprior baseCodec, MeanScaleHyperprior residualCodec)
+    {
+        var node = card is { ValueKind: JsonValueKind.Object } c ? JsonNode.Parse(c.GetRawText())!.AsObject() : new JsonObject();
+        var qualities = AnchorQualities(baseCodec, residualCodec);
+        var derived = new JsonArray();
+        foreach (var (name, codec) in new[] { ("base", baseCodec), ("residual", residualCodec) })
+        {
+            var missing = qualities.Where(q => !codec.RateQualities.Contains(q)).ToList();
+            if (missing.Count == 0) continue;
+            derived.Add(new JsonObject
+            {
+                ["codec"] = name,
+                ["qualities"] = new JsonArray([.. missing.Select(q => JsonValue.Create(q))]),
+                ["fromLevels"] = new JsonArray([.. missing.Select(q => JsonValue.Create(RateLevelSteps.Nearest(codec.RateQualities, q)))]),
+                ["rule"] = "logStep(q) = logStep(nearest level) + 0.5 ln(lambda(nearest level) / lambda(q))",
+            });
+        }
+        node["derivedRateLevels"] = derived;
         using var document = JsonDocument.Parse(node.ToJsonString());
         return document.RootElement.Clone();
     }

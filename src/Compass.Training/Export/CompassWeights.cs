@@ -146,9 +146,9 @@ public sealed partial class CompassWeights : IDisposable
     {
         int n = (int)Shape(state, "g_a.0.weight", what, source)[0];
         int m = (int)Shape(state, "g_a.6.weight", what, source)[0];
-        // A variable-rate codec's weights name their levels' qualities (exact small integers, also in fp16).
-        int[]? qualities = state.TryGetValue(MeanScaleHyperprior.RateQualitiesKey, out var q)
-            ? q.to_type(ScalarType.Float32).data<float>().Select(v => (int)MathF.Round(v)).ToArray() : null;
+        // A variable-rate codec's weights name their levels' qualities (multiples of 1/256 up to 8: exact in fp16 too).
+        double[]? qualities = state.TryGetValue(MeanScaleHyperprior.RateQualitiesKey, out var q)
+            ? [.. MeanScaleHyperprior.QualitiesOf(q)] : null;
         // The nonlinearity shows in the keys: GDN parameters or none (ReLU), and the simplified form's marker buffer.
         var nonlinearity = !state.ContainsKey("g_a.1.beta") ? CodecNonlinearity.Relu
             : state.ContainsKey("g_a.1." + Gdn.SimplifiedMarker) ? CodecNonlinearity.SimplifiedGdn : CodecNonlinearity.Gdn;

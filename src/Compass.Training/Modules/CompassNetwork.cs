@@ -9,7 +9,7 @@ namespace Compass.Training.Modules;
 /// </summary>
 /// <remarks>
 /// Children are registered as <c>base</c>, <c>liff</c> and <c>residual</c>: every state_dict key starts with
-/// one of those prefixes (the exporter builds its graphs from them). <see cref="Forward(IReadOnlyList{Tensor}, bool, int?)"/> is the training
+/// one of those prefixes (the exporter builds its graphs from them). <see cref="Forward(IReadOnlyList{Tensor}, bool, double?)"/> is the training
 /// recursion; the base layer is always run with the decoder's rounding and without gradients (it is
 /// trained on its own first, then frozen).
 /// </remarks>
@@ -24,9 +24,9 @@ public sealed class CompassNetwork : nn.Module
 
     /// <summary>
     /// Creates the network with a variable-rate base-layer codec (levels of <paramref name="baseRateQualities"/>,
-    /// see <see cref="MeanScaleHyperprior(int, int, IReadOnlyList{int}, int, CodecNonlinearity, string)"/>); null or empty: single-rate.
+    /// see <see cref="MeanScaleHyperprior(int, int, IReadOnlyList{double}, double, CodecNonlinearity, string)"/>); null or empty: single-rate.
     /// </summary>
-    public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, int referenceQuality)
+    public CompassNetwork(CompassPreset preset, IReadOnlyList<double>? baseRateQualities, double referenceQuality)
         : this(preset, baseRateQualities, null, referenceQuality) { }
 
     /// <summary>
@@ -37,14 +37,14 @@ public sealed class CompassNetwork : nn.Module
     /// trained at the reference quality is exactly its reference level.
     /// </summary>
     /// <exception cref="ArgumentException">Both codecs are variable-rate with different levels, or the reference is not a level.</exception>
-    public CompassNetwork(CompassPreset preset, IReadOnlyList<int>? baseRateQualities, IReadOnlyList<int>? residualRateQualities, int referenceQuality)
+    public CompassNetwork(CompassPreset preset, IReadOnlyList<double>? baseRateQualities, IReadOnlyList<double>? residualRateQualities, double referenceQuality)
         : base("CompassNetwork")
     {
         ArgumentNullException.ThrowIfNull(preset);
         // One quality drives both codecs of a batch (CompassNetwork.Forward), so they must share their levels.
         if (baseRateQualities is { Count: > 0 } && residualRateQualities is { Count: > 0 } && !baseRateQualities.SequenceEqual(residualRateQualities))
             throw new ArgumentException(
-                $"The base codec's levels ({string.Join(", ", baseRateQualities)}) and the residual codec's ({string.Join(", ", residualRateQualities)}) differ.",
+                $"The base codec's levels ({string.Join(", ", baseRateQualities.Select(RateLadder.Format))}) and the residual codec's ({string.Join(", ", residualRateQualities.Select(RateLadder.Format))}) differ.",
                 nameof(residualRateQualities));
         Preset = preset;
         _base = new MeanScaleHyperprior(preset.BaseN, preset.BaseM, baseRateQualities, referenceQuality, preset.Nonlinearity);
@@ -98,7 +98,7 @@ public sealed class CompassNetwork : nn.Module
     /// <param name="quality">The level of the variable-rate codecs; null when both are single-rate.</param>
     /// <exception cref="ArgumentException">A variable-rate codec has no level of that quality.</exception>
     /// <exception cref="InvalidOperationException">A codec is variable-rate and no quality was given.</exception>
-    public CompassForwardResult Forward(IReadOnlyList<Tensor> layers, bool training, int? quality)
+    public CompassForwardResult Forward(IReadOnlyList<Tensor> layers, bool training, double? quality)
     {
         ArgumentNullException.ThrowIfNull(layers);
         if (layers.Count == 0) throw new ArgumentException("At least one layer (the base layer).", nameof(layers));
@@ -125,7 +125,7 @@ public sealed class CompassNetwork : nn.Module
     }
 
     /// <summary>One pass of <paramref name="codec"/>, at the level of <paramref name="quality"/> when it is variable-rate.</summary>
-    internal static CodecForwardResult CodeAt(MeanScaleHyperprior codec, Tensor x, bool training, int? quality) =>
+    internal static CodecForwardResult CodeAt(MeanScaleHyperprior codec, Tensor x, bool training, double? quality) =>
         codec.IsVariableRate && quality is { } q ? codec.Forward(x, training, q) : codec.Forward(x, training);
 
     /// <summary>Bits of y and z of one codec pass divided by the pixels of the layer (batch included).</summary>

@@ -27,7 +27,7 @@ public sealed class BaseLayerObjective : CompassObjective
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> RateLevels => Network.Base.RateQualities;
+    public override IReadOnlyList<double> RateLevels => Network.Base.RateQualities;
 
     /// <inheritdoc />
     public override TrainingStage Stage => TrainingStage.BaseLayer;
@@ -52,7 +52,7 @@ public sealed class BaseLayerObjective : CompassObjective
     protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>
         ReferenceQuality is null ? Compute(batch, training, quality: null) : Compute(batch, training, QualityAtStep(step));
 
-    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, int? quality)
+    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, double? quality)
     {
         // The largest layer is the whole crop (the bl stage samples a single layer).
         var x = batch.Top;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Compass.Training.Data;
 using Compass.Training.Modules;
 using Compass.Training.Training;
@@ -70,15 +71,15 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     /// The qualities of the variable-rate levels this stage trains, one drawn per step (<see cref="QualityAtStep"/>);
     /// empty when it trains at one rate.
     /// </summary>
-    public virtual IReadOnlyList<int> RateLevels => [];
+    public virtual IReadOnlyList<double> RateLevels => [];
 
     /// <summary>For a variable-rate stage, the quality of the level reported as <c>bpp</c> / <c>psnr</c> (the lambda's); otherwise null.</summary>
-    public int? ReferenceQuality { get; private set; }
+    public double? ReferenceQuality { get; private set; }
 
     /// <summary>The quality a variable-rate stage trains at in step <paramref name="step"/> (uniform over <see cref="RateLevels"/>,
     /// drawn from the step index, so a resumed run draws the same ones).</summary>
     /// <exception cref="InvalidOperationException">The stage is single-rate.</exception>
-    public int QualityAtStep(long step)
+    public double QualityAtStep(long step)
     {
         var levels = RateLevels;
         if (levels.Count == 0) throw new InvalidOperationException("The stage trains a single-rate model.");
@@ -94,35 +95,37 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     {
         var levels = RateLevels;
         if (levels.Count == 0) return;
-        var quality = RateLadder.QualityOf(lambda);
-        ReferenceQuality = quality is { } q && levels.Contains(q) ? q
-            : throw new ArgumentException($"Lambda {lambda} is not one of the variable-rate levels' (qualities {string.Join(", ", levels)}).", nameof(lambda));
+        // Matched by lambda, so a level of any quality (0.5 as well as 3) can be the reference.
+        var matches = levels.Where(q => Math.Abs(RateLadder.LambdaOf(q) - lambda) <= 1e-9).ToList();
+        ReferenceQuality = matches.Count == 1 ? matches[0]
+            : throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"Lambda {lambda} is not one of the variable-rate levels' (qualities {LevelText(levels)})."), nameof(lambda));
     }
 
     /// <summary>Sets <see cref="ReferenceQuality"/> to <paramref name="quality"/>, one of <see cref="RateLevels"/>.</summary>
     /// <exception cref="ArgumentException">Not one of the levels.</exception>
-    protected void SetReference(int quality)
+    protected void SetReference(double quality)
     {
         ReferenceQuality = RateLevels.Contains(quality) ? quality
-            : throw new ArgumentException($"Quality {quality} is not one of the variable-rate levels (qualities {string.Join(", ", RateLevels)}).", nameof(quality));
+            : throw new ArgumentException($"Quality {RateLadder.Format(quality)} is not one of the variable-rate levels (qualities {LevelText(RateLevels)}).", nameof(quality));
     }
 
     /// <summary>
     /// Validation of a variable-rate stage: <paramref name="compute"/> at every level; the reference level's loss and
-    /// metrics are the headline ones, every level adds <c>bpp_q{k}</c> / <c>psnr_q{k}</c>.
+    /// metrics are the headline ones, every level adds <c>bpp_q{k}</c> / <c>psnr_q{k}</c> (<see cref="LevelMetricName"/>: <c>bpp_q3</c>, <c>bpp_q0.25</c>).
     /// </summary>
-    protected (Tensor Loss, Dictionary<string, double> Metrics) AtEveryLevel(Func<int, (Tensor Loss, Dictionary<string, double> Metrics)> compute)
+    protected (Tensor Loss, Dictionary<string, double> Metrics) AtEveryLevel(Func<double, (Tensor Loss, Dictionary<string, double> Metrics)> compute)
     {
         ArgumentNullException.ThrowIfNull(compute);
-        int reference = ReferenceQuality ?? throw new InvalidOperationException("The stage trains a single-rate model.");
+        double reference = ReferenceQuality ?? throw new InvalidOperationException("The stage trains a single-rate model.");
         var (loss, metrics) = compute(reference);
         foreach (var q in RateLevels)
         {
             var (levelLoss, levelMetrics) = q == reference ? (null, metrics) : compute(q);
             levelLoss?.Dispose();
             metrics = new Dictionary<string, double>(metrics, StringComparer.Ordinal);
-            if (levelMetrics.TryGetValue("bpp", out var bpp)) metrics[$"bpp_q{q}"] = bpp;
-            metrics[$"psnr_q{q}"] = levelMetrics["psnr"];
+            if (levelMetrics.TryGetValue("bpp", out var bpp)) metrics[LevelMetricName("bpp", q)] = bpp;
+            metrics[LevelMetricName("psnr", q)] = levelMetrics["psnr"];
         }
         return (loss, metrics);
     }
@@ -133,8 +136,27 @@ public abstract class CompassObjective : ITrainingObjective, IDisposable
     /// <summary><c>rate + lambda * 255^2 * mse</c>.</summary>
     protected Tensor RateDistortion(Tensor rate, Tensor mse) => RateDistortion(rate, mse, Lambda);
 
+    /// <summary>
+    /// The validation metric of one level: <c>{metric}_q{quality}</c>, the quality in invariant culture and shortest exact form
+    /// (<c>bpp_q3</c>, <c>psnr_q0.25</c>); <see cref="TryParseLevelMetricName"/> reads it back.
+    /// </summary>
+    public static string LevelMetricName(string metric, double quality) => metric + "_q" + RateLadder.Format(quality);
+
+    /// <summary>Reads a name of <see cref="LevelMetricName"/> back (<c>psnr_q0.5</c> is psnr at quality 0.5).</summary>
+    public static bool TryParseLevelMetricName(string name, out string metric, out double quality)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        int at = name.LastIndexOf("_q", StringComparison.Ordinal);
+        metric = at > 0 ? name[..at] : "";
+        quality = 0;
+        return at > 0 && double.TryParse(name.AsSpan(at + 2), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out quality)
+            && RateLadder.IsLevelQuality(quality);
+    }
+
+    private static string LevelText(IEnumerable<double> levels) => string.Join(", ", levels.Select(RateLadder.Format));
+
     /// <summary>The lambda of a variable-rate level, or <see cref="Lambda"/> for null.</summary>
-    protected double LambdaAt(int? quality) => quality is { } q ? RateLadder.LambdaOf(q) : Lambda;
+    protected double LambdaAt(double? quality) => quality is { } q ? RateLadder.LambdaOf(q) : Lambda;
 
     /// <summary><c>rate + lambda * 255^2 * mse</c> with another lambda (a rate level's).</summary>
     protected static Tensor RateDistortion(Tensor rate, Tensor mse, double lambda) => rate + mse * (lambda * 255 * 255);

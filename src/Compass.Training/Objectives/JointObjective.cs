@@ -9,7 +9,7 @@ namespace Compass.Training.Objectives;
 /// <summary>
 /// Stage <c>joint</c>: LIFF and the residual codec fine-tuned together with the combined RD loss
 /// <c>sum_(k&gt;=1) (R_k + lambda * 255^2 * MSE_k)</c> through the full COMPASS recursion
-/// (<see cref="CompassNetwork.Forward(IReadOnlyList{Tensor}, bool, int?)"/>); the base layer is frozen (its parameters stop requiring gradients).
+/// (<see cref="CompassNetwork.Forward(IReadOnlyList{Tensor}, bool, double?)"/>); the base layer is frozen (its parameters stop requiring gradients).
 /// Auxiliary loss: the residual codec's.
 /// </summary>
 /// <remarks>
@@ -28,7 +28,7 @@ public sealed class JointObjective : CompassObjective
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> RateLevels => Network.Residual.IsVariableRate ? Network.Residual.RateQualities : Network.Base.RateQualities;
+    public override IReadOnlyList<double> RateLevels => Network.Residual.IsVariableRate ? Network.Residual.RateQualities : Network.Base.RateQualities;
 
     /// <inheritdoc />
     public override TrainingStage Stage => TrainingStage.Joint;
@@ -53,7 +53,7 @@ public sealed class JointObjective : CompassObjective
     protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>
         Compute(batch, training, ReferenceQuality is null ? null : QualityAtStep(step));
 
-    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, int? quality)
+    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, double? quality)
     {
         if (batch.Layers.Count < 2) throw new ArgumentException("The joint stage needs at least two layers per batch.", nameof(batch));
         var result = Network.Forward(batch.Layers, training, quality);

@@ -30,7 +30,7 @@ public sealed class LiffObjective : CompassObjective
     /// <param name="decodedBaseInput">Predict the first enhancement layer from the BL reconstruction instead of the clean BL image.</param>
     /// <param name="referenceQuality">The base codec's level validated; required when the base codec is variable-rate and the input decoded.</param>
     /// <exception cref="ArgumentException">A variable-rate base codec with decoded input and no reference level among its levels.</exception>
-    public LiffObjective(CompassNetwork network, bool decodedBaseInput, int? referenceQuality) : base(network, 1.0)
+    public LiffObjective(CompassNetwork network, bool decodedBaseInput, double? referenceQuality) : base(network, 1.0)
     {
         DecodedBaseInput = decodedBaseInput;
         if (RateLevels.Count > 0)
@@ -41,7 +41,7 @@ public sealed class LiffObjective : CompassObjective
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> RateLevels => DecodedBaseInput ? Network.Base.RateQualities : [];
+    public override IReadOnlyList<double> RateLevels => DecodedBaseInput ? Network.Base.RateQualities : [];
 
     /// <summary>Whether the first prediction starts from the base codec's reconstruction.</summary>
     public bool DecodedBaseInput { get; }
@@ -63,7 +63,7 @@ public sealed class LiffObjective : CompassObjective
     protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>
         Compute(batch, ReferenceQuality is null ? null : QualityAtStep(step));
 
-    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, int? quality)
+    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, double? quality)
     {
         if (batch.Layers.Count < 2) throw new ArgumentException("The liff stage needs at least two layers per batch.", nameof(batch));
         Tensor total = zeros(1).squeeze();

@@ -28,7 +28,7 @@ public sealed class ResidualObjective : CompassObjective
     }
 
     /// <inheritdoc />
-    public override IReadOnlyList<int> RateLevels => Network.Residual.RateQualities;
+    public override IReadOnlyList<double> RateLevels => Network.Residual.RateQualities;
 
     /// <inheritdoc />
     public override TrainingStage Stage => TrainingStage.Residual;
@@ -60,7 +60,7 @@ public sealed class ResidualObjective : CompassObjective
     protected override (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, long step) =>
         Compute(batch, training, ReferenceQuality is null ? null : QualityAtStep(step));
 
-    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, int? quality)
+    private (Tensor Loss, Dictionary<string, double> Metrics) Compute(TrainingBatch batch, bool training, double? quality)
     {
         if (batch.Layers.Count < 2) throw new ArgumentException("The residual stage needs at least two layers per batch.", nameof(batch));
         Tensor total = zeros(1).squeeze();

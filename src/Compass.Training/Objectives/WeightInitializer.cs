@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Compass.Bundles;
 using Compass.Training.Export;
@@ -77,7 +78,21 @@ public static class WeightInitializer
     /// parameter and buffer of those children must be present with the same shape.
     /// </summary>
     /// <exception cref="CompassFormatException">The file does not hold matching weights for those children.</exception>
-    public static void Load(CompassNetwork network, IReadOnlyList<string> children, string path)
+    public static void Load(CompassNetwork network, IReadOnlyList<string> children, string path) => Load(network, children, path, otherLevels: false, log: null);
+
+    /// <summary>
+    /// As <see cref="Load(CompassNetwork, IReadOnlyList{string}, string)"/>; with <paramref name="otherLevels"/>, a variable-rate
+    /// codec may also start from one with other levels (a run growing its levels, e.g. 1..8 to 0.25, 0.5, 1..8): the levels both
+    /// have keep the source's log-steps (matched by quality), each new one starts from the source's nearest level by the rule
+    /// (<see cref="RateLevelSteps"/>), and <paramref name="log"/> hears what was done.
+    /// </summary>
+    /// <param name="network">The model to fill.</param>
+    /// <param name="children">The children to copy (<c>target:source</c> copies another child of the file).</param>
+    /// <param name="path">A checkpoint, compact-weights file or bundle.</param>
+    /// <param name="otherLevels">Allow a variable-rate source with other levels than the model's (<c>--init</c>; a run that continues, <c>--resume-weights</c>, needs the same).</param>
+    /// <param name="log">Receives one line per codec whose levels were mapped; null: silent.</param>
+    /// <exception cref="CompassFormatException">The file does not hold matching weights for those children.</exception>
+    public static void Load(CompassNetwork network, IReadOnlyList<string> children, string path, bool otherLevels, Action<string>? log)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(children);
@@ -109,19 +124,41 @@ public static class WeightInitializer
                     .Take(3).ToList();
                 if (foreign.Count > 0)
                     throw new CompassFormatException($"'{path}' has {string.Join(", ", foreign)}, which the model's {parts[0]} lacks: another preset or nonlinearity?");
-                foreach (var key in keys)
+                // Rate keys are checked by their qualities below: a grown codec has more levels than its source.
+                foreach (var key in keys.Where(k => !IsRateKey(k)))
                 {
                     if (!source.TryGetValue(From(key), out var src))
                         throw new CompassFormatException($"'{path}' has no '{From(key)}': it was not saved by a compatible Compass network.");
                     if (!src.shape.SequenceEqual(target[key].shape))
                         throw new CompassFormatException($"'{path}': '{From(key)}' has shape [{string.Join(", ", src.shape)}], the model's '{key}' [{string.Join(", ", target[key].shape)}] (another preset?).");
                 }
-                foreach (var key in keys.Where(k => k.EndsWith("." + MeanScaleHyperprior.RateQualitiesKey, StringComparison.Ordinal)))
-                    if (!source[From(key)].to_type(ScalarType.Float32).equal(target[key].to_type(ScalarType.Float32)).all().item<bool>())
-                        throw new CompassFormatException($"'{path}': '{From(key)}' has other rate levels than the model's (train with the same --variable-rate levels).");
-                foreach (var key in keys) target[key].copy_(source[From(key)]);
-                // A single-rate source was trained at one lambda: the levels of a variable-rate target take the rule's steps from it.
                 var codec = parts[0] switch { "base" => network.Base, "residual" => network.Residual, _ => null };
+                var grown = false;
+                foreach (var key in keys.Where(k => k.EndsWith("." + MeanScaleHyperprior.RateQualitiesKey, StringComparison.Ordinal)))
+                {
+                    var sourceLevels = MeanScaleHyperprior.QualitiesOf(source[From(key)]);
+                    if (codec is null || sourceLevels.SequenceEqual(codec.RateQualities)) continue;
+                    string what = $"'{path}': its {parts[^1]} codec has rate levels {Format(sourceLevels)}, the model's {parts[0]} codec {codec.Levels}";
+                    if (!otherLevels)
+                        throw new CompassFormatException($"{what}: other rate levels than the model's. Continue a run with the same --variable-rate levels; start a run with other levels from it with --init.");
+                    using var stored = source[sourcePrefix + MeanScaleHyperprior.RateLogStepsKey].to_type(ScalarType.Float32);
+                    var logSteps = stored.data<float>().Select(v => (double)v).ToArray();
+                    if (logSteps.Length != sourceLevels.Count)
+                        throw new CompassFormatException($"'{path}': {parts[^1]} has {sourceLevels.Count} rate qualities but {logSteps.Length} log-steps.");
+                    var mapped = RateLevelSteps.Map(sourceLevels, logSteps, codec.RateQualities);
+                    codec.SetRateLogSteps(mapped.Select(m => m.LogStep).ToArray());
+                    grown = true;
+                    var copied = mapped.Where(m => m.From == m.Quality).Select(m => m.Quality).ToList();
+                    var derived = mapped.Where(m => m.From != m.Quality).ToList();
+                    var dropped = sourceLevels.Where(q => !codec.RateQualities.Contains(q)).ToList();
+                    log?.Invoke($"{what}: log-steps of levels {Format(copied)} copied by quality"
+                        + string.Concat(derived.Select(d => string.Create(CultureInfo.InvariantCulture,
+                            $"; new level {RateLadder.Format(d.Quality)} starts at log-step {d.LogStep:F4} from level {RateLadder.Format(d.From)} by the rule")))
+                        + (dropped.Count > 0 ? $"; levels {Format(dropped)} dropped" : "") + ".");
+                }
+                // A grown codec's rate keys were set above, level by level; every other key is copied as it is.
+                foreach (var key in keys.Where(k => !(grown && IsRateKey(k)))) target[key].copy_(source[From(key)]);
+                // A single-rate source was trained at one lambda: the levels of a variable-rate target take the rule's steps from it.
                 if (codec is { IsVariableRate: true } && !source.ContainsKey(sourcePrefix + MeanScaleHyperprior.RateLogStepsKey)
                     && SourceLambda(path) is { } sourceLambda)
                     codec.SetRuleSteps(sourceLambda);
@@ -132,6 +169,8 @@ public static class WeightInitializer
             foreach (var t in source.Values) t.Dispose();
         }
     }
+
+    private static string Format(IEnumerable<double> levels) => string.Join(", ", levels.Select(RateLadder.Format));
 
     /// <summary>The lambda the file's run trained at (checkpoint header, or the card beside compact weights), or null when unknown.</summary>
     internal static double? SourceLambda(string path)

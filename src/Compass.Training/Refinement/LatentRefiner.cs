@@ -14,7 +14,7 @@ namespace Compass.Training.Refinement;
 /// <remarks>
 /// y is held in units of the quantisation step (as a variable-rate codec quantises it) and rounded around the
 /// predicted means, z around the entropy bottleneck's medians, exactly as
-/// <see cref="MeanScaleHyperprior.Forward(Tensor, bool, int)"/> in eval mode does; at step 0 the evaluation equals that
+/// <see cref="MeanScaleHyperprior.Forward(Tensor, bool, double)"/> in eval mode does; at step 0 the evaluation equals that
 /// forward pass. The objective is <c>bpp + lambda * 255^2 * MSE</c> of the unclamped reconstruction, the loss of the
 /// base-layer training stage.
 /// </remarks>
@@ -30,7 +30,7 @@ public sealed class LatentRefiner : IDisposable
     /// <summary>Creates a refiner for <paramref name="codec"/>, whose parameters it freezes (<c>requires_grad = false</c>) and puts in eval mode.</summary>
     /// <param name="codec">The codec (single-rate, or one level of a variable-rate codec through <paramref name="step"/>).</param>
     /// <param name="step">The quantisation step of y (1 for a single-rate codec; a variable-rate level's <c>exp(logStep)</c>).</param>
-    /// <param name="lambda">The rate-distortion lambda of the objective (the level's, <see cref="RateLadder.LambdaOf"/>).</param>
+    /// <param name="lambda">The rate-distortion lambda of the objective (the level's, <see cref="RateLadder.LambdaOf(double)"/>).</param>
     /// <exception cref="ArgumentException">A step or lambda that is not positive and finite.</exception>
     public LatentRefiner(MeanScaleHyperprior codec, float step, double lambda)
     {

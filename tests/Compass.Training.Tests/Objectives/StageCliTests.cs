@@ -176,8 +176,15 @@ public sealed class StageCliTests
     [InlineData("bl", "--quality", "5", "1-4", "not one of the --variable-rate levels")]
     [InlineData("bl", "--lambda", "0.0067", "1-4", "needs --quality")]
     [InlineData("bl", "--quality", "3", "3", "at least two")]
-    [InlineData("bl", "--quality", "3", "1-9", "qualities are 1..8")]
+    [InlineData("bl", "--quality", "3", "1-9", "whole qualities 1..8")]
     [InlineData("bl", "--quality", "3", "a,b", "not a quality")]
+    [InlineData("bl", "--quality", "3", "0.1,1-4", "multiples of 1/256")]
+    [InlineData("bl", "--quality", "3", "0,1-4", "Quality 0 cannot be a rate level")]
+    [InlineData("bl", "--quality", "3", "1-4,8.5", "from 1/256 to 8")]
+    [InlineData("bl", "--quality", "3", "0.5-4", "give fractional qualities one by one")]
+    [InlineData("bl", "--quality", "3", "-1,1-4", "not a quality")]
+    [InlineData("bl", "--quality", "3", "1,0.5,2,3", "increasing order")]
+    [InlineData("bl", "--quality", "1", "0.25,0.5,2-4", "--quality 1 is not one of the --variable-rate levels (0.25, 0.5, 2, 3, 4)")]
     public void VariableRateOptionsAreValidated(string stage, string rateOption, string rateValue, string levels, string message)
     {
         using var data = TestImages.Folder(1, 40, 40);

@@ -51,12 +51,12 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// </summary>
     /// <param name="n">Channels of the transforms and of z.</param>
     /// <param name="m">Channels of y; must be even.</param>
-    /// <param name="rateQualities">Qualities (1..8 on <see cref="RateLadder"/>) of the levels, distinct; null or empty: a single-rate codec.</param>
+    /// <param name="rateQualities">Qualities of the levels (multiples of 1/256 in 1/256..8, <see cref="RateLadder.LambdaOf(double)"/>), distinct; null or empty: a single-rate codec.</param>
     /// <param name="referenceQuality">The level whose initial step is 1 (a single-rate codec trained at that quality is exactly this level);
     /// the others start at <c>sqrt(lambda_ref / lambda_q)</c>, the step that keeps <c>lambda * step^2</c> constant.</param>
     /// <param name="nonlinearity">The nonlinearity of g_a and g_s (GDN in the paper).</param>
     /// <param name="name">Module name.</param>
-    public MeanScaleHyperprior(int n, int m, IReadOnlyList<int>? rateQualities, int referenceQuality,
+    public MeanScaleHyperprior(int n, int m, IReadOnlyList<double>? rateQualities, double referenceQuality,
         CodecNonlinearity nonlinearity = CodecNonlinearity.Gdn, string name = "MeanScaleHyperprior") : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
@@ -84,12 +84,14 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
         {
             if (rateQualities.Distinct().Count() != rateQualities.Count)
                 throw new ArgumentException("The rate levels' qualities must be distinct.", nameof(rateQualities));
-            double reference = RateLadder.LambdaOf(referenceQuality);
+            foreach (var q in rateQualities)
+                if (!RateLadder.IsLevelQuality(q)) throw new ArgumentException(RateLadder.RangeMessage(q), nameof(rateQualities));
             if (!rateQualities.Contains(referenceQuality))
-                throw new ArgumentException($"The reference quality {referenceQuality} is not one of the levels.", nameof(referenceQuality));
+                throw new ArgumentException($"The reference quality {RateLadder.Format(referenceQuality)} is not one of the levels.", nameof(referenceQuality));
+            double reference = RateLadder.LambdaOf(referenceQuality);
             var logSteps = rateQualities.Select(q => RuleLogStep(reference, q)).ToArray();
             rate_log_steps = new Parameter(tensor(logSteps));
-            // Qualities are small integers, exact in the fp16 weights file.
+            // Qualities are multiples of 1/256 up to 8: at most 11 significant bits, exact in the fp16 weights file.
             rate_qualities = tensor(rateQualities.Select(q => (float)q).ToArray());
             register_parameter("rate_log_steps", rate_log_steps);
             register_buffer("rate_qualities", rate_qualities);
@@ -107,19 +109,29 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     public const string RateQualitiesKey = "rate_qualities";
 
     /// <summary>The qualities of the rate levels, in level order; empty for a single-rate codec.</summary>
-    public IReadOnlyList<int> RateQualities { get; } = [];
+    public IReadOnlyList<double> RateQualities { get; } = [];
+
+    /// <summary>The qualities of a <c>rate_qualities</c> tensor (float or fp16; Q8.8 values up to 8 are exact in both).</summary>
+    internal static IReadOnlyList<double> QualitiesOf(Tensor rateQualities)
+    {
+        using var values = rateQualities.detach().cpu().to_type(ScalarType.Float32);
+        return [.. values.data<float>().Select(v => Math.Round(v * 256.0) / 256.0)];
+    }
+
+    /// <summary>The levels' qualities as text, for messages (<c>0.25, 0.5, 1, 2</c>).</summary>
+    internal string Levels => string.Join(", ", RateQualities.Select(RateLadder.Format));
 
     /// <summary>True when the codec has rate levels (see the variable-rate constructor).</summary>
     public bool IsVariableRate => RateQualities.Count > 0;
 
     /// <summary>The level of <paramref name="quality"/> in <see cref="RateQualities"/>.</summary>
     /// <exception cref="ArgumentException">The codec has no such level.</exception>
-    public int RateLevelOf(int quality)
+    public int RateLevelOf(double quality)
     {
         for (int i = 0; i < RateQualities.Count; i++)
             if (RateQualities[i] == quality) return i;
         throw new ArgumentException(IsVariableRate
-            ? $"The codec has no rate level of quality {quality}; its levels are qualities {string.Join(", ", RateQualities)}."
+            ? $"The codec has no rate level of quality {RateLadder.Format(quality)}; its levels are qualities {Levels}."
             : "The codec is single-rate: it has no rate levels.", nameof(quality));
     }
 
@@ -127,7 +139,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// The initial log-step of level <paramref name="quality"/> relative to a codec trained at <paramref name="referenceLambda"/>:
     /// <c>0.5 ln(lambda_ref / lambda_q)</c>, the step that keeps <c>lambda * step^2</c> constant (as float32, the parameter's type).
     /// </summary>
-    public static float RuleLogStep(double referenceLambda, int quality) => (float)(0.5 * Math.Log(referenceLambda / RateLadder.LambdaOf(quality)));
+    public static float RuleLogStep(double referenceLambda, double quality) => (float)(0.5 * Math.Log(referenceLambda / RateLadder.LambdaOf(quality)));
 
     /// <summary>
     /// Sets every level's log-step by <see cref="RuleLogStep"/> from <paramref name="referenceLambda"/>: what a single-rate codec
@@ -140,6 +152,20 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
         if (!(referenceLambda > 0 && double.IsFinite(referenceLambda))) throw new ArgumentOutOfRangeException(nameof(referenceLambda), referenceLambda, "Lambda must be positive.");
         using var _ = no_grad();
         using var values = tensor(RateQualities.Select(q => RuleLogStep(referenceLambda, q)).ToArray());
+        rate_log_steps.copy_(values);
+    }
+
+    /// <summary>Sets the log quantisation step of every level (<c>rate_log_steps</c>), in level order.</summary>
+    /// <exception cref="InvalidOperationException">The codec is single-rate.</exception>
+    /// <exception cref="ArgumentException">Not one finite value per level.</exception>
+    public void SetRateLogSteps(IReadOnlyList<double> logSteps)
+    {
+        ArgumentNullException.ThrowIfNull(logSteps);
+        if (rate_log_steps is null) throw new InvalidOperationException("The codec is single-rate: it has no rate levels.");
+        if (logSteps.Count != RateQualities.Count || !logSteps.All(double.IsFinite))
+            throw new ArgumentException($"Give one finite log-step per level ({RateQualities.Count}), not {logSteps.Count}.", nameof(logSteps));
+        using var _ = no_grad();
+        using var values = tensor(logSteps.Select(v => (float)v).ToArray());
         rate_log_steps.copy_(values);
     }
 
@@ -168,7 +194,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// and the runtime need nothing new. The caller owns the result.
     /// </summary>
     /// <exception cref="ArgumentException">No level of that quality.</exception>
-    public MeanScaleHyperprior FoldRateLevel(int quality)
+    public MeanScaleHyperprior FoldRateLevel(double quality)
     {
         int level = RateLevelOf(quality);
         var folded = new MeanScaleHyperprior(N, M, null, 0, Nonlinearity);
@@ -302,7 +328,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     /// quantisation step (the result's <c>Y</c>, <c>YTilde</c>, <c>Scales</c> and <c>Means</c> are in those units).
     /// </summary>
     /// <exception cref="ArgumentException">The codec has no level of that quality.</exception>
-    public CodecForwardResult Forward(Tensor x, bool training, int quality)
+    public CodecForwardResult Forward(Tensor x, bool training, double quality)
         => Forward(x, training, SynthesisInput.QuantizedAroundMeans, null, null, RateLevelOf(quality));
 
     /// <summary>As the public overload, with injected noise tensors (layout of y and z) for parity tests.</summary>
@@ -310,7 +336,7 @@ public sealed class MeanScaleHyperprior : nn.Module<Tensor, CodecForwardResult>
     {
         // A variable-rate codec has no meaning without a level (step 1 is none of them).
         if (level is null && IsVariableRate)
-            throw new InvalidOperationException($"This codec is variable-rate (qualities {string.Join(", ", RateQualities)}): give the quality, or fold a level first.");
+            throw new InvalidOperationException($"This codec is variable-rate (qualities {Levels}): give the quality, or fold a level first.");
         using var scope = NewDisposeScope();
         var y = Analysis(x);
         var z = HyperAnalysis(y);
