@@ -37,6 +37,7 @@ internal static class CompassTrainCli
             CheckCpuCommand.Create(cli),
             ProbeDeviceCommand.Create(cli),
             CropPackCommand.Create(cli),
+            RefineCommand.Create(cli),
             BenchRecipeCommand.Create(cli, options, runner),
             BenchRecipeCommand.CreateRecord(cli),
             BenchRecipeCommand.CreatePlot(cli),
