@@ -119,13 +119,19 @@ public sealed class LatentRefinerTests
     public void LevelSteps_AreTheRuntimesQ16StepsOfTheBundlesAnchors()
     {
         var steps = LevelSteps.FromBundle(DefaultModel());
-        Assert.Equal(1.0, steps.QualityMin);
-        Assert.Equal(8.0, steps.QualityMax);
-        // The manifest's anchors: q3 0.00937652587890625, q4 -0.290771484375 (docs/model-bundle.md#variable-rate).
+        // The expected values come from the manifest's anchors (docs/model-bundle.md#format-2-variable-rate), read here
+        // without the code under test, so the test follows the embedded model when it changes.
+        using var zip = System.IO.Compression.ZipFile.OpenRead(DefaultModel());
+        using var manifest = JsonDocument.Parse(zip.GetEntry("manifest.json")!.Open());
+        var anchors = manifest.RootElement.GetProperty("rate").GetProperty("anchors").EnumerateArray()
+            .ToDictionary(a => a.GetProperty("quality").GetDouble(), a => a.GetProperty("baseLogStep").GetDouble());
+        Assert.Equal(anchors.Keys.Min(), steps.QualityMin);
+        Assert.Equal(anchors.Keys.Max(), steps.QualityMax);
         static float Q16(double logStep) => (float)(Math.Round(Math.Exp(logStep) * 65536, MidpointRounding.AwayFromZero) / 65536);
-        Assert.Equal(Q16(0.00937652587890625), steps.StepAt(3));
-        Assert.Equal(Q16((0.00937652587890625 - 0.290771484375) / 2), steps.StepAt(3.5));
-        Assert.Throws<ArgumentOutOfRangeException>(() => steps.StepAt(8.5));
+        Assert.Equal(Q16(anchors[3]), steps.StepAt(3));
+        // Halfway between anchors 3 and 4 the log-step is their mean, rounded once to Q16 as the runtime does.
+        Assert.Equal(Q16((anchors[3] + anchors[4]) / 2), steps.StepAt(3.5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => steps.StepAt(steps.QualityMax + 0.5));
     }
 
     [Fact]
